@@ -1,0 +1,76 @@
+"""Safety service: the app factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from safety.config import load_config
+
+
+def create_app(config: dict | None = None, env: dict | None = None) -> Flask:
+    """Build the app. `env` adds to os.environ for settings; `config` overrides settings."""
+    import os
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config({**os.environ, **(env or {})}, instance_path=app.instance_path))
+    if config:
+        app.config.update(config)
+    register_logging(app)
+    register_extensions(app)
+    register_errors(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_in_process_worker(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    import safety.models  # noqa: F401  (all tables on the metadata)
+    from safety.auth import register_jwt
+    from safety.db import register_db
+    from safety.extensions import api, db, jwt, limiter, migrate
+
+    register_db(app)
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")))
+    jwt.init_app(app)
+    register_jwt(app)
+    limiter.init_app(app)
+    api.init_app(app)
+
+
+def register_errors(app: Flask) -> None:
+    from safety.errors import register_errors as _register
+
+    _register(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from safety.accounts.routes import blp as accounts
+    from safety.extensions import api
+    from safety.ops import bp as ops
+
+    app.register_blueprint(ops)
+    for blueprint in (accounts,):
+        api.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from safety.cli import cli
+
+    app.cli.add_command(cli)
+
+
+def register_in_process_worker(app: Flask) -> None:
+    if app.config.get("RUN_WORKER_IN_PROCESS"):
+        from safety.notify.worker import start_background_worker
+
+        start_background_worker(app)

@@ -1,0 +1,78 @@
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from safety.fields import Phone
+
+PIN = validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits.")
+LOCALES = ("kk", "ru", "en")
+
+
+class UserSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    phone = fields.String(dump_only=True)
+    full_name = fields.String(dump_only=True)
+    locale = fields.String(dump_only=True)
+    roles = fields.List(fields.String(), dump_only=True)
+    has_pin = fields.Method("_has_pin", dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+
+    def _has_pin(self, user) -> bool:
+        return user.pin_hash is not None
+
+
+class RegisterSchema(Schema):
+    phone = Phone(required=True)
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=8, max=128)
+    )
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    locale = fields.String(load_default="kk", validate=validate.OneOf(LOCALES))
+
+
+class LoginSchema(Schema):
+    phone = Phone(required=True)
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class TokensSchema(Schema):
+    access_token = fields.String()
+    refresh_token = fields.String()
+    user = fields.Nested(UserSchema)
+
+
+class AccessTokenSchema(Schema):
+    access_token = fields.String()
+
+
+class UserUpdateSchema(Schema):
+    full_name = fields.String(validate=validate.Length(min=1, max=200))
+    locale = fields.String(validate=validate.OneOf(LOCALES))
+    password = fields.String(load_only=True, validate=validate.Length(min=8, max=128))
+    current_password = fields.String(load_only=True, validate=validate.Length(max=128))
+
+    @validates_schema
+    def _password_change(self, data, **kwargs):
+        if "password" in data and not data.get("current_password"):
+            raise ValidationError("Give your current password to set a new one.",
+                                  "current_password")
+
+
+class PinSchema(Schema):
+    pin = fields.String(required=True, load_only=True, validate=PIN)
+    duress_pin = fields.String(load_only=True, validate=PIN, allow_none=True)
+
+    @validates_schema
+    def _differs(self, data, **kwargs):
+        if data.get("duress_pin") and data["duress_pin"] == data["pin"]:
+            raise ValidationError("The duress PIN must differ from the PIN.", "duress_pin")
+
+
+class DeviceSchema(Schema):
+    installation_id = fields.String(dump_only=True)
+    push_token = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    platform = fields.String(required=True, validate=validate.OneOf(("android", "ios", "web")))
+    app_version = fields.String(validate=validate.Length(max=40), allow_none=True)
+    active = fields.Method("_active", dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+    def _active(self, device) -> bool:
+        return device.retired_at is None

@@ -1,0 +1,176 @@
+"""Accounts: registration, login sessions, PINs, push devices, roles."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
+from sqlalchemy import select
+
+from safety.accounts.models import ROLES, AuthSession, Device, User, UserRole
+from safety.errors import Conflict, DomainError, Invalid, NotFound
+from safety.extensions import db
+from safety.passwords import hash_secret, verify_secret
+from safety.util import utcnow
+
+
+def user_by_phone(phone: str) -> User | None:
+    return db.session.scalar(select(User).where(User.phone == phone))
+
+
+def register(phone: str, password: str, full_name: str, locale: str = "kk") -> User:
+    if user_by_phone(phone) is not None:
+        raise Conflict("An account with this phone number already exists.")
+    user = User(
+        phone=phone, password_hash=hash_secret(password), full_name=full_name.strip(),
+        locale=locale,
+    )
+    user.role_rows.append(UserRole(role="user"))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def grant_role(user: User, role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(role)
+    if not user.has_role(role):
+        user.role_rows.append(UserRole(role=role))
+        db.session.flush()
+
+
+def revoke_role(user: User, role: str) -> None:
+    for row in list(user.role_rows):
+        if row.role == role:
+            user.role_rows.remove(row)
+    db.session.flush()
+
+
+def _issue(user: User, session: AuthSession) -> dict:
+    claims = {"sid": str(session.id)}
+    return {
+        "access_token": create_access_token(identity=user, additional_claims=claims),
+        "refresh_token": create_refresh_token(identity=user, additional_claims=claims),
+        "user": user,
+    }
+
+
+def login(phone: str, password: str) -> dict:
+    user = user_by_phone(phone)
+    if not verify_secret(user.password_hash if user else None, password) or user is None:
+        raise DomainError("Wrong phone number or password.", status=401)
+    session = AuthSession(
+        user_id=user.id,
+        expires_at=utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
+    )
+    db.session.add(session)
+    db.session.flush()
+    return _issue(user, session)
+
+
+def refresh(user: User) -> dict:
+    sid = get_jwt()["sid"]
+    return {
+        "access_token": create_access_token(identity=user, additional_claims={"sid": sid})
+    }
+
+
+def logout() -> None:
+    """Revoke the presented token's session: its access and refresh tokens both stop working."""
+    session = db.session.get(AuthSession, uuid.UUID(get_jwt()["sid"]))
+    if session is not None and session.revoked_at is None:
+        session.revoked_at = utcnow()
+        db.session.flush()
+
+
+def update_me(user: User, data: dict) -> User:
+    if "password" in data:
+        if not verify_secret(user.password_hash, data["current_password"]):
+            raise Invalid("current_password", "The current password is wrong.")
+        user.password_hash = hash_secret(data["password"])
+        # A new password ends every other login.
+        for session in db.session.scalars(
+            select(AuthSession).where(
+                AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)
+            )
+        ):
+            if str(session.id) != get_jwt().get("sid"):
+                session.revoked_at = utcnow()
+    if "full_name" in data:
+        user.full_name = data["full_name"].strip()
+    if "locale" in data:
+        user.locale = data["locale"]
+    db.session.flush()
+    return user
+
+
+def set_pin(user: User, pin: str, duress_pin: str | None) -> None:
+    user.pin_hash = hash_secret(pin)
+    user.duress_pin_hash = hash_secret(duress_pin) if duress_pin else None
+    db.session.flush()
+
+
+def check_pin(user: User, pin: str) -> str | None:
+    """'pin', 'duress', or None when the PIN is wrong (or none is set)."""
+    if user.pin_hash is None:
+        return None
+    if verify_secret(user.pin_hash, pin):
+        return "pin"
+    if user.duress_pin_hash and verify_secret(user.duress_pin_hash, pin):
+        return "duress"
+    return None
+
+
+def upsert_device(user: User, installation_id: str, data: dict) -> tuple[Device, bool]:
+    device = db.session.scalar(
+        select(Device).where(Device.user_id == user.id, Device.installation_id == installation_id)
+    )
+    # A push token belongs to one installation: a phone handed to another account moves it.
+    for other in db.session.scalars(
+        select(Device).where(Device.push_token == data["push_token"], Device.retired_at.is_(None))
+    ):
+        if other is not device:
+            other.retired_at = utcnow()
+            other.retired_reason = "token re-registered by another installation"
+    created = device is None
+    if created:
+        device = Device(user_id=user.id, installation_id=installation_id)
+        db.session.add(device)
+    device.push_token = data["push_token"]
+    device.platform = data["platform"]
+    device.app_version = data.get("app_version")
+    device.updated_at = utcnow()
+    device.retired_at = None
+    device.retired_reason = None
+    device.failures = 0
+    db.session.flush()
+    return device, created
+
+
+def delete_device(user: User, installation_id: str) -> None:
+    device = db.session.scalar(
+        select(Device).where(Device.user_id == user.id, Device.installation_id == installation_id)
+    )
+    if device is None:
+        raise NotFound("No device with this installation id.")
+    db.session.delete(device)
+    db.session.flush()
+
+
+def active_devices(user_ids: list[uuid.UUID]) -> list[Device]:
+    if not user_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Device).where(Device.user_id.in_(user_ids), Device.retired_at.is_(None))
+        )
+    )
+
+
+def create_admin(phone: str, password: str, full_name: str) -> User:
+    user = user_by_phone(phone)
+    if user is None:
+        user = register(phone, password, full_name)
+    grant_role(user, "admin")
+    return user

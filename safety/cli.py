@@ -1,0 +1,63 @@
+"""flask commands: `flask --app wsgi safety <command>`."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from safety.extensions import db
+
+cli = AppGroup("safety", help="Safety service commands.")
+
+
+@cli.command("create-admin")
+@click.option("--phone", required=True)
+@click.option("--full-name", default="Administrator", show_default=True)
+@click.password_option()
+def create_admin(phone: str, full_name: str, password: str) -> None:
+    """Create a platform administrator (or make an existing account one)."""
+    from safety.accounts import service  # noqa: PLC0415
+    from safety.fields import normalize_phone  # noqa: PLC0415
+
+    try:
+        phone = normalize_phone(phone)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--phone") from exc
+    if len(password) < 8:
+        raise click.BadParameter("at least 8 characters", param_hint="--password")
+    user = service.create_admin(phone, password, full_name)
+    db.session.commit()
+    click.echo(f"admin {user.phone} ({user.id})")
+
+
+@cli.command("worker")
+@click.option("--once", is_flag=True, help="Work off what is due now, then exit.")
+def worker(once: bool) -> None:
+    """Send what the outbox holds: push, SMS, webhooks, timers."""
+    from safety.notify.worker import Worker  # noqa: PLC0415
+
+    w = Worker(current_app._get_current_object())  # noqa: SLF001
+    if once:
+        total = 0
+        while n := w.run_once():
+            total += n
+        click.echo(f"handled {total} jobs")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    w.run_forever(stop)
+
+
+@cli.command("seed-demo")
+def seed_demo() -> None:
+    """Demo data for a laptop: an admin, a woman with two guardians, an Almaty partner org."""
+    from safety.seed import seed_demo as _seed  # noqa: PLC0415
+
+    for line in _seed():
+        click.echo(line)
+    db.session.commit()

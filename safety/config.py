@@ -1,0 +1,166 @@
+"""Settings from the environment, with safe defaults for a laptop.
+
+Every variable is documented in docs/configuration.md. Nothing here runs at import time:
+`load_config()` reads the environment when the app is created.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+SQLITE_URL_PARAMS = (
+    "geoalchemy2_connect_sqlite_init_mode=WGS84&geoalchemy2_connect_sqlite_transaction=true"
+)
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}?{SQLITE_URL_PARAMS}"
+
+
+def _dev_secret(instance: Path) -> str:
+    """A random secret kept in instance/ so that dev tokens survive a restart."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(env: dict[str, str] | None = None, instance_path: str | None = None) -> dict:
+    env = dict(os.environ if env is None else env)
+    environment = env.get("SAFETY_ENV", "development")
+    if environment not in ("development", "production", "testing"):
+        raise ConfigError("SAFETY_ENV must be development, production or testing")
+    instance = Path(instance_path or env.get("SAFETY_INSTANCE_PATH") or "instance").resolve()
+
+    secret = env.get("SECRET_KEY")
+    if not secret:
+        if environment == "production":
+            raise ConfigError("SECRET_KEY must be set in production")
+        secret = (
+            _dev_secret(instance) if environment == "development"
+            else "testing-secret-key-not-for-production-use-0123456789"
+        )
+
+    database_url = env.get("DATABASE_URL") or sqlite_url(instance / "safety.db")
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+
+    cfg: dict[str, Any] = {
+        "SAFETY_ENV": environment,
+        "TESTING": environment == "testing",
+        "SECRET_KEY": secret,
+        "JWT_SECRET_KEY": secret,
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int(env, "JWT_ACCESS_MINUTES", 15)),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int(env, "JWT_REFRESH_DAYS", 30)),
+        "JWT_TOKEN_LOCATION": ["headers"],
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 1024 * 1024),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "REGISTER_RATE_LIMIT": env.get("REGISTER_RATE_LIMIT", "5 per minute"),
+        "DEFAULT_PHONE_REGION": env.get("DEFAULT_PHONE_REGION", "KZ"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # push / sms / worker
+        "GOOGLE_APPLICATION_CREDENTIALS": env.get("GOOGLE_APPLICATION_CREDENTIALS") or None,
+        "FCM_PROJECT_ID": env.get("FCM_PROJECT_ID") or None,
+        "PUSH_TTL_S": _int(env, "PUSH_TTL_S", 120),
+        "PUSH_TIMEOUT_S": _int(env, "PUSH_TIMEOUT_S", 10),
+        "SMS_HTTP_URL": env.get("SMS_HTTP_URL") or None,
+        "SMS_HTTP_TOKEN": env.get("SMS_HTTP_TOKEN") or None,
+        "SMS_SENDER": env.get("SMS_SENDER", "Safety"),
+        "SMS_LOG_PROVIDER": _bool(env, "SMS_LOG_PROVIDER", environment != "production"),
+        "WORKER_BATCH": _int(env, "WORKER_BATCH", 500),
+        "WORKER_POLL_S": float(env.get("WORKER_POLL_S", "0.5")),
+        "WORKER_LEASE_S": _int(env, "WORKER_LEASE_S", 60),
+        "WORKER_MAX_ATTEMPTS": _int(env, "WORKER_MAX_ATTEMPTS", 12),
+        "WORKER_BACKOFF_BASE_S": float(env.get("WORKER_BACKOFF_BASE_S", "2")),
+        "WORKER_BACKOFF_MAX_S": float(env.get("WORKER_BACKOFF_MAX_S", "300")),
+        "WORKER_HEARTBEAT_MAX_AGE_S": _int(env, "WORKER_HEARTBEAT_MAX_AGE_S", 30),
+        "RUN_WORKER_IN_PROCESS": _bool(env, "RUN_WORKER_IN_PROCESS", False),
+        # alerts
+        "ESCALATE_AFTER_S": _int(env, "ESCALATE_AFTER_S", 120),
+        "CANCEL_MAX_ATTEMPTS": _int(env, "CANCEL_MAX_ATTEMPTS", 5),
+        "CANCEL_LOCK_S": _int(env, "CANCEL_LOCK_S", 900),
+        "TRACKING_GRACE_S": _int(env, "TRACKING_GRACE_S", 3600),
+        "LOCATION_RETENTION_DAYS": _int(env, "LOCATION_RETENTION_DAYS", 30),
+        # dispatch
+        "OFFER_TIMEOUT_S": _int(env, "OFFER_TIMEOUT_S", 30),
+        "OFFER_BATCH": _int(env, "OFFER_BATCH", 3),
+        "OFFER_RADIUS_M": _int(env, "OFFER_RADIUS_M", 5000),
+        "OFFER_MAX_RADIUS_M": _int(env, "OFFER_MAX_RADIUS_M", 40000),
+        "RESPONDER_STALE_S": _int(env, "RESPONDER_STALE_S", 600),
+        # registry
+        "REGISTRY_CHECKS_PER_DAY": _int(env, "REGISTRY_CHECKS_PER_DAY", 10),
+        # OpenAPI (flask-smorest)
+        "API_TITLE": "Safety API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": env.get(
+            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        ),
+        "API_SPEC_OPTIONS": {
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+            "security": [{"bearerAuth": []}],
+        },
+    }
+    if database_url.startswith("sqlite"):
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine_options()
+    else:
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            "pool_size": _int(env, "DB_POOL_SIZE", 10),
+            "max_overflow": _int(env, "DB_MAX_OVERFLOW", 10),
+        }
+    return cfg
+
+
+def sqlite_engine_options() -> dict[str, Any]:
+    """SQLite through pysqlite3 (whose sqlite can load extensions) with SpatiaLite loaded."""
+    try:
+        import pysqlite3.dbapi2 as module  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - a Python whose sqlite3 can load extensions
+        import sqlite3 as module  # noqa: PLC0415
+    os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+    return {
+        "module": module,
+        "plugins": ["geoalchemy2"],
+        "connect_args": {"timeout": 30, "check_same_thread": False},
+    }

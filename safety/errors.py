@@ -1,0 +1,160 @@
+"""problem+json (RFC 9457) for every error the API can answer with."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, current_app, json
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+
+
+class DomainError(Exception):
+    """A rule of the service said no. Services raise these; the app turns them into problems."""
+
+    status = 400
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        errors: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        self.errors = errors
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+
+class NotFound(DomainError):
+    status = 404
+
+    def __init__(self, detail: str = "Not found.", **kw: Any) -> None:
+        super().__init__(detail, **kw)
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Invalid(DomainError):
+    status = 422
+
+    def __init__(self, field: str, message: str, **kw: Any) -> None:
+        super().__init__(message, errors={field: [message]}, **kw)
+
+
+class TooMany(DomainError):
+    status = 429
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    errors: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+):
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+    }
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    response = current_app.response_class(
+        json.dumps(body), status=status, mimetype=PROBLEM
+    )
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _flatten_messages(messages: Any) -> dict[str, Any]:
+    """webargs gives {"json": {"field": [...]}} or {"query": {...}}: keep field -> messages."""
+    if not isinstance(messages, dict):
+        return {"_schema": messages}
+    out: dict[str, Any] = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            out.update(fields)
+        else:
+            out[location] = fields
+    return out
+
+
+def problem_from_http_exception(error: HTTPException):
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    headers = dict(data.get("headers") or {})
+    if error.response is not None:  # e.g. Flask-Limiter builds its own response
+        headers.update({k: v for k, v in error.response.headers.items() if k == "Retry-After"})
+    detail = error.description
+    errors = None
+    if status == 422 and messages:
+        errors = _flatten_messages(messages)
+        detail = "The request did not validate; see errors."
+    elif status == 400 and messages:
+        detail = "The request body is not valid JSON."
+    elif status == 429:
+        detail = f"Too many requests: {error.description}. Try again later."
+    if status == 429 and "Retry-After" not in headers:
+        limit = getattr(error, "limit", None)
+        seconds = getattr(getattr(limit, "limit", None), "get_expiry", lambda: 60)()
+        headers["Retry-After"] = str(int(seconds))
+    valid_methods = getattr(error, "valid_methods", None)
+    if status == 405 and valid_methods:
+        headers["Allow"] = ", ".join(valid_methods)
+    return problem(status, detail, errors=errors, headers=headers)
+
+
+def register_errors(app: Flask) -> None:
+    from safety.extensions import db  # noqa: PLC0415
+
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError):
+        db.session.rollback()
+        return problem(
+            error.status, error.detail, errors=error.errors, extra=error.extra,
+            headers=error.headers,
+        )
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(error: IntegrityError):
+        db.session.rollback()
+        log.info("integrity error: %s", error.orig)
+        return problem(409, "The request conflicts with data already stored.")
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        return problem_from_http_exception(error)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return problem_from_http_exception(error)
+        db.session.rollback()
+        log.exception("unhandled error")
+        return problem(500, "Something went wrong on our side. The request was not completed.")

@@ -1,0 +1,167 @@
+"""The only place that knows SpatiaLite from PostGIS.
+
+Two questions, answered the same way on both backends (sphere distances in metres, so the two
+agree to the millimetre):
+
+- `near()`: rows whose point lies within R metres of P, nearest first, with the distance;
+- `containing()`: rows whose area contains P.
+
+PostGIS uses `geography(col)` with a gist index on that expression, `ST_DWithin` and `<->`.
+SpatiaLite has no `ST_DWithin` and its spatial index is an R*Tree table that queries must
+name: a bounding box from the R*Tree first, then `PtDistWithin`/`ST_Intersects` on the rows left.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from geoalchemy2 import Geometry
+from geoalchemy2.elements import WKBElement, WKTElement
+from geoalchemy2.shape import to_shape
+from shapely.geometry import mapping, shape
+from sqlalchemy import Select, func, literal_column, text
+from sqlalchemy.orm import Session
+
+SRID = 4326
+METRES_PER_DEGREE_LAT = 110_574.0  # the smallest along a meridian: boxes err on the large side
+
+
+def point_type() -> Geometry:
+    return Geometry("POINT", srid=SRID, spatial_index=False)
+
+
+def area_type() -> Geometry:
+    return Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False)
+
+
+def point(lat: float, lon: float) -> WKTElement:
+    return WKTElement(f"POINT({lon!r} {lat!r})", srid=SRID)
+
+
+def area_from_geojson(geojson: dict) -> WKTElement:
+    """A GeoJSON Polygon/MultiPolygon (already validated) as a MULTIPOLYGON element."""
+    geom = shape(geojson)
+    if geom.geom_type == "Polygon":
+        from shapely.geometry import MultiPolygon  # noqa: PLC0415
+
+        geom = MultiPolygon([geom])
+    return WKTElement(geom.wkt, srid=SRID)
+
+
+def to_geojson(element: WKBElement | WKTElement | None) -> dict | None:
+    if element is None:
+        return None
+    return json.loads(json.dumps(mapping(to_shape(element))))
+
+
+def lat_lon(element: WKBElement | WKTElement | None) -> tuple[float, float] | None:
+    if element is None:
+        return None
+    p = to_shape(element)
+    return (p.y, p.x)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _bbox(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
+    dlat = radius_m / METRES_PER_DEGREE_LAT
+    coslat = math.cos(math.radians(min(89.9, abs(lat) + dlat)))
+    dlon = min(180.0, dlat / max(coslat, 1e-6))
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
+
+
+def _rtree_filter(table: str, column: str, minx, miny, maxx, maxy):
+    idx = f"idx_{table}_{column}"
+    return literal_column(f"{table}.rowid").in_(
+        text(
+            f"SELECT pkid FROM {idx} WHERE xmin <= :g_maxx AND xmax >= :g_minx "
+            "AND ymin <= :g_maxy AND ymax >= :g_miny"
+        ).bindparams(g_minx=minx, g_miny=miny, g_maxx=maxx, g_maxy=maxy)
+    )
+
+
+def distance_expr(session: Session, column, lat: float, lon: float):
+    """Sphere distance in metres between `column` and P, the same on both backends."""
+    p = func.ST_GeomFromText(f"POINT({lon!r} {lat!r})", SRID)
+    if _dialect(session) == "postgresql":
+        return func.ST_Distance(func.geography(column), func.geography(p), False)
+    return func.ST_Distance(column, p, 0)
+
+
+def near(
+    session: Session,
+    stmt: Select,
+    column,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    limit: int | None = None,
+) -> list[tuple[Any, float]]:
+    """Rows of `stmt` (a select of one entity) with `column` within radius_m of P, nearest first.
+
+    Returns [(row, distance_m), ...].
+    """
+    p = func.ST_GeomFromText(f"POINT({lon!r} {lat!r})", SRID)
+    dist = distance_expr(session, column, lat, lon).label("distance_m")
+    if _dialect(session) == "postgresql":
+        stmt = stmt.add_columns(dist).where(
+            func.ST_DWithin(func.geography(column), func.geography(p), radius_m, False)
+        ).order_by(func.geography(column).op("<->")(func.geography(p)), column.table.c.id)
+    else:
+        minx, miny, maxx, maxy = _bbox(lat, lon, radius_m)
+        stmt = (
+            stmt.add_columns(dist)
+            .where(_rtree_filter(column.table.name, column.key, minx, miny, maxx, maxy))
+            .where(func.PtDistWithin(column, p, radius_m, 0) == 1)
+            .order_by(dist, column.table.c.id)
+        )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [(row[0], float(row[1])) for row in session.execute(stmt)]
+
+
+def containing(session: Session, stmt: Select, column, lat: float, lon: float) -> list[Any]:
+    """Rows of `stmt` whose area `column` contains P (its boundary included)."""
+    p = func.ST_GeomFromText(f"POINT({lon!r} {lat!r})", SRID)
+    if _dialect(session) == "postgresql":
+        stmt = stmt.where(func.ST_Intersects(column, p))
+    else:
+        stmt = stmt.where(
+            _rtree_filter(column.table.name, column.key, lon, lat, lon, lat)
+        ).where(func.ST_Intersects(column, p) == 1)
+    return list(session.scalars(stmt))
+
+
+# -- DDL for migrations ----------------------------------------------------------------------
+
+
+def create_spatial_index(op, table: str, column: str, *, geography: bool) -> None:
+    """A spatial index each backend's queries above actually use.
+
+    PostgreSQL: gist on `geography(col)` for points (distance) or on the geometry for areas.
+    SQLite: SpatiaLite's R*Tree `idx_<table>_<column>`.
+    """
+    if op.get_bind().dialect.name == "postgresql":
+        expr = f"(geography({column}))" if geography else column
+        op.execute(f"CREATE INDEX idx_{table}_{column} ON {table} USING gist ({expr})")
+    else:
+        op.execute(f"SELECT CreateSpatialIndex('{table}', '{column}')")
+
+
+def drop_spatial_index(op, table: str, column: str) -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP INDEX IF EXISTS idx_{table}_{column}")
+    else:
+        op.execute(f"SELECT DisableSpatialIndex('{table}', '{column}')")
+        op.execute(f"DROP TABLE IF EXISTS idx_{table}_{column}")
+
+
+def ensure_postgis(op) -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+
+

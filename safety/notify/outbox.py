@@ -1,0 +1,190 @@
+"""The transactional outbox: enqueue in the caller's transaction; claim, finish, retry.
+
+Claiming is one UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING on
+PostgreSQL, so many workers share the table without taking each other's jobs. On SQLite the same
+single UPDATE statement runs under SQLite's database write lock, which is just as exclusive.
+A claim is a lease: a worker that dies mid-send leaves jobs whose lease runs out, and another
+worker claims them again.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+
+from safety.extensions import db
+from safety.notify.models import OutboxJob, WorkerHeartbeat
+from safety.util import utcnow
+
+# kind -> handler(job) for jobs that are not push/sms (timers, webhooks). Features register
+# their handlers at import; the worker looks them up. The handler runs in the worker's
+# transaction and may enqueue further jobs; it returns a result dict or raises.
+HANDLERS: dict[str, Callable[[OutboxJob], dict | None]] = {}
+
+
+class PermanentFailure(Exception):
+    """Do not retry this job."""
+
+
+def handler(kind: str):
+    def decorator(fn):
+        HANDLERS[kind] = fn
+        return fn
+
+    return decorator
+
+
+def enqueue(
+    kind: str,
+    channel: str,
+    payload: dict[str, Any],
+    *,
+    alert_id: uuid.UUID | None = None,
+    recipient_user_id: uuid.UUID | None = None,
+    recipient: str | None = None,
+    due_at: datetime | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxJob:
+    """Add a job to the current transaction; it is sent only if that transaction commits."""
+    job = OutboxJob(
+        kind=kind,
+        channel=channel,
+        payload=payload,
+        alert_id=alert_id,
+        recipient_user_id=recipient_user_id,
+        recipient=recipient,
+        due_at=due_at or utcnow(),
+        dedupe_key=dedupe_key,
+        max_attempts=current_app.config["WORKER_MAX_ATTEMPTS"],
+    )
+    db.session.add(job)
+    return job
+
+
+def cancel_pending(alert_id: uuid.UUID, kinds: tuple[str, ...]) -> int:
+    result = db.session.execute(
+        update(OutboxJob)
+        .where(
+            OutboxJob.alert_id == alert_id,
+            OutboxJob.kind.in_(kinds),
+            OutboxJob.status == "pending",
+        )
+        .values(status="canceled", finished_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
+def claim(worker_id: str, limit: int, kinds: tuple[str, ...] | None = None) -> list[OutboxJob]:
+    """Take up to `limit` due jobs (and jobs whose lease ran out) for this worker. Commits."""
+    now = utcnow()
+    lease = now + timedelta(seconds=current_app.config["WORKER_LEASE_S"])
+    due = or_(
+        (OutboxJob.status == "pending") & (OutboxJob.due_at <= now),
+        (OutboxJob.status == "sending") & (OutboxJob.lease_until < now),
+    )
+    inner = select(OutboxJob.id).where(due)
+    if kinds:
+        inner = inner.where(OutboxJob.kind.in_(kinds))
+    inner = inner.order_by(OutboxJob.due_at).limit(limit).with_for_update(skip_locked=True)
+    stmt = (
+        update(OutboxJob)
+        .where(OutboxJob.id.in_(inner.scalar_subquery()))
+        .values(
+            status="sending",
+            claimed_by=worker_id,
+            lease_until=lease,
+            attempts=OutboxJob.attempts + 1,
+            first_attempt_at=func.coalesce(OutboxJob.first_attempt_at, now),
+        )
+        .returning(OutboxJob.id)
+        .execution_options(synchronize_session=False)
+    )
+    ids = list(db.session.scalars(stmt))
+    db.session.commit()
+    if not ids:
+        return []
+    jobs = list(
+        db.session.scalars(
+            select(OutboxJob)
+            .where(OutboxJob.id.in_(ids))
+            .order_by(OutboxJob.due_at)
+            .execution_options(populate_existing=True)
+        )
+    )
+    return jobs
+
+
+def _mine(job: OutboxJob, worker_id: str):
+    return (OutboxJob.id == job.id) & (OutboxJob.claimed_by == worker_id) & (
+        OutboxJob.status == "sending"
+    )
+
+
+def mark_sent(job: OutboxJob, worker_id: str, result: dict | None = None) -> bool:
+    done = db.session.execute(
+        update(OutboxJob)
+        .where(_mine(job, worker_id))
+        .values(status="sent", finished_at=utcnow(), result=result, last_error=None,
+                lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount)
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with full jitter, capped."""
+    base = current_app.config["WORKER_BACKOFF_BASE_S"]
+    cap = current_app.config["WORKER_BACKOFF_MAX_S"]
+    ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def mark_failed(
+    job: OutboxJob, worker_id: str, error: str, *, permanent: bool = False,
+    result: dict | None = None,
+) -> str:
+    """Record a failure: retry later with backoff, or give up. Returns the new status."""
+    give_up = permanent or job.attempts >= job.max_attempts
+    status = "failed" if give_up else "pending"
+    values: dict[str, Any] = {
+        "status": status,
+        "last_error": error[:2000],
+        "lease_until": None,
+        "result": result,
+    }
+    if give_up:
+        values["finished_at"] = utcnow()
+    else:
+        values["due_at"] = utcnow() + timedelta(seconds=backoff_seconds(job.attempts))
+    db.session.execute(
+        update(OutboxJob).where(_mine(job, worker_id)).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return status
+
+
+def heartbeat(worker_id: str, hostname: str, jobs_done: int) -> None:
+    row = db.session.get(WorkerHeartbeat, worker_id)
+    if row is None:
+        row = WorkerHeartbeat(worker_id=worker_id, hostname=hostname)
+        db.session.add(row)
+    row.seen_at = utcnow()
+    row.jobs_done = jobs_done
+    db.session.commit()
+
+
+def freshest_heartbeat_age() -> float | None:
+    seen = db.session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
+    if seen is None:
+        return None
+    if seen.tzinfo is None:  # aggregate results skip the column type on SQLite
+        from datetime import UTC  # noqa: PLC0415
+
+        seen = datetime.fromisoformat(str(seen)).replace(tzinfo=UTC)
+    return max(0.0, (utcnow() - seen).total_seconds())

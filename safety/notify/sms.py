@@ -1,0 +1,70 @@
+"""SMS: one HTTP provider configured by environment, and a log provider for development."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import requests
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SmsOutcome:
+    ok: bool
+    permanent: bool = False
+    provider_id: str | None = None
+    error: str | None = None
+
+
+class LogSmsProvider:
+    name = "log"
+
+    def send(self, phone: str, text: str) -> SmsOutcome:
+        log.info("SMS (log provider) to %s: %s", phone, text)
+        return SmsOutcome(ok=True, provider_id="log")
+
+
+class HttpSmsProvider:
+    """POST {to, from, text} as JSON with a bearer token to SMS_HTTP_URL.
+
+    2xx: sent (a JSON body's "id" is kept). 4xx other than 408/429: permanent (bad number).
+    408, 429, 5xx, network errors: retried by the outbox.
+    """
+
+    name = "http"
+
+    def __init__(self, url: str, token: str | None, sender: str, timeout_s: float = 10) -> None:
+        self.url, self.token, self.sender, self.timeout = url, token, sender, timeout_s
+        self.session = requests.Session()
+
+    def send(self, phone: str, text: str) -> SmsOutcome:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            r = self.session.post(
+                self.url, json={"to": phone, "from": self.sender, "text": text},
+                headers=headers, timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            return SmsOutcome(ok=False, error=f"{type(exc).__name__}: {exc}")
+        if 200 <= r.status_code < 300:
+            try:
+                provider_id = str(r.json().get("id"))
+            except (ValueError, AttributeError):
+                provider_id = None
+            return SmsOutcome(ok=True, provider_id=provider_id)
+        permanent = 400 <= r.status_code < 500 and r.status_code not in (408, 429)
+        return SmsOutcome(ok=False, permanent=permanent,
+                          error=f"HTTP {r.status_code}: {r.text[:200]}")
+
+
+def sms_provider(app: Flask):
+    """The configured provider, or None when the service sends no SMS."""
+    if app.config.get("SMS_HTTP_URL"):
+        return HttpSmsProvider(app.config["SMS_HTTP_URL"], app.config.get("SMS_HTTP_TOKEN"),
+                               app.config["SMS_SENDER"])
+    if app.config.get("SMS_LOG_PROVIDER"):
+        return LogSmsProvider()
+    return None

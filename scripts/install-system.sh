@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# System packages the project needs, installed with apt when missing (we run as root on Debian).
+#   run:  SpatiaLite's SQLite module (the embedded default database)
+#   test: also PostgreSQL + PostGIS (a throwaway cluster per test run)
+set -euo pipefail
+what=${1:-run}
+
+need=()
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+have libsqlite3-mod-spatialite || need+=(libsqlite3-mod-spatialite)
+if [ "$what" = test ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  pg_major=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n1)
+  pg_major=${pg_major:-15}
+  have "postgresql-${pg_major}-postgis-3" || need+=("postgresql-${pg_major}-postgis-3")
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "Missing system packages: ${need[*]}. Install them (as root): apt-get install ${need[*]}" >&2
+  exit 1
+fi
+echo "Installing system packages: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# A package-installed cluster may have started itself; the tests use their own.

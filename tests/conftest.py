@@ -1,0 +1,213 @@
+"""Fixtures: one app per backend (SpatiaLite always; PostGIS from SAFETY_TEST_POSTGRES_URL),
+migrated by Alembic, emptied after each test; clients and users per role; the fake FCM server.
+
+Every test that takes `app` (directly or through `client`) runs on both backends.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import text
+
+from safety import create_app
+from safety.config import sqlite_url
+from safety.extensions import db, limiter
+from safety.util import reset_clock
+from tests.fakefcm import FakeFcm
+
+PG_URL = os.environ.get("SAFETY_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_collection_modifyitems(config, items):
+    if PG_URL or os.environ.get("CI") != "true":
+        return
+    raise pytest.UsageError("CI must run the PostGIS tests: SAFETY_TEST_POSTGRES_URL is unset")
+
+
+@pytest.fixture(scope="session")
+def fake_fcm():
+    from firebase_admin import messaging
+
+    fake = FakeFcm().start()
+    old = messaging._MessagingService.FCM_URL
+    messaging._MessagingService.FCM_URL = fake.base + "/v1/projects/{0}/messages:send"
+    yield fake
+    messaging._MessagingService.FCM_URL = old
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def fcm_credentials(fake_fcm):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return {
+        "type": "service_account",
+        "project_id": "safety-test",
+        "private_key_id": "test-key",
+        "private_key": pem,
+        "client_email": "push@safety-test.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": fake_fcm.base + "/token",
+    }
+
+
+def _reset_postgres(url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request, tmp_path_factory, fcm_credentials):
+    backend = request.param
+    if backend == "postgresql":
+        if not PG_URL:
+            pytest.skip("PostGIS tests need SAFETY_TEST_POSTGRES_URL (make test sets it)")
+        _reset_postgres(PG_URL)
+        url = PG_URL
+    else:
+        url = sqlite_url(tmp_path_factory.mktemp("db") / "test.db")
+    application = create_app(
+        env={"SAFETY_ENV": "testing", "DATABASE_URL": url},
+        config={
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_KIB": 1024,
+            "FCM_CREDENTIALS": fcm_credentials,
+            "PUSH_TIMEOUT_S": 2,
+            "WORKER_POLL_S": 0.05,
+            "SMS_LOG_PROVIDER": True,
+        },
+    )
+    application.config["BACKEND"] = backend
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty_tables(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+            else:
+                for name in reversed(tables):
+                    conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture(autouse=True)
+def _clean(request):
+    yield
+    reset_clock()
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        limiter.reset()
+        _empty_tables(app)
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+_phones = itertools.count(1)
+
+
+def next_phone() -> str:
+    return f"+7701{next(_phones):07d}"
+
+
+class Person:
+    """A registered user with a logged-in token."""
+
+    def __init__(self, client, user_id: uuid.UUID, phone: str, password: str, tokens: dict):
+        self.client = client
+        self.id = user_id
+        self.phone = phone
+        self.password = password
+        self.access = tokens["access_token"]
+        self.refresh = tokens["refresh_token"]
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.access}"}
+
+    def get(self, path, **kw):
+        return self.client.get(path, headers=self.headers, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.client.post(path, json=json, headers=self.headers, **kw)
+
+    def put(self, path, json=None, **kw):
+        return self.client.put(path, json=json, headers=self.headers, **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self.client.patch(path, json=json, headers=self.headers, **kw)
+
+    def delete(self, path, **kw):
+        return self.client.delete(path, headers=self.headers, **kw)
+
+
+@pytest.fixture
+def make_person(app, client):
+    from safety.accounts import service
+
+    def make(*roles: str, name: str = "Test Person", pin: str | None = None,
+             duress_pin: str | None = None, phone: str | None = None) -> Person:
+        phone = phone or next_phone()
+        password = "correct horse battery"
+        with app.app_context():
+            user = service.register(phone, password, name)
+            for role in roles:
+                service.grant_role(user, role)
+            if pin:
+                service.set_pin(user, pin, duress_pin)
+            db.session.commit()
+            user_id = user.id
+        r = client.post("/api/v1/auth/login", json={"phone": phone, "password": password})
+        assert r.status_code == 200, r.get_json()
+        return Person(client, user_id, phone, password, r.get_json())
+
+    return make
+
+
+@pytest.fixture
+def user(make_person):
+    return make_person(pin="1234", duress_pin="9999", name="Aigerim")
+
+
+@pytest.fixture
+def stranger(make_person):
+    return make_person(name="Stranger")
+
+
+@pytest.fixture
+def admin(make_person):
+    return make_person("admin", name="Platform Admin")
