@@ -55,11 +55,16 @@ def register_errors(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from safety.accounts.routes import blp as accounts
+    from safety.alerts.routes import blp as alerts
+    from safety.contacts.routes import blp as contacts
+    from safety.dispatch.routes import blp as dispatch
     from safety.extensions import api
+    from safety.notify import webhooks  # noqa: F401  (registers its outbox handler)
     from safety.ops import bp as ops
+    from safety.orgs.routes import blp as orgs
 
     app.register_blueprint(ops)
-    for blueprint in (accounts,):
+    for blueprint in (accounts, contacts, alerts, dispatch, orgs):
         api.register_blueprint(blueprint)
 
 

@@ -1,5 +1,7 @@
 """Extension objects, created unbound; `create_app` binds them."""
 
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -22,8 +24,18 @@ class SafetyApi(Api):
         return problem_from_http_exception(error)
 
 
+def _schema_name(schema) -> str:
+    """OpenAPI component names; a PATCH (partial) body gets its own name."""
+    name = resolve_schema_cls(schema).__name__.removesuffix("Schema")
+    if not isinstance(schema, type) and schema.partial:
+        name += "Patch"
+    return name
+
+
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 jwt = JWTManager()
-api = SafetyApi()
+api = SafetyApi(
+    spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name)}
+)
 limiter = Limiter(key_func=get_remote_address)

@@ -1,4 +1,8 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
 from safety.accounts.models import AuthSession, Device, User, UserRole  # noqa: F401
+from safety.alerts.models import Alert, AlertAck, AlertLocation, TrackingLink  # noqa: F401
+from safety.contacts.models import Contact  # noqa: F401
+from safety.dispatch.models import Dispatch, DispatchOffer, ResponderState  # noqa: F401
 from safety.notify.models import OutboxJob, WorkerHeartbeat  # noqa: F401
+from safety.orgs.models import Organization, OrgMember  # noqa: F401

@@ -211,3 +211,54 @@ def stranger(make_person):
 @pytest.fixture
 def admin(make_person):
     return make_person("admin", name="Platform Admin")
+
+
+ALMATY = {"lat": 43.2567, "lon": 76.9286}
+
+
+def panic(person, client_id=None, lat=ALMATY["lat"], lon=ALMATY["lon"], **extra):
+    body = {"client_id": str(client_id or uuid.uuid4()), "trigger": "button",
+            "location": {"lat": lat, "lon": lon, "accuracy_m": 12.0}, **extra}
+    return person.post("/api/v1/alerts", json=body)
+
+
+def make_guardian(owner, guardian, name="Mother"):
+    r = owner.post("/api/v1/me/contacts", json={"name": name, "phone": guardian.phone})
+    assert r.status_code == 201, r.get_json()
+    cid = r.get_json()["id"]
+    assert guardian.post(f"/api/v1/me/guardian-invitations/{cid}/accept").status_code == 200
+    return cid
+
+
+def register_device(person, token, installation="phone-1", platform="android"):
+    r = person.put(f"/api/v1/me/devices/{installation}",
+                   json={"push_token": token, "platform": platform})
+    assert r.status_code == 200, r.get_json()
+
+
+def drain(app, worker_id="w-test", rounds=50):
+    """Run a worker until nothing is due now; returns how many jobs it handled."""
+    from safety.notify.worker import Worker
+
+    w = Worker(app, worker_id=worker_id)
+    total = 0
+    for _ in range(rounds):
+        n = w.run_once()
+        if not n:
+            break
+        total += n
+    return total
+
+
+def jobs(app, **where):
+    from sqlalchemy import select
+
+    from safety.notify.models import OutboxJob
+
+    with app.app_context():
+        stmt = select(OutboxJob).order_by(OutboxJob.created_at)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(OutboxJob, key) == value)
+        rows = list(db.session.scalars(stmt))
+        db.session.expunge_all()
+        return rows

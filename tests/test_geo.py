@@ -39,6 +39,8 @@ def tables(app):
             op = _Op(conn)
             geo.create_spatial_index(op, "geo_test_points", "location", geography=True)
             geo.create_spatial_index(op, "geo_test_areas", "area", geography=False)
+        db.session.remove()
+        db.engine.dispose()  # pooled SQLite connections must not keep an old schema
         yield
         db.session.remove()
         with db.engine.begin() as conn:

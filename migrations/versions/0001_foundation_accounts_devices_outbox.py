@@ -77,7 +77,7 @@ def upgrade():
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
     sa.Column('installation_id', sa.String(length=200), nullable=False),
-    sa.Column('push_token', sa.String(length=4096), nullable=False),
+    sa.Column('push_token', sa.String(length=1024), nullable=False),
     sa.Column('platform', sa.String(length=10), nullable=False),
     sa.Column('app_version', sa.String(length=40), nullable=True),
     sa.Column('created_at', util.UTCDateTime(), nullable=False),

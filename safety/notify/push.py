@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -86,8 +87,15 @@ class FcmPushProvider:
         )
 
     def _message(self, m: PushMessage):
-        msg = self._messaging
         ttl_s = int(self.ttl.total_seconds())
+        with warnings.catch_warnings():
+            # firebase-admin 7.7 deprecates `token` for Firebase installation ids (`fid`);
+            # the phones register FCM registration tokens, which FCM v1 still takes as `token`.
+            warnings.filterwarnings("ignore", "Message.token is deprecated", DeprecationWarning)
+            return self._build(m, ttl_s)
+
+    def _build(self, m: PushMessage, ttl_s: int):
+        msg = self._messaging
         return msg.Message(
             token=m.token,
             notification=msg.Notification(title=m.title, body=m.body),
@@ -115,8 +123,9 @@ class FcmPushProvider:
             (self._messaging.UnregisteredError, self._messaging.SenderIdMismatchError,
              exceptions.InvalidArgumentError),
         )
-        return PushOutcome(ok=False, permanent=permanent, error=f"{type(exc).__name__}: {exc}",
-                           code=code)
+        http = getattr(getattr(exc, "http_response", None), "status_code", None)
+        error = f"{type(exc).__name__}: {exc}" + (f" (HTTP {http})" if http else "")
+        return PushOutcome(ok=False, permanent=permanent, error=error, code=code)
 
     def send(self, messages: list[PushMessage]) -> list[PushOutcome]:
         outcomes: list[PushOutcome] = []

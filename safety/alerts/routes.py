@@ -1,0 +1,122 @@
+import uuid
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from safety.alerts import service
+from safety.alerts.models import Alert
+from safety.alerts.schemas import (
+    AckResultSchema,
+    AckSchema,
+    AlertListArgs,
+    AlertListSchema,
+    AlertSchema,
+    CancelResultSchema,
+    CancelSchema,
+    LocationBatchResultSchema,
+    LocationBatchSchema,
+    RaiseAlertSchema,
+    TrailArgs,
+    TrailSchema,
+)
+from safety.auth import login_required, me
+from safety.errors import Forbidden
+from safety.extensions import db
+from safety.util import paginate
+
+blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Panic alerts")
+
+
+@blp.route("")
+class Alerts(MethodView):
+    @login_required()
+    @blp.arguments(RaiseAlertSchema)
+    @blp.response(201, AlertSchema)
+    @blp.alt_response(200, schema=AlertSchema, description="The same alert again: a retry "
+                      "with the same client_id, or a panic while one is already live.")
+    def post(self, data):
+        """Raise a panic alert"""
+        alert, created = service.raise_alert(me(), data)
+        db.session.commit()
+        return service.present(alert, "owner"), 201 if created else 200
+
+    @login_required()
+    @blp.arguments(AlertListArgs, location="query")
+    @blp.response(200, AlertListSchema)
+    def get(self, args):
+        """Your alerts; ?role=guardian or ?role=responder for the ones you may see"""
+        stmt = service.list_for(me(), args["role"])
+        page = paginate(db.session, stmt, Alert.created_at, Alert.id, args["limit"],
+                        args["cursor"])
+        role = args["role"] or "owner"
+        page["items"] = [service.summary(a, role) for a in page["items"]]
+        return page
+
+
+@blp.route("/<uuid:alert_id>")
+class AlertResource(MethodView):
+    @login_required()
+    @blp.response(200, AlertSchema)
+    def get(self, alert_id: uuid.UUID):
+        """An alert: status, location, who was notified, the dispatch"""
+        alert, role = service.get_visible(me(), alert_id)
+        return service.present(alert, role)
+
+
+@blp.route("/<uuid:alert_id>/locations")
+class Locations(MethodView):
+    @login_required()
+    @blp.arguments(LocationBatchSchema)
+    @blp.response(202, LocationBatchResultSchema)
+    def post(self, data, alert_id: uuid.UUID):
+        """Add up to 100 location points (late and out-of-order points are kept in order)"""
+        result = service.add_locations(me(), alert_id, data["points"])
+        db.session.commit()
+        return result
+
+    @login_required()
+    @blp.arguments(TrailArgs, location="query")
+    @blp.response(200, TrailSchema)
+    def get(self, args, alert_id: uuid.UUID):
+        """The location trail, oldest first"""
+        alert, role = service.get_visible(me(), alert_id)
+        since = args["since"]
+        if role == "owner" and alert.shown_canceled_at is not None:
+            trail = service.trail(alert, since, args["limit"])
+            trail["items"] = [p for p in trail["items"]
+                              if p.received_at <= alert.shown_canceled_at]
+            return trail
+        return service.trail(alert, since, args["limit"])
+
+
+@blp.route("/<uuid:alert_id>/cancel")
+class Cancel(MethodView):
+    @login_required()
+    @blp.arguments(CancelSchema)
+    @blp.response(200, CancelResultSchema)
+    def post(self, data, alert_id: uuid.UUID):
+        """Cancel your alert with your PIN"""
+        outcome = service.cancel(me(), alert_id, data["pin"])
+        db.session.commit()  # a wrong PIN counts even though the answer is an error
+        if not outcome.ok:
+            if outcome.locked_until is not None:
+                raise Forbidden(
+                    "Too many wrong PINs: cancel is locked for a while. The alert stays live.",
+                    extra={"attempts_left": 0,
+                           "locked_until": outcome.locked_until.isoformat()},
+                )
+            raise Forbidden("Wrong PIN.", extra={"attempts_left": outcome.attempts_left})
+        alert = outcome.alert
+        return {"id": alert.id, "status": "canceled", "canceled_at": alert.shown_canceled_at}
+
+
+@blp.route("/<uuid:alert_id>/acknowledge")
+class Acknowledge(MethodView):
+    @login_required()
+    @blp.arguments(AckSchema)
+    @blp.response(200, AckResultSchema)
+    def post(self, data, alert_id: uuid.UUID):
+        """Tell her you have seen her alert (guardians)"""
+        ack = service.acknowledge(me(), alert_id, data.get("message"))
+        db.session.commit()
+        return ack

@@ -1,0 +1,444 @@
+"""Panic alerts: raise (idempotent), track, cancel with PIN or duress PIN, acknowledge.
+
+Everything an alert causes (pushes, SMS, escalation timers, dispatch offers) is enqueued in the
+same transaction as the alert itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from safety.accounts.models import User
+from safety.accounts.service import check_pin
+from safety.alerts.models import LIVE, Alert, AlertAck, AlertLocation, TrackingLink
+from safety.contacts import service as contacts
+from safety.errors import Conflict, Invalid, NotFound
+from safety.extensions import db
+from safety.notify import outbox
+from safety.notify import service as notify
+from safety.notify.models import OutboxJob
+from safety.util import utcnow
+
+ESCALATION_ROUNDS = 3
+
+
+# -- raising -----------------------------------------------------------------------------------
+
+
+def _live_alert(user_id: uuid.UUID) -> Alert | None:
+    return db.session.scalar(
+        select(Alert).where(Alert.user_id == user_id, Alert.status.in_(LIVE))
+    )
+
+
+def _by_client_id(user_id: uuid.UUID, client_id: uuid.UUID) -> Alert | None:
+    return db.session.scalar(
+        select(Alert).where(Alert.user_id == user_id, Alert.client_id == client_id)
+    )
+
+
+def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:
+    """Returns (alert, created). A retry (same client_id) or a second panic while one is live
+    returns the existing alert with the new location added; a panic never fails for being
+    repeated."""
+    loc = data["location"]
+    existing = _by_client_id(user.id, data["client_id"]) or _live_alert(user.id)
+    if existing is not None:
+        _repeat(existing, loc)
+        return existing, False
+    now = utcnow()
+    alert = Alert(
+        user_id=user.id, client_id=data["client_id"], trigger=data["trigger"],
+        battery_pct=data.get("battery_pct"), note=data.get("note"),
+        lat=loc["lat"], lon=loc["lon"], accuracy_m=loc.get("accuracy_m"),
+        location_at=loc.get("recorded_at") or now, created_at=now, updated_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(alert)
+            db.session.flush()
+    except IntegrityError:
+        # A concurrent request with the same client_id, or another panic, won the race:
+        # the database's unique constraints say so, and that alert is the answer.
+        existing = _by_client_id(user.id, data["client_id"]) or _live_alert(user.id)
+        if existing is None:
+            raise
+        _repeat(existing, loc)
+        return existing, False
+    _store_points(alert, [loc], now)
+    _fan_out(alert)
+    return alert, True
+
+
+def _repeat(alert: Alert, loc: dict) -> None:
+    if alert.live:
+        _store_points(alert, [loc], utcnow())
+        if alert.shown_canceled_at is not None and alert.duress:
+            # She pressed panic again after a duress cancel: show her the live alert again.
+            alert.shown_canceled_at = None
+        db.session.flush()
+
+
+def _fan_out(alert: Alert) -> None:
+    """Everything a new alert causes, in this transaction."""
+    owner = alert.owner
+    data = {"alert_id": alert.id, "trigger": alert.trigger, "lat": alert.lat, "lon": alert.lon,
+            "duress": "0"}
+    notify.push_to_users(
+        contacts.guardian_ids(owner.id), "alert", f"{owner.full_name} needs help",
+        "She pressed the panic button. Tap to see where she is.", data, alert_id=alert.id,
+    )
+    if notify.sms_enabled():
+        for contact in contacts.sms_contacts(owner.id):
+            link = create_tracking_link(alert, contact.id)
+            notify.send_sms(
+                contact.phone,
+                f"{owner.full_name} pressed her panic button and may be in danger. "
+                f"Her live location: {link} . If you cannot reach her, call 102.",
+                "alert_sms", alert_id=alert.id,
+            )
+    escalate_at = utcnow() + timedelta(seconds=current_app.config["ESCALATE_AFTER_S"])
+    outbox.enqueue("alert_escalate", "timer", {"round": 1}, alert_id=alert.id,
+                   due_at=escalate_at, dedupe_key=f"escalate:{alert.id}:1")
+    from safety.dispatch import service as dispatch  # noqa: PLC0415 (dispatch uses alerts too)
+
+    dispatch.start(alert)
+
+
+def create_tracking_link(alert: Alert, contact_id: uuid.UUID | None) -> str:
+    token = secrets.token_urlsafe(24)
+    db.session.add(TrackingLink(token_hash=hash_token(token), alert_id=alert.id,
+                                contact_id=contact_id))
+    return f"{current_app.config['PUBLIC_BASE_URL']}/t/{token}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- locations ---------------------------------------------------------------------------------
+
+
+def _store_points(alert: Alert, points: list[dict], received_at: datetime) -> int:
+    """Insert points, ignoring ones already stored (same recorded_at): retries are harmless.
+    Returns how many were new. The alert's location follows the newest recorded point."""
+    rows = []
+    for p in points:
+        rows.append({
+            "alert_id": alert.id, "lat": p["lat"], "lon": p["lon"],
+            "accuracy_m": p.get("accuracy_m"), "altitude_m": p.get("altitude_m"),
+            "heading_deg": p.get("heading_deg"), "speed_mps": p.get("speed_mps"),
+            "recorded_at": p.get("recorded_at") or received_at, "received_at": received_at,
+        })
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = AlertLocation.__table__
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["alert_id", "recorded_at"])
+    # Bind the column types (UTCDateTime) by executing through the ORM session's connection.
+    result = db.session.execute(stmt, rows) if rows else None
+    newest = max(rows, key=lambda r: r["recorded_at"]) if rows else None
+    if newest and newest["recorded_at"] >= alert.location_at:
+        alert.lat, alert.lon = newest["lat"], newest["lon"]
+        alert.accuracy_m = newest["accuracy_m"]
+        alert.location_at = newest["recorded_at"]
+    alert.updated_at = received_at
+    return result.rowcount if result is not None and result.rowcount is not None else 0
+
+
+def add_locations(user: User, alert_id: uuid.UUID, points: list[dict]) -> dict:
+    alert = _owned(user, alert_id)
+    if not alert.live:
+        raise Conflict("This alert has ended; its trail is closed.")
+    stored = _store_points(alert, points, utcnow())
+    db.session.flush()
+    return {"received": len(points), "stored": stored}
+
+
+def trail(alert: Alert, since: datetime | None, limit: int) -> dict:
+    stmt = select(AlertLocation).where(AlertLocation.alert_id == alert.id)
+    if since is not None:
+        stmt = stmt.where(AlertLocation.recorded_at > since)
+    rows = list(db.session.scalars(
+        stmt.order_by(AlertLocation.recorded_at, AlertLocation.id).limit(limit + 1)
+    ))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_since": rows[-1].recorded_at if more else None}
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def _owned(user: User, alert_id: uuid.UUID) -> Alert:
+    alert = db.session.get(Alert, alert_id)
+    if alert is None or alert.user_id != user.id:
+        raise NotFound("No such alert.")
+    return alert
+
+
+def viewer_role(user: User, alert: Alert) -> str | None:
+    """How `user` may see `alert`: owner, guardian, responder, org_admin, admin; or None."""
+    if alert.user_id == user.id:
+        return "owner"
+    if user.has_role("admin"):
+        return "admin"
+    from safety.dispatch import service as dispatch  # noqa: PLC0415
+
+    role = dispatch.viewer_role(user, alert)
+    if role:
+        return role
+    if contacts.is_guardian(user, alert.user_id):
+        return "guardian"
+    return None
+
+
+def get_visible(user: User, alert_id: uuid.UUID) -> tuple[Alert, str]:
+    alert = db.session.get(Alert, alert_id)
+    role = viewer_role(user, alert) if alert is not None else None
+    if role is None:
+        raise NotFound("No such alert.")
+    return alert, role
+
+
+def list_for(user: User, role: str | None):
+    if role == "guardian":
+        from safety.contacts.models import Contact  # noqa: PLC0415
+
+        owners = select(Contact.owner_id).where(
+            Contact.guardian_id == user.id, Contact.status == "accepted",
+            Contact.phone == user.phone,
+        )
+        return select(Alert).where(Alert.user_id.in_(owners))
+    if role == "responder":
+        from safety.dispatch import service as dispatch  # noqa: PLC0415
+
+        return select(Alert).where(Alert.id.in_(dispatch.alert_ids_held_by(user)))
+    return select(Alert).where(Alert.user_id == user.id)
+
+
+def present(alert: Alert, role: str) -> dict:
+    """The alert as `role` may see it. The owner's view of a duress cancel is exactly the view
+    of a real cancel: status canceled, and nothing that happened after it."""
+    owner_hidden = role == "owner" and alert.shown_canceled_at is not None
+    cutoff = alert.shown_canceled_at if owner_hidden else None
+    jobs = select(OutboxJob).where(
+        OutboxJob.alert_id == alert.id, OutboxJob.channel.in_(("push", "sms"))
+    )
+    if cutoff is not None:
+        jobs = jobs.where(OutboxJob.created_at <= cutoff)
+    jobs_list = list(db.session.scalars(jobs.order_by(OutboxJob.created_at)))
+    who = notify.names([j.recipient_user_id for j in jobs_list if j.recipient_user_id])
+    acks = select(AlertAck).where(AlertAck.alert_id == alert.id)
+    if cutoff is not None:
+        acks = acks.where(AlertAck.created_at <= cutoff)
+    view = {
+        "id": alert.id,
+        "status": "canceled" if owner_hidden else alert.status,
+        "trigger": alert.trigger,
+        "created_at": alert.created_at,
+        "updated_at": cutoff or alert.updated_at,
+        "ended_at": cutoff or alert.ended_at,
+        "battery_pct": alert.battery_pct,
+        "note": alert.note,
+        "location": {"lat": alert.lat, "lon": alert.lon, "accuracy_m": alert.accuracy_m,
+                     "recorded_at": alert.location_at},
+        "notifications": [
+            {"channel": j.channel, "kind": j.kind,
+             "recipient_name": who.get(j.recipient_user_id), "recipient": j.recipient,
+             "status": j.status, "attempts": j.attempts, "sent_at": j.finished_at
+             if j.status == "sent" else None}
+            for j in jobs_list if j.kind in ("alert", "alert_sms")
+        ],
+        "acknowledgements": [
+            {"guardian_id": a.guardian_id, "guardian_name": a.guardian.full_name,
+             "message": a.message, "at": a.created_at}
+            for a in db.session.scalars(acks.order_by(AlertAck.created_at))
+        ],
+        "dispatch": None,
+    }
+    if role != "owner":
+        view["duress"] = alert.duress
+        view["unassigned"] = alert.unassigned
+        view["person"] = {"id": alert.owner.id, "full_name": alert.owner.full_name,
+                          "phone": alert.owner.phone}
+    if not owner_hidden:
+        from safety.dispatch import service as dispatch  # noqa: PLC0415
+
+        view["dispatch"] = dispatch.present_for_alert(alert, role)
+    return view
+
+
+def summary(alert: Alert, role: str) -> dict:
+    hidden = role == "owner" and alert.shown_canceled_at is not None
+    return {
+        "id": alert.id, "trigger": alert.trigger, "created_at": alert.created_at,
+        "status": "canceled" if hidden else alert.status,
+        "ended_at": alert.shown_canceled_at if hidden else alert.ended_at,
+    }
+
+
+# -- cancel, acknowledge, end ------------------------------------------------------------------
+
+
+@dataclass
+class CancelOutcome:
+    alert: Alert
+    ok: bool
+    attempts_left: int = 0
+    locked_until: datetime | None = None
+
+
+def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
+    alert = _owned(user, alert_id)
+    # Serialise cancels of one alert (a wrong-PIN count must not be lost to a race).
+    db.session.execute(select(Alert.id).where(Alert.id == alert.id).with_for_update())
+    db.session.refresh(alert)
+    now = utcnow()
+    if alert.cancel_locked_until and alert.cancel_locked_until > now:
+        return CancelOutcome(alert, ok=False, locked_until=alert.cancel_locked_until)
+    if alert.shown_canceled_at is not None:
+        # Already canceled (for real or under duress): the same answer again.
+        kind = check_pin(user, pin)
+        if kind is None:
+            return _wrong_pin(alert, now)
+        return CancelOutcome(alert, ok=True)
+    if not alert.live:
+        raise Conflict(f"This alert has already ended ({alert.status}).")
+    if user.pin_hash is None:
+        raise Invalid("pin", "Set a PIN (PUT /api/v1/me/pin) to be able to cancel alerts.")
+    kind = check_pin(user, pin)
+    if kind is None:
+        return _wrong_pin(alert, now)
+    alert.cancel_failures = 0
+    alert.shown_canceled_at = now
+    if kind == "duress":
+        alert.duress = True
+        alert.updated_at = now
+        _tell_duress(alert)
+    else:
+        end(alert, "canceled")
+    db.session.flush()
+    return CancelOutcome(alert, ok=True)
+
+
+def _wrong_pin(alert: Alert, now: datetime) -> CancelOutcome:
+    cfg = current_app.config
+    alert.cancel_failures += 1
+    left = max(0, cfg["CANCEL_MAX_ATTEMPTS"] - alert.cancel_failures)
+    if left == 0:
+        alert.cancel_locked_until = now + timedelta(seconds=cfg["CANCEL_LOCK_S"])
+        alert.cancel_failures = 0
+    db.session.flush()
+    return CancelOutcome(alert, ok=False, attempts_left=left,
+                         locked_until=alert.cancel_locked_until if left == 0 else None)
+
+
+def _tell_duress(alert: Alert) -> None:
+    owner = alert.owner
+    data = {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon, "duress": "1"}
+    title = f"DURESS: {owner.full_name} was forced to cancel"
+    body = "Her alert was canceled with her duress PIN. She is still in danger."
+    from safety.dispatch import service as dispatch  # noqa: PLC0415
+
+    notify.push_to_users(
+        contacts.guardian_ids(owner.id) + dispatch.responder_ids_for(alert),
+        "alert_duress", title, body, data, alert_id=alert.id,
+    )
+
+
+def end(alert: Alert, status: str) -> None:
+    """Close a live alert (canceled or resolved): stop its timers, tell the guardians,
+    and let tracking links expire after the grace period."""
+    now = utcnow()
+    alert.status = status
+    alert.ended_at = now
+    alert.updated_at = now
+    if status == "canceled" and alert.shown_canceled_at is None:
+        alert.shown_canceled_at = now
+    outbox.cancel_pending(alert.id, ("alert_escalate", "dispatch_offer_timeout"))
+    grace = timedelta(seconds=current_app.config["TRACKING_GRACE_S"])
+    for link in db.session.scalars(select(TrackingLink).where(TrackingLink.alert_id == alert.id)):
+        link.expires_at = now + grace
+    from safety.dispatch import service as dispatch  # noqa: PLC0415
+
+    dispatch.alert_ended(alert)
+    owner = alert.owner
+    words = "canceled her alert: she is safe" if status == "canceled" else "is safe: resolved"
+    notify.push_to_users(
+        contacts.guardian_ids(owner.id), f"alert_{status}", f"{owner.full_name} {words}",
+        "No action is needed any more.", {"alert_id": alert.id, "status": status},
+        alert_id=alert.id,
+    )
+
+
+def acknowledge(user: User, alert_id: uuid.UUID, message: str | None) -> AlertAck:
+    alert = db.session.get(Alert, alert_id)
+    if alert is None or not contacts.is_guardian(user, alert.user_id):
+        raise NotFound("No such alert.")
+    ack = db.session.get(AlertAck, (alert.id, user.id))
+    if ack is None:
+        ack = AlertAck(alert_id=alert.id, guardian_id=user.id)
+        db.session.add(ack)
+    ack.message = message
+    ack.created_at = utcnow()
+    if alert.live and alert.shown_canceled_at is None:
+        notify.push_to_users(
+            [alert.user_id], "alert_ack", f"{user.full_name} saw your alert",
+            message or "Help is on the way.", {"alert_id": alert.id}, alert_id=alert.id,
+        )
+    db.session.flush()
+    return ack
+
+
+# -- timers ------------------------------------------------------------------------------------
+
+
+@outbox.handler("alert_escalate")
+def _escalate(job: OutboxJob) -> dict:
+    alert = db.session.get(Alert, job.alert_id)
+    if alert is None or not alert.live:
+        return {"skipped": "alert ended"}
+    acked = db.session.scalar(select(func.count()).where(AlertAck.alert_id == alert.id))
+    if acked or alert.status != "active":
+        return {"skipped": "someone is on it"}
+    rnd = int(job.payload.get("round", 1))
+    owner = alert.owner
+    minutes = round((utcnow() - alert.created_at).total_seconds() / 60)
+    data = {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon,
+            "duress": "1" if alert.duress else "0"}
+    sent = notify.push_to_users(
+        contacts.guardian_ids(owner.id) + notify.admin_ids(), "alert_escalation",
+        f"Still no answer: {owner.full_name} needs help",
+        f"Her alert has been open {minutes} min and nobody has responded.", data,
+        alert_id=alert.id,
+    )
+    if rnd < ESCALATION_ROUNDS:
+        outbox.enqueue(
+            "alert_escalate", "timer", {"round": rnd + 1}, alert_id=alert.id,
+            due_at=utcnow() + timedelta(seconds=current_app.config["ESCALATE_AFTER_S"]),
+            dedupe_key=f"escalate:{alert.id}:{rnd + 1}",
+        )
+    return {"round": rnd, "pushes": sent}
+
+
+def purge_locations(older_than_days: int) -> int:
+    """Delete trails of alerts that ended more than `older_than_days` ago; keep the alerts."""
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    ended = select(Alert.id).where(
+        Alert.status.not_in(LIVE), Alert.ended_at.is_not(None), Alert.ended_at < cutoff
+    )
+    result = db.session.execute(
+        AlertLocation.__table__.delete().where(AlertLocation.alert_id.in_(ended))
+    )
+    return result.rowcount or 0
+

@@ -1,0 +1,39 @@
+from marshmallow import Schema, fields, validate
+
+from safety.fields import PageSchema, Phone
+
+
+class ContactSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    phone = Phone(required=True)
+    relation = fields.String(validate=validate.Length(max=60), allow_none=True)
+    status = fields.String(dump_only=True, metadata={
+        "description": "Guardian invitation: pending, accepted or declined."})
+    is_guardian = fields.Method("_is_guardian", dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+
+    def _is_guardian(self, c) -> bool:
+        return c.status == "accepted" and c.guardian_id is not None
+
+
+class ContactListSchema(PageSchema):
+    items = fields.List(fields.Nested(ContactSchema))
+
+
+class InviterSchema(Schema):
+    id = fields.UUID()
+    full_name = fields.String()
+    phone = fields.String()
+
+
+class InvitationSchema(Schema):
+    id = fields.UUID()
+    relation = fields.String(allow_none=True)
+    status = fields.String()
+    created_at = fields.AwareDateTime()
+    inviter = fields.Nested(InviterSchema, attribute="owner")
+
+
+class InvitationListSchema(PageSchema):
+    items = fields.List(fields.Nested(InvitationSchema))

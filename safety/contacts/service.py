@@ -1,0 +1,118 @@
+"""Trusted contacts and the guardian invitations they carry."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from safety.accounts.models import User
+from safety.contacts.models import Contact
+from safety.errors import Conflict, Invalid, NotFound
+from safety.extensions import db
+from safety.util import utcnow
+
+MAX_CONTACTS = 10
+
+
+def list_contacts(owner: User) -> list[Contact]:
+    return list(db.session.scalars(
+        select(Contact).where(Contact.owner_id == owner.id).order_by(Contact.created_at)
+    ))
+
+
+def get_contact(owner: User, contact_id: uuid.UUID) -> Contact:
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or contact.owner_id != owner.id:
+        raise NotFound("No such contact.")
+    return contact
+
+
+def _check_phone(owner: User, phone: str, exclude: uuid.UUID | None = None) -> None:
+    if phone == owner.phone:
+        raise Invalid("phone", "You cannot be your own trusted contact.")
+    clash = select(Contact.id).where(Contact.owner_id == owner.id, Contact.phone == phone)
+    if exclude is not None:
+        clash = clash.where(Contact.id != exclude)
+    if db.session.scalar(clash) is not None:
+        raise Conflict("You already have a contact with this phone number.")
+
+
+def add_contact(owner: User, data: dict) -> Contact:
+    # Lock the owner's row so two concurrent adds cannot both pass the limit.
+    db.session.execute(select(User.id).where(User.id == owner.id).with_for_update())
+    count = db.session.scalar(select(func.count()).where(Contact.owner_id == owner.id))
+    if count >= MAX_CONTACTS:
+        raise Conflict(f"You can have at most {MAX_CONTACTS} trusted contacts.")
+    _check_phone(owner, data["phone"])
+    contact = Contact(owner_id=owner.id, name=data["name"].strip(), phone=data["phone"],
+                      relation=data.get("relation"))
+    db.session.add(contact)
+    db.session.flush()
+    return contact
+
+
+def update_contact(owner: User, contact_id: uuid.UUID, data: dict) -> Contact:
+    contact = get_contact(owner, contact_id)
+    if "phone" in data and data["phone"] != contact.phone:
+        _check_phone(owner, data["phone"], exclude=contact.id)
+        # A new number is a new person: the invitation starts over.
+        contact.phone = data["phone"]
+        contact.status = "pending"
+        contact.guardian_id = None
+        contact.responded_at = None
+    if "name" in data:
+        contact.name = data["name"].strip()
+    if "relation" in data:
+        contact.relation = data["relation"]
+    db.session.flush()
+    return contact
+
+
+def delete_contact(owner: User, contact_id: uuid.UUID) -> None:
+    db.session.delete(get_contact(owner, contact_id))
+    db.session.flush()
+
+
+def invitations_for(user: User) -> list[Contact]:
+    return list(db.session.scalars(
+        select(Contact)
+        .where(Contact.phone == user.phone, Contact.owner_id != user.id)
+        .order_by(Contact.created_at.desc())
+    ))
+
+
+def respond(user: User, contact_id: uuid.UUID, accept: bool) -> Contact:
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or contact.phone != user.phone or contact.owner_id == user.id:
+        raise NotFound("No such invitation.")
+    contact.status = "accepted" if accept else "declined"
+    contact.guardian_id = user.id if accept else None
+    contact.responded_at = utcnow()
+    db.session.flush()
+    return contact
+
+
+def guardian_ids(owner_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(db.session.scalars(
+        select(Contact.guardian_id).where(
+            Contact.owner_id == owner_id, Contact.status == "accepted",
+            Contact.guardian_id.is_not(None),
+        )
+    ))
+
+
+def is_guardian(guardian: User, owner_id: uuid.UUID) -> bool:
+    return db.session.scalar(
+        select(Contact.id).where(
+            Contact.owner_id == owner_id, Contact.guardian_id == guardian.id,
+            Contact.status == "accepted", Contact.phone == guardian.phone,
+        )
+    ) is not None
+
+
+def sms_contacts(owner_id: uuid.UUID) -> list[Contact]:
+    """Contacts who are not (yet) guardians in the app and have not declined: they get SMS."""
+    return list(db.session.scalars(
+        select(Contact).where(Contact.owner_id == owner_id, Contact.status == "pending")
+    ))

@@ -1,0 +1,100 @@
+import uuid
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from safety.alerts.models import Alert
+from safety.auth import login_required, me
+from safety.dispatch import service
+from safety.dispatch.schemas import (
+    DeclineResultSchema,
+    DeclineSchema,
+    DispatchSchema,
+    DutySchema,
+    OfferListSchema,
+    ResponderLocationSchema,
+    ResponderStateSchema,
+    StatusSchema,
+)
+from safety.extensions import db
+
+blp = Blueprint("dispatch", __name__, url_prefix="/api/v1",
+                description="Responders: duty, offers, dispatches")
+
+
+@blp.route("/responder/duty")
+class Duty(MethodView):
+    @login_required("responder")
+    @blp.arguments(DutySchema)
+    @blp.response(200, ResponderStateSchema)
+    def put(self, data):
+        """Go on or off duty"""
+        state = service.set_duty(me(), data["on_duty"], data.get("location"))
+        db.session.commit()
+        return state
+
+
+@blp.route("/responder/location")
+class ResponderLocation(MethodView):
+    @login_required("responder")
+    @blp.arguments(ResponderLocationSchema)
+    @blp.response(200, ResponderStateSchema)
+    def post(self, data):
+        """Report where you are"""
+        state = service.update_location(me(), data["location"])
+        db.session.commit()
+        return state
+
+
+@blp.route("/responder/offers")
+class Offers(MethodView):
+    @login_required("responder")
+    @blp.response(200, OfferListSchema)
+    def get(self):
+        """Open dispatch offers for you, with the alert's location"""
+        offers = service.open_offers(me())
+        items = []
+        for offer in offers:
+            alert = db.session.get(Alert, offer.dispatch.alert_id)
+            items.append({
+                "dispatch_id": offer.dispatch_id, "dispatch": offer.dispatch,
+                "distance_m": offer.distance_m, "status": offer.status,
+                "created_at": offer.created_at, "expires_at": offer.expires_at,
+                "lat": alert.lat, "lon": alert.lon, "duress": alert.duress,
+            })
+        return {"items": items, "next_cursor": None}
+
+
+@blp.route("/dispatches/<uuid:dispatch_id>/accept")
+class Accept(MethodView):
+    @login_required("responder")
+    @blp.response(200, DispatchSchema)
+    def post(self, dispatch_id: uuid.UUID):
+        """Accept a dispatch (the first responder wins; 409 for everyone after)"""
+        dispatch = service.accept(me(), dispatch_id)
+        db.session.commit()
+        return dispatch
+
+
+@blp.route("/dispatches/<uuid:dispatch_id>/decline")
+class Decline(MethodView):
+    @login_required("responder")
+    @blp.arguments(DeclineSchema)
+    @blp.response(200, DeclineResultSchema)
+    def post(self, data, dispatch_id: uuid.UUID):
+        """Decline a dispatch offer"""
+        offer = service.decline(me(), dispatch_id, data.get("reason"))
+        db.session.commit()
+        return offer
+
+
+@blp.route("/dispatches/<uuid:dispatch_id>/status")
+class Status(MethodView):
+    @login_required("responder")
+    @blp.arguments(StatusSchema)
+    @blp.response(200, DispatchSchema)
+    def post(self, data, dispatch_id: uuid.UUID):
+        """Report progress: en_route, on_scene, resolved (ends the alert) or unable"""
+        dispatch = service.set_status(me(), dispatch_id, data["status"], data.get("note"))
+        db.session.commit()
+        return dispatch

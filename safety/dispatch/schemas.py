@@ -1,0 +1,67 @@
+from marshmallow import Schema, fields, validate
+
+from safety.fields import LocationSchema, PageSchema
+
+
+class DutySchema(Schema):
+    on_duty = fields.Boolean(required=True)
+    location = fields.Nested(LocationSchema, allow_none=True)
+
+
+class ResponderLocationSchema(Schema):
+    location = fields.Nested(LocationSchema, required=True)
+
+
+class ResponderStateSchema(Schema):
+    on_duty = fields.Boolean()
+    location_at = fields.AwareDateTime(allow_none=True)
+    updated_at = fields.AwareDateTime()
+
+
+class OfferSchema(Schema):
+    dispatch_id = fields.UUID()
+    alert_id = fields.UUID(attribute="dispatch.alert_id")
+    distance_m = fields.Float()
+    status = fields.String()
+    created_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime()
+    lat = fields.Float()
+    lon = fields.Float()
+    duress = fields.Boolean()
+
+
+class OfferListSchema(PageSchema):
+    items = fields.List(fields.Nested(OfferSchema))
+
+
+class DispatchSchema(Schema):
+    id = fields.UUID()
+    alert_id = fields.UUID()
+    status = fields.String()
+    org_id = fields.UUID(allow_none=True)
+    responder_id = fields.UUID(allow_none=True)
+    round = fields.Integer()
+    created_at = fields.AwareDateTime()
+    accepted_at = fields.AwareDateTime(allow_none=True)
+    en_route_at = fields.AwareDateTime(allow_none=True)
+    on_scene_at = fields.AwareDateTime(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)
+
+
+class DispatchListSchema(PageSchema):
+    items = fields.List(fields.Nested(DispatchSchema))
+
+
+class DeclineSchema(Schema):
+    reason = fields.String(validate=validate.Length(max=500), allow_none=True)
+
+
+class DeclineResultSchema(Schema):
+    dispatch_id = fields.UUID()
+    status = fields.String()
+
+
+class StatusSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(
+        ("en_route", "on_scene", "resolved", "unable")))
+    note = fields.String(validate=validate.Length(max=1000), allow_none=True)

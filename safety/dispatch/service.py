@@ -1,0 +1,440 @@
+"""Dispatch: offer an alert to the nearest available responders of the organisations whose
+coverage contains it; the first to accept wins; unanswered offers time out and move on.
+
+Offer timeouts are outbox timers, so escalation survives restarts and runs on any worker.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from safety import geo
+from safety.accounts.models import User
+from safety.alerts.models import Alert
+from safety.dispatch.models import HELD, OPEN, Dispatch, DispatchOffer, ResponderState
+from safety.errors import Conflict, Invalid, NotFound
+from safety.extensions import db
+from safety.notify import outbox
+from safety.notify import service as notify
+from safety.notify.models import OutboxJob
+from safety.notify.webhooks import enqueue_event
+from safety.orgs import service as orgs
+from safety.orgs.models import Organization, OrgMember
+from safety.util import utcnow
+
+# -- responders --------------------------------------------------------------------------------
+
+
+def _state(user: User) -> ResponderState:
+    state = db.session.get(ResponderState, user.id)
+    if state is None:
+        state = ResponderState(user_id=user.id, on_duty=False)
+        db.session.add(state)
+    return state
+
+
+def set_duty(user: User, on_duty: bool, location: dict | None) -> ResponderState:
+    state = _state(user)
+    if location is not None:
+        _set_location(state, location)
+    if on_duty and state.location_at is None:
+        raise Invalid("location", "Send your location to go on duty.")
+    state.on_duty = on_duty
+    state.updated_at = utcnow()
+    db.session.flush()
+    return state
+
+
+def update_location(user: User, location: dict) -> ResponderState:
+    state = _state(user)
+    _set_location(state, location)
+    db.session.flush()
+    return state
+
+
+def _set_location(state: ResponderState, location: dict) -> None:
+    state.location = geo.point(location["lat"], location["lon"])
+    state.location_at = location.get("recorded_at") or utcnow()
+    state.updated_at = utcnow()
+
+
+def _available_near(dispatch: Dispatch, alert: Alert, org_ids: list[uuid.UUID], radius: float,
+                    limit: int) -> list[tuple[ResponderState, float]]:
+    fresh_after = utcnow() - timedelta(seconds=current_app.config["RESPONDER_STALE_S"])
+    members = select(OrgMember.user_id).where(
+        OrgMember.org_id.in_(org_ids), OrgMember.role == "responder")
+    already = select(DispatchOffer.responder_id).where(DispatchOffer.dispatch_id == dispatch.id)
+    busy = select(Dispatch.responder_id).where(
+        Dispatch.status.in_(HELD), Dispatch.responder_id.is_not(None))
+    stmt = select(ResponderState).where(
+        ResponderState.on_duty.is_(True),
+        ResponderState.location_at >= fresh_after,
+        ResponderState.user_id.in_(members),
+        ResponderState.user_id.not_in(already),
+        ResponderState.user_id.not_in(busy),
+        ResponderState.user_id != alert.user_id,
+    )
+    return geo.near(db.session, stmt, ResponderState.location, alert.lat, alert.lon, radius,
+                    limit=limit)
+
+
+def _covering_orgs(alert: Alert) -> list[Organization]:
+    stmt = select(Organization).where(Organization.status == "active").order_by(
+        Organization.created_at)
+    return geo.containing(db.session, stmt, Organization.coverage, alert.lat, alert.lon)
+
+
+# -- the offer rounds --------------------------------------------------------------------------
+
+
+def start(alert: Alert) -> Dispatch:
+    """Called in the panic's transaction."""
+    dispatch = Dispatch(alert_id=alert.id, status="offering", round=0,
+                        radius_m=current_app.config["OFFER_RADIUS_M"])
+    db.session.add(dispatch)
+    db.session.flush()
+    _next_round(dispatch, alert)
+    return dispatch
+
+
+def _next_round(dispatch: Dispatch, alert: Alert) -> None:
+    cfg = current_app.config
+    covering = _covering_orgs(alert)
+    if not covering:
+        _unassigned(dispatch, alert, "no partner organisation covers this place")
+        return
+    org_ids = [o.id for o in covering]
+    radius = dispatch.radius_m
+    found = _available_near(dispatch, alert, org_ids, radius, cfg["OFFER_BATCH"])
+    while not found and radius < cfg["OFFER_MAX_RADIUS_M"]:
+        radius = min(cfg["OFFER_MAX_RADIUS_M"], radius * 2)
+        found = _available_near(dispatch, alert, org_ids, radius, cfg["OFFER_BATCH"])
+    if not found:
+        _unassigned(dispatch, alert, "no available responder", org_ids)
+        return
+    dispatch.round += 1
+    dispatch.radius_m = radius
+    dispatch.status = "offering"
+    now = utcnow()
+    expires = now + timedelta(seconds=cfg["OFFER_TIMEOUT_S"])
+    member_org = _member_org(org_ids, [s.user_id for s, _ in found])
+    for state, distance in found:
+        org_id = member_org[state.user_id]
+        db.session.add(DispatchOffer(
+            dispatch_id=dispatch.id, responder_id=state.user_id, org_id=org_id,
+            round=dispatch.round, distance_m=distance, created_at=now, expires_at=expires,
+        ))
+        notify.push_to_users(
+            [state.user_id], "dispatch_offer", "Alarm: a woman needs help nearby",
+            f"{distance / 1000:.1f} km away. Open to accept.",
+            {"dispatch_id": dispatch.id, "alert_id": alert.id, "lat": alert.lat,
+             "lon": alert.lon, "distance_m": round(distance),
+             "duress": "1" if alert.duress else "0"},
+            alert_id=alert.id,
+        )
+        _webhook(org_id, "dispatch.offered", dispatch, alert)
+    outbox.enqueue("dispatch_offer_timeout", "timer", {"round": dispatch.round},
+                   alert_id=alert.id, due_at=expires,
+                   dedupe_key=f"offer-timeout:{dispatch.id}:{dispatch.round}")
+    db.session.flush()
+
+
+def _member_org(org_ids: list[uuid.UUID], user_ids: list[uuid.UUID]) -> dict:
+    rows = db.session.execute(select(OrgMember.user_id, OrgMember.org_id).where(
+        OrgMember.user_id.in_(user_ids), OrgMember.org_id.in_(org_ids),
+        OrgMember.role == "responder"))
+    out: dict = {}
+    order = {oid: i for i, oid in enumerate(org_ids)}
+    for user_id, org_id in rows:
+        if user_id not in out or order[org_id] < order[out[user_id]]:
+            out[user_id] = org_id
+    return out
+
+
+def _unassigned(dispatch: Dispatch, alert: Alert, why: str,
+                org_ids: list[uuid.UUID] | None = None) -> None:
+    already = alert.unassigned
+    dispatch.status = "unassigned"
+    alert.unassigned = True
+    if already:
+        return
+    notify.push_to_users(
+        notify.admin_ids() + orgs.org_admin_ids(org_ids or []), "alert_unassigned",
+        f"UNASSIGNED alert: {alert.owner.full_name}",
+        f"Nobody could be dispatched ({why}). Call her and the police (102).",
+        {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon}, alert_id=alert.id,
+    )
+
+
+@outbox.handler("dispatch_offer_timeout")
+def _offer_timeout(job: OutboxJob) -> dict:
+    dispatch = db.session.scalar(select(Dispatch).where(Dispatch.alert_id == job.alert_id)
+                                 .with_for_update(of=Dispatch))
+    rnd = int(job.payload["round"])
+    if dispatch is None or dispatch.status != "offering" or dispatch.round != rnd:
+        return {"skipped": "already answered"}
+    alert = db.session.get(Alert, dispatch.alert_id)
+    if not alert.live:
+        return {"skipped": "alert ended"}
+    missed = _expire_round(dispatch, rnd)
+    if missed:
+        notify.push_to_users(
+            orgs.org_admin_ids(missed), "dispatch_missed",
+            "Your responders missed an alert",
+            "An offer timed out unanswered; it has moved on to others.",
+            {"alert_id": alert.id, "dispatch_id": dispatch.id}, alert_id=alert.id,
+        )
+        for org_id in missed:
+            _webhook(org_id, "dispatch.missed", dispatch, alert)
+    _next_round(dispatch, alert)
+    return {"round": rnd, "next_round": dispatch.round, "status": dispatch.status}
+
+
+def _expire_round(dispatch: Dispatch, rnd: int) -> list[uuid.UUID]:
+    offers = list(db.session.scalars(select(DispatchOffer).where(
+        DispatchOffer.dispatch_id == dispatch.id, DispatchOffer.round == rnd,
+        DispatchOffer.status == "open")))
+    for offer in offers:
+        offer.status = "expired"
+        offer.responded_at = utcnow()
+    return list(dict.fromkeys(o.org_id for o in offers))
+
+
+# -- responder actions -------------------------------------------------------------------------
+
+
+def _my_offer(user: User, dispatch_id: uuid.UUID) -> DispatchOffer:
+    offer = db.session.scalar(select(DispatchOffer).where(
+        DispatchOffer.dispatch_id == dispatch_id, DispatchOffer.responder_id == user.id))
+    if offer is None:
+        raise NotFound("No such dispatch offer.")
+    return offer
+
+
+def open_offers(user: User) -> list[DispatchOffer]:
+    return list(db.session.scalars(
+        select(DispatchOffer).join(Dispatch, Dispatch.id == DispatchOffer.dispatch_id).where(
+            DispatchOffer.responder_id == user.id, DispatchOffer.status == "open",
+            Dispatch.status == "offering",
+        ).order_by(DispatchOffer.created_at.desc())
+    ))
+
+
+def accept(user: User, dispatch_id: uuid.UUID) -> Dispatch:
+    """First accept wins: one conditional UPDATE decides, whatever the concurrency."""
+    offer = _my_offer(user, dispatch_id)
+    if offer.status in ("declined", "withdrawn"):
+        raise Conflict("This offer is no longer open to you.")
+    now = utcnow()
+    won = db.session.execute(
+        update(Dispatch)
+        .where(Dispatch.id == dispatch_id, Dispatch.status.in_(OPEN))
+        .values(status="accepted", responder_id=user.id, org_id=offer.org_id, accepted_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        raise Conflict("Another responder has already accepted this dispatch.")
+    dispatch = db.session.get(Dispatch, dispatch_id, populate_existing=True)
+    alert = db.session.get(Alert, dispatch.alert_id)
+    if not alert.live:
+        raise Conflict("This alert has ended.")
+    offer.status = "accepted"
+    offer.responded_at = now
+    for other in db.session.scalars(select(DispatchOffer).where(
+            DispatchOffer.dispatch_id == dispatch.id, DispatchOffer.status == "open",
+            DispatchOffer.id != offer.id)):
+        other.status = "withdrawn"
+        other.responded_at = now
+    outbox.cancel_pending(alert.id, ("dispatch_offer_timeout",))
+    alert.status = "dispatched"
+    alert.unassigned = False
+    alert.updated_at = now
+    org = db.session.get(Organization, offer.org_id)
+    _tell_people(alert, f"Help is coming: {user.full_name} ({org.name}) accepted",
+                 "A responder is on the way to you.", "dispatch_accepted")
+    _webhook(org.id, "dispatch.accepted", dispatch, alert)
+    db.session.flush()
+    return dispatch
+
+
+def decline(user: User, dispatch_id: uuid.UUID, reason: str | None) -> DispatchOffer:
+    offer = _my_offer(user, dispatch_id)
+    if offer.status != "open":
+        raise Conflict("This offer is no longer open.")
+    offer.status = "declined"
+    offer.reason = reason
+    offer.responded_at = utcnow()
+    db.session.flush()
+    dispatch = db.session.scalar(select(Dispatch).where(Dispatch.id == dispatch_id)
+                                 .with_for_update(of=Dispatch))
+    still_open = db.session.scalar(select(DispatchOffer.id).where(
+        DispatchOffer.dispatch_id == dispatch.id, DispatchOffer.round == dispatch.round,
+        DispatchOffer.status == "open"))
+    if dispatch.status == "offering" and still_open is None:
+        # Everyone in this round said no: move on now rather than wait for the timeout.
+        alert = db.session.get(Alert, dispatch.alert_id)
+        outbox.cancel_pending(alert.id, ("dispatch_offer_timeout",))
+        _next_round(dispatch, alert)
+    return offer
+
+
+TRANSITIONS = {
+    "en_route": ("accepted",),
+    "on_scene": ("accepted", "en_route"),
+    "resolved": ("accepted", "en_route", "on_scene"),
+    "unable": ("accepted", "en_route", "on_scene"),
+}
+
+
+def set_status(user: User, dispatch_id: uuid.UUID, status: str, note: str | None) -> Dispatch:
+    from safety.alerts import service as alerts  # noqa: PLC0415
+
+    dispatch = db.session.scalar(select(Dispatch).where(Dispatch.id == dispatch_id)
+                                 .with_for_update(of=Dispatch))
+    if dispatch is None or dispatch.responder_id != user.id:
+        raise NotFound("No such dispatch.")
+    if dispatch.status not in TRANSITIONS[status]:
+        raise Conflict(f"A dispatch that is {dispatch.status} cannot become {status}.")
+    alert = db.session.get(Alert, dispatch.alert_id)
+    now = utcnow()
+    if note:
+        dispatch.note = note
+    if status == "unable":
+        offer = _my_offer(user, dispatch.id)
+        offer.status = "withdrawn"
+        offer.reason = note or "unable"
+        dispatch.status = "offering"
+        dispatch.responder_id = None
+        dispatch.org_id = None
+        dispatch.accepted_at = None
+        dispatch.en_route_at = None
+        dispatch.on_scene_at = None
+        alert.status = "active"
+        alert.updated_at = now
+        _tell_people(alert, "Your responder cannot come", "We are finding someone else.",
+                     "dispatch_unable")
+        _next_round(dispatch, alert)
+        return dispatch
+    dispatch.status = status
+    org_id = dispatch.org_id
+    if status == "en_route":
+        dispatch.en_route_at = now
+        alert.status = "responding"
+        _tell_people(alert, f"{user.full_name} is on the way", "Your responder is en route.",
+                     "dispatch_en_route")
+    elif status == "on_scene":
+        dispatch.on_scene_at = now
+        alert.status = "responding"
+        _tell_people(alert, f"{user.full_name} has arrived", "Your responder is on scene.",
+                     "dispatch_on_scene")
+    elif status == "resolved":
+        dispatch.resolved_at = now
+        if alert.live:
+            alerts.end(alert, "resolved")
+    alert.updated_at = now
+    if org_id:
+        _webhook(org_id, f"dispatch.{status}", dispatch, alert)
+    db.session.flush()
+    return dispatch
+
+
+def alert_ended(alert: Alert) -> None:
+    """The alert was canceled: withdraw what is still offered."""
+    dispatch = db.session.scalar(select(Dispatch).where(Dispatch.alert_id == alert.id))
+    if dispatch is None or dispatch.status not in OPEN + HELD:
+        return
+    now = utcnow()
+    holder = dispatch.responder_id
+    if alert.status == "canceled":
+        dispatch.status = "canceled"
+        dispatch.resolved_at = now
+    for offer in db.session.scalars(select(DispatchOffer).where(
+            DispatchOffer.dispatch_id == dispatch.id, DispatchOffer.status == "open")):
+        offer.status = "withdrawn"
+        offer.responded_at = now
+    if holder and alert.status == "canceled":
+        notify.push_to_users([holder], "dispatch_canceled", "Alert canceled",
+                             "She canceled her alert with her PIN. Stand down.",
+                             {"dispatch_id": dispatch.id, "alert_id": alert.id},
+                             alert_id=alert.id)
+
+
+def _tell_people(alert: Alert, title: str, body: str, kind: str) -> None:
+    from safety.contacts import service as contacts  # noqa: PLC0415
+
+    people = contacts.guardian_ids(alert.user_id)
+    if alert.shown_canceled_at is None:  # after a duress cancel her phone learns nothing
+        people.append(alert.user_id)
+    notify.push_to_users(people, kind, title, body, {"alert_id": alert.id},
+                         alert_id=alert.id)
+
+
+def _webhook(org_id: uuid.UUID, event: str, dispatch: Dispatch, alert: Alert) -> None:
+    org = db.session.get(Organization, org_id)
+    if org is None or not org.webhook_url or not org.webhook_secret:
+        return
+    enqueue_event(org.webhook_url, org.webhook_secret, event, {
+        "dispatch_id": str(dispatch.id), "alert_id": str(alert.id), "status": dispatch.status,
+        "lat": alert.lat, "lon": alert.lon, "duress": alert.duress,
+        "responder_id": str(dispatch.responder_id) if dispatch.responder_id else None,
+    }, alert_id=alert.id)
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def for_alert(alert: Alert) -> Dispatch | None:
+    return db.session.scalar(select(Dispatch).where(Dispatch.alert_id == alert.id))
+
+
+def viewer_role(user: User, alert: Alert) -> str | None:
+    dispatch = for_alert(alert)
+    if dispatch is None:
+        return None
+    if dispatch.responder_id == user.id and dispatch.status in HELD + ("resolved",):
+        return "responder"
+    if dispatch.org_id and orgs.is_org_admin(user, dispatch.org_id):
+        return "org_admin"
+    return None
+
+
+def alert_ids_held_by(user: User):
+    return select(Dispatch.alert_id).where(Dispatch.responder_id == user.id)
+
+
+def responder_ids_for(alert: Alert) -> list[uuid.UUID]:
+    dispatch = for_alert(alert)
+    if dispatch is None:
+        return []
+    ids = [dispatch.responder_id] if dispatch.responder_id else []
+    ids += list(db.session.scalars(select(DispatchOffer.responder_id).where(
+        DispatchOffer.dispatch_id == dispatch.id, DispatchOffer.status == "open")))
+    return ids
+
+
+def present_for_alert(alert: Alert, role: str) -> dict | None:
+    dispatch = for_alert(alert)
+    if dispatch is None:
+        return None
+    org = db.session.get(Organization, dispatch.org_id) if dispatch.org_id else None
+    responder = dispatch.responder
+    return {
+        "id": dispatch.id,
+        "status": dispatch.status,
+        "organization": {"id": str(org.id), "name": org.name, "phone": org.phone}
+        if org else None,
+        "responder": {"id": str(responder.id), "full_name": responder.full_name,
+                      "phone": responder.phone} if responder else None,
+        "accepted_at": dispatch.accepted_at,
+        "on_scene_at": dispatch.on_scene_at,
+    }
+
+
+def org_dispatches(user: User, org_id: uuid.UUID):
+    org = orgs.get_org(user, org_id)
+    offered = select(DispatchOffer.dispatch_id).where(DispatchOffer.org_id == org.id)
+    return select(Dispatch).where((Dispatch.org_id == org.id) | Dispatch.id.in_(offered))

@@ -1,0 +1,59 @@
+"""What features call to promise a message: each call only adds outbox jobs to the
+caller's transaction; the worker sends them after commit."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app
+from sqlalchemy import select
+
+from safety.accounts.models import User, UserRole
+from safety.accounts.service import active_devices
+from safety.extensions import db
+from safety.notify import outbox
+from safety.notify.sms import sms_provider
+
+
+def push_to_users(
+    user_ids: list[uuid.UUID],
+    kind: str,
+    title: str,
+    body: str,
+    data: dict,
+    *,
+    alert_id: uuid.UUID | None = None,
+) -> int:
+    """One push job per active device of each user. Returns the number of jobs."""
+    payload_data = {k: "" if v is None else str(v) for k, v in data.items()}
+    payload_data.setdefault("type", kind)
+    n = 0
+    for device in active_devices(list(dict.fromkeys(user_ids))):
+        outbox.enqueue(
+            kind, "push",
+            {"device_id": str(device.id), "title": title, "body": body, "data": payload_data},
+            alert_id=alert_id, recipient_user_id=device.user_id,
+            recipient=f"{device.platform} device",
+        )
+        n += 1
+    return n
+
+
+def sms_enabled() -> bool:
+    return sms_provider(current_app) is not None
+
+
+def send_sms(phone: str, text: str, kind: str, *, alert_id: uuid.UUID | None = None) -> None:
+    outbox.enqueue(kind, "sms", {"phone": phone, "text": text}, alert_id=alert_id,
+                   recipient=phone)
+
+
+def admin_ids() -> list[uuid.UUID]:
+    return list(db.session.scalars(select(UserRole.user_id).where(UserRole.role == "admin")))
+
+
+def names(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not user_ids:
+        return {}
+    rows = db.session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids)))
+    return {row.id: row.full_name for row in rows}

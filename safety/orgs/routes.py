@@ -1,0 +1,112 @@
+import uuid
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from safety.auth import login_required, me
+from safety.dispatch import service as dispatch
+from safety.dispatch.models import Dispatch
+from safety.dispatch.schemas import DispatchListSchema
+from safety.extensions import db
+from safety.fields import PageArgsSchema
+from safety.orgs import service
+from safety.orgs.models import Organization
+from safety.orgs.schemas import (
+    MemberInSchema,
+    MemberListSchema,
+    MemberSchema,
+    OrgListSchema,
+    OrgOutSchema,
+    OrgSchema,
+    StatsSchema,
+)
+from safety.util import paginate
+
+blp = Blueprint("orgs", __name__, url_prefix="/api/v1/orgs",
+                description="Partner organisations (admins; org admins for their own)")
+
+
+@blp.route("")
+class Orgs(MethodView):
+    @login_required("admin")
+    @blp.arguments(OrgSchema)
+    @blp.response(201, OrgOutSchema)
+    def post(self, data):
+        """Register a partner organisation"""
+        org = service.create_org(data)
+        db.session.commit()
+        return org
+
+    @login_required("admin", "org_admin")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, OrgListSchema)
+    def get(self, args):
+        """Organisations you administer (all, for platform admins)"""
+        return paginate(db.session, service.list_orgs(me()), Organization.created_at,
+                        Organization.id, args["limit"], args["cursor"])
+
+
+@blp.route("/<uuid:org_id>")
+class OrgResource(MethodView):
+    @login_required()
+    @blp.response(200, OrgOutSchema)
+    def get(self, org_id: uuid.UUID):
+        """An organisation"""
+        return service.get_org(me(), org_id)
+
+    @login_required()
+    @blp.arguments(OrgSchema(partial=True))
+    @blp.response(200, OrgOutSchema)
+    def patch(self, data, org_id: uuid.UUID):
+        """Change an organisation (status: platform admins only)"""
+        org = service.update_org(me(), org_id, data)
+        db.session.commit()
+        return org
+
+
+@blp.route("/<uuid:org_id>/members")
+class Members(MethodView):
+    @login_required()
+    @blp.arguments(MemberInSchema)
+    @blp.response(201, MemberSchema)
+    def post(self, data, org_id: uuid.UUID):
+        """Add a responder or org admin by phone"""
+        member = service.add_member(me(), org_id, data["phone"], data["role"])
+        db.session.commit()
+        return member
+
+    @login_required()
+    @blp.response(200, MemberListSchema)
+    def get(self, org_id: uuid.UUID):
+        """Members of the organisation"""
+        return {"items": service.list_members(me(), org_id), "next_cursor": None}
+
+
+@blp.route("/<uuid:org_id>/members/<uuid:user_id>")
+class Member(MethodView):
+    @login_required()
+    @blp.response(204)
+    def delete(self, org_id: uuid.UUID, user_id: uuid.UUID):
+        """Remove a member"""
+        service.remove_member(me(), org_id, user_id)
+        db.session.commit()
+
+
+@blp.route("/<uuid:org_id>/dispatches")
+class OrgDispatches(MethodView):
+    @login_required()
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, DispatchListSchema)
+    def get(self, args, org_id: uuid.UUID):
+        """Dispatches offered to or held by the organisation"""
+        return paginate(db.session, dispatch.org_dispatches(me(), org_id), Dispatch.created_at,
+                        Dispatch.id, args["limit"], args["cursor"])
+
+
+@blp.route("/<uuid:org_id>/stats")
+class Stats(MethodView):
+    @login_required()
+    @blp.response(200, StatsSchema)
+    def get(self, org_id: uuid.UUID):
+        """Time to accept and time to arrive: median and p90"""
+        return service.stats(me(), org_id)

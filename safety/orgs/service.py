@@ -1,0 +1,140 @@
+"""Partner organisations: coverage areas, members, statistics."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+from sqlalchemy import select
+
+from safety import geo
+from safety.accounts import service as accounts
+from safety.accounts.models import User
+from safety.errors import Forbidden, Invalid, NotFound
+from safety.extensions import db
+from safety.orgs.models import Organization, OrgMember
+from safety.util import utcnow
+
+
+def _admin_of(user: User, org_id: uuid.UUID) -> bool:
+    return db.session.scalar(select(OrgMember.org_id).where(
+        OrgMember.org_id == org_id, OrgMember.user_id == user.id, OrgMember.role == "org_admin"
+    )) is not None
+
+
+def get_org(user: User, org_id: uuid.UUID) -> Organization:
+    org = db.session.get(Organization, org_id)
+    if org is None or not (user.has_role("admin") or _admin_of(user, org_id)):
+        raise NotFound("No such organisation.")
+    return org
+
+
+def list_orgs(user: User):
+    stmt = select(Organization)
+    if not user.has_role("admin"):
+        stmt = stmt.where(Organization.id.in_(select(OrgMember.org_id).where(
+            OrgMember.user_id == user.id, OrgMember.role == "org_admin")))
+    return stmt
+
+
+def create_org(data: dict) -> Organization:
+    org = Organization(name=data["name"].strip(), kind=data["kind"], phone=data["phone"],
+                       status=data.get("status", "active"),
+                       coverage=geo.area_from_geojson(data["coverage"]),
+                       webhook_url=data.get("webhook_url"),
+                       webhook_secret=data.get("webhook_secret"))
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def update_org(user: User, org_id: uuid.UUID, data: dict) -> Organization:
+    org = get_org(user, org_id)
+    if "status" in data and not user.has_role("admin"):
+        raise Forbidden("Only platform administrators may suspend or reactivate an organisation.")
+    for field in ("name", "kind", "phone", "status", "webhook_url", "webhook_secret"):
+        if field in data:
+            setattr(org, field, data[field])
+    if "coverage" in data:
+        org.coverage = geo.area_from_geojson(data["coverage"])
+    org.updated_at = utcnow()
+    db.session.flush()
+    return org
+
+
+def add_member(user: User, org_id: uuid.UUID, phone: str, role: str) -> OrgMember:
+    org = get_org(user, org_id)
+    member_user = accounts.user_by_phone(phone)
+    if member_user is None:
+        raise Invalid("phone", "No account has this phone number; ask them to register first.")
+    member = db.session.get(OrgMember, (org.id, member_user.id, role))
+    if member is None:
+        member = OrgMember(org_id=org.id, user_id=member_user.id, role=role)
+        db.session.add(member)
+    accounts.grant_role(member_user, role)
+    db.session.flush()
+    return member
+
+
+def list_members(user: User, org_id: uuid.UUID) -> list[OrgMember]:
+    org = get_org(user, org_id)
+    return list(db.session.scalars(
+        select(OrgMember).where(OrgMember.org_id == org.id).order_by(OrgMember.created_at)
+    ))
+
+
+def remove_member(user: User, org_id: uuid.UUID, member_id: uuid.UUID) -> None:
+    org = get_org(user, org_id)
+    rows = list(db.session.scalars(select(OrgMember).where(
+        OrgMember.org_id == org.id, OrgMember.user_id == member_id)))
+    if not rows:
+        raise NotFound("No such member.")
+    member_user = rows[0].user
+    for row in rows:
+        db.session.delete(row)
+    db.session.flush()
+    for role in ("responder", "org_admin"):
+        still = db.session.scalar(select(OrgMember.org_id).where(
+            OrgMember.user_id == member_id, OrgMember.role == role))
+        if still is None:
+            accounts.revoke_role(member_user, role)
+
+
+def org_admin_ids(org_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    if not org_ids:
+        return []
+    return list(db.session.scalars(select(OrgMember.user_id).where(
+        OrgMember.org_id.in_(org_ids), OrgMember.role == "org_admin").distinct()))
+
+
+def is_org_admin(user: User, org_id: uuid.UUID | None) -> bool:
+    return org_id is not None and _admin_of(user, org_id)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return None
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def stats(user: User, org_id: uuid.UUID) -> dict:
+    from safety.dispatch.models import Dispatch  # noqa: PLC0415
+
+    org = get_org(user, org_id)
+    rows = list(db.session.scalars(select(Dispatch).where(Dispatch.org_id == org.id)))
+    accept = [(d.accepted_at - d.created_at).total_seconds() for d in rows if d.accepted_at]
+    arrive = [(d.on_scene_at - d.created_at).total_seconds() for d in rows if d.on_scene_at]
+
+    def summary(xs):
+        return {"count": len(xs), "median_s": percentile(xs, 0.5), "p90_s": percentile(xs, 0.9)}
+
+    return {
+        "dispatches": len(rows),
+        "resolved": sum(1 for d in rows if d.status == "resolved"),
+        "time_to_accept": summary(accept),
+        "time_to_arrive": summary(arrive),
+    }
