@@ -107,17 +107,18 @@ def near(
     """
     p = func.ST_GeomFromText(f"POINT({lon!r} {lat!r})", SRID)
     dist = distance_expr(session, column, lat, lon).label("distance_m")
+    tie_break = list(column.table.primary_key.columns)
     if _dialect(session) == "postgresql":
         stmt = stmt.add_columns(dist).where(
             func.ST_DWithin(func.geography(column), func.geography(p), radius_m, False)
-        ).order_by(func.geography(column).op("<->")(func.geography(p)), column.table.c.id)
+        ).order_by(func.geography(column).op("<->")(func.geography(p)), *tie_break)
     else:
         minx, miny, maxx, maxy = _bbox(lat, lon, radius_m)
         stmt = (
             stmt.add_columns(dist)
             .where(_rtree_filter(column.table.name, column.key, minx, miny, maxx, maxy))
             .where(func.PtDistWithin(column, p, radius_m, 0) == 1)
-            .order_by(dist, column.table.c.id)
+            .order_by(dist, *tie_break)
         )
     if limit is not None:
         stmt = stmt.limit(limit)

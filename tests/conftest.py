@@ -46,6 +46,7 @@ def fake_fcm():
 @pytest.fixture(scope="session")
 def fcm_credentials(fake_fcm):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    fake_fcm.public_key = key.public_key()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
@@ -58,6 +59,9 @@ def fcm_credentials(fake_fcm):
         "client_email": "push@safety-test.iam.gserviceaccount.com",
         "client_id": "1",
         "token_uri": fake_fcm.base + "/token",
+        # A non-Google universe: google-auth then skips its Regional Access Boundary lookup,
+        # which would otherwise call iamcredentials.googleapis.com from the tests.
+        "universe_domain": "safety-test.invalid",
     }
 
 

@@ -27,6 +27,7 @@ def _fcm_error(status: int, grpc_status: str, code: str | None, message: str) ->
 
 class FakeFcm:
     def __init__(self) -> None:
+        self.public_key = None  # set by the tests: self-signed service-account JWTs verify
         self.lock = threading.Lock()
         self.mode = "ok"
         self.hang_s = 5.0
@@ -62,7 +63,7 @@ class FakeFcm:
                 m = SEND_RE.match(self.path)
                 if not m:
                     return self._reply(404, _fcm_error(404, "NOT_FOUND", None, "no such path"))
-                if self.headers.get("Authorization") != "Bearer fake-access":
+                if not fake.authorized(self.headers.get("Authorization", "")):
                     return self._reply(401, _fcm_error(401, "UNAUTHENTICATED", None, "auth"))
                 body = json.loads(raw)
                 message = body["message"]
@@ -97,6 +98,22 @@ class FakeFcm:
         self.server = Server(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def authorized(self, header: str) -> bool:
+        """An OAuth token from /token, or a JWT the service account signed itself (what
+        google-auth sends outside Google's default universe)."""
+        if header == "Bearer fake-access":
+            return True
+        if not header.startswith("Bearer ") or self.public_key is None:
+            return False
+        import jwt
+
+        try:
+            jwt.decode(header[7:], self.public_key, algorithms=["RS256"],
+                       options={"verify_aud": False})
+        except jwt.PyJWTError:
+            return False
+        return True
 
     def start(self) -> FakeFcm:
         self.thread.start()

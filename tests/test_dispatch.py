@@ -1,0 +1,385 @@
+import hashlib
+import hmac
+import json
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from safety.util import advance_clock
+from tests.conftest import ALMATY, drain, jobs, panic, register_device
+
+ALMATY_BOX = {"type": "Polygon", "coordinates": [[
+    [76.7, 43.1], [77.2, 43.1], [77.2, 43.45], [76.7, 43.45], [76.7, 43.1]]]}
+ASTANA_BOX = {"type": "Polygon", "coordinates": [[
+    [71.2, 51.0], [71.7, 51.0], [71.7, 51.3], [71.2, 51.3], [71.2, 51.0]]]}
+
+
+def north(metres):
+    return {"lat": ALMATY["lat"] + metres / 111_000, "lon": ALMATY["lon"]}
+
+
+def create_org(admin, name="Kuzet Security", coverage=ALMATY_BOX, **extra):
+    r = admin.post("/api/v1/orgs", json={"name": name, "kind": "security",
+                                          "phone": "+77272000000", "coverage": coverage,
+                                          **extra})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def add_member(admin, org_id, person, role):
+    r = admin.post(f"/api/v1/orgs/{org_id}/members", json={"phone": person.phone, "role": role})
+    assert r.status_code == 201, r.get_json()
+
+
+def on_duty(person, metres):
+    r = person.put("/api/v1/responder/duty", json={"on_duty": True, "location": north(metres)})
+    assert r.status_code == 200, r.get_json()
+
+
+class World:
+    pass
+
+
+@pytest.fixture
+def world(admin, make_person, user):
+    w = World()
+    w.admin, w.user = admin, user
+    w.org = create_org(admin)
+    w.org_admin = make_person(name="Org Admin")
+    add_member(admin, w.org["id"], w.org_admin, "org_admin")
+    register_device(w.org_admin, "tok-org-admin")
+    register_device(admin, "tok-admin")
+    w.responders = {}
+    for name, metres in (("r500", 500), ("r1500", 1500), ("r3000", 3000), ("r9000", 9000)):
+        p = make_person(name=name)
+        add_member(admin, w.org["id"], p, "responder")
+        on_duty(p, metres)
+        register_device(p, f"tok-{name}")
+        w.responders[name] = p
+    return w
+
+
+def offers_of(person):
+    r = person.get("/api/v1/responder/offers")
+    assert r.status_code == 200
+    return r.get_json()["items"]
+
+
+def test_offer_goes_to_the_nearest_available_responders(app, world):
+    alert = panic(world.user).get_json()
+    got = {n: offers_of(p) for n, p in world.responders.items()}
+    assert [len(got[n]) for n in ("r500", "r1500", "r3000", "r9000")] == [1, 1, 1, 0]
+    offer = got["r500"][0]
+    assert offer["alert_id"] == alert["id"]
+    assert offer["distance_m"] == pytest.approx(500, rel=0.02)
+    assert len(jobs(app, kind="dispatch_offer")) == 3
+    assert alert["dispatch"]["status"] == "offering"
+
+
+def test_first_accept_wins_the_rest_get_409(app, world):
+    alert = panic(world.user).get_json()
+    did = offers_of(world.responders["r1500"])[0]["dispatch_id"]
+    r = world.responders["r1500"].post(f"/api/v1/dispatches/{did}/accept")
+    assert r.status_code == 200 and r.get_json()["status"] == "accepted"
+    late = world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept")
+    assert late.status_code == 409
+    assert offers_of(world.responders["r3000"]) == []
+    seen = world.user.get(f"/api/v1/alerts/{alert['id']}").get_json()
+    assert seen["status"] == "dispatched"
+    assert seen["dispatch"]["responder"]["full_name"] == "r1500"
+    assert jobs(app, kind="dispatch_offer_timeout")[0].status == "canceled"
+
+
+def test_concurrent_accepts_exactly_one_wins(app, world):
+    panic(world.user)
+    did = offers_of(world.responders["r500"])[0]["dispatch_id"]
+    names = ["r500", "r1500", "r3000"]
+    results = {}
+    barrier = threading.Barrier(len(names) * 3)
+
+    def accept(name, i):
+        client = app.test_client()
+        barrier.wait()
+        r = client.post(f"/api/v1/dispatches/{did}/accept",
+                        headers=world.responders[name].headers)
+        results[(name, i)] = r.status_code
+
+    threads = [threading.Thread(target=accept, args=(n, i)) for n in names for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(results.values())
+    assert codes.count(200) == 1 and codes.count(409) == len(codes) - 1, results
+
+
+def test_unanswered_offers_time_out_and_move_on(app, world):
+    panic(world.user)
+    drain(app)
+    advance_clock(app.config["OFFER_TIMEOUT_S"] + 1)
+    drain(app)
+    assert offers_of(world.responders["r500"]) == []
+    assert len(offers_of(world.responders["r9000"])) == 1  # wider radius, next round
+    missed = jobs(app, kind="dispatch_missed")
+    assert {j.recipient_user_id for j in missed} == {world.org_admin.id}
+
+
+def test_nobody_left_flags_unassigned_and_tells_admins(app, world):
+    alert = panic(world.user).get_json()
+    for _ in range(3):
+        drain(app)
+        advance_clock(app.config["OFFER_TIMEOUT_S"] + 1)
+    drain(app)
+    seen = world.admin.get(f"/api/v1/alerts/{alert['id']}").get_json()
+    assert seen["unassigned"] is True and seen["dispatch"]["status"] == "unassigned"
+    told = {j.recipient_user_id for j in jobs(app, kind="alert_unassigned")}
+    assert world.admin.id in told and world.org_admin.id in told
+    # a late accept still wins
+    did = seen["dispatch"]["id"]
+    r = world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept")
+    assert r.status_code == 200
+    assert world.admin.get(f"/api/v1/alerts/{alert['id']}").get_json()["unassigned"] is False
+
+
+def test_no_covering_organisation_is_unassigned_at_once(app, admin, user):
+    register_device(admin, "tok-admin")
+    create_org(admin, coverage=ASTANA_BOX)
+    alert = panic(user).get_json()
+    seen = admin.get(f"/api/v1/alerts/{alert['id']}").get_json()
+    assert seen["unassigned"] is True
+    assert len(jobs(app, kind="alert_unassigned")) == 1
+
+
+def test_suspended_organisation_gets_no_offers(world):
+    r = world.admin.patch(f"/api/v1/orgs/{world.org['id']}", json={"status": "suspended"})
+    assert r.status_code == 200
+    panic(world.user)
+    assert all(offers_of(p) == [] for p in world.responders.values())
+
+
+def test_stale_and_off_duty_responders_are_not_offered(app, world):
+    advance_clock(app.config["RESPONDER_STALE_S"] + 1)
+    world.responders["r1500"].post("/api/v1/responder/location", json={"location": north(1500)})
+    world.responders["r3000"].put("/api/v1/responder/duty", json={"on_duty": False})
+    world.responders["r3000"].post("/api/v1/responder/location", json={"location": north(3000)})
+    panic(world.user)
+    got = {n: len(offers_of(p)) for n, p in world.responders.items()}
+    assert got == {"r500": 0, "r1500": 1, "r3000": 0, "r9000": 0}
+
+
+def test_busy_responder_is_not_offered_a_second_alert(world, make_person):
+    panic(world.user)
+    did = offers_of(world.responders["r500"])[0]["dispatch_id"]
+    world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept")
+    other = make_person(name="Another woman")
+    panic(other)
+    assert offers_of(world.responders["r500"]) == []
+    assert len(offers_of(world.responders["r1500"])) == 1
+
+
+def test_all_declines_move_on_without_waiting(world):
+    panic(world.user)
+    did = offers_of(world.responders["r500"])[0]["dispatch_id"]
+    for name in ("r500", "r1500", "r3000"):
+        r = world.responders[name].post(f"/api/v1/dispatches/{did}/decline",
+                                        json={"reason": "busy"})
+        assert r.status_code == 200
+    assert len(offers_of(world.responders["r9000"])) == 1
+    again = world.responders["r500"].post(f"/api/v1/dispatches/{did}/decline", json={})
+    assert again.status_code == 409
+
+
+def test_status_flow_resolves_the_alert(app, world):
+    alert = panic(world.user).get_json()
+    r500 = world.responders["r500"]
+    did = offers_of(r500)[0]["dispatch_id"]
+    r500.post(f"/api/v1/dispatches/{did}/accept")
+    assert r500.post(f"/api/v1/dispatches/{did}/status",
+                     json={"status": "on_scene"}).status_code == 200
+    bad = r500.post(f"/api/v1/dispatches/{did}/status", json={"status": "en_route"})
+    assert bad.status_code == 409
+    assert world.user.get(f"/api/v1/alerts/{alert['id']}").get_json()["status"] == "responding"
+    r = r500.post(f"/api/v1/dispatches/{did}/status", json={"status": "resolved",
+                                                            "note": "safe with sister"})
+    assert r.status_code == 200
+    final = world.user.get(f"/api/v1/alerts/{alert['id']}").get_json()
+    assert final["status"] == "resolved" and final["ended_at"]
+    assert r500.post(f"/api/v1/dispatches/{did}/status",
+                     json={"status": "resolved"}).status_code == 409
+
+
+def test_unable_puts_the_alert_back_on_offer(world):
+    alert = panic(world.user).get_json()
+    r500 = world.responders["r500"]
+    did = offers_of(r500)[0]["dispatch_id"]
+    r500.post(f"/api/v1/dispatches/{did}/accept")
+    r = r500.post(f"/api/v1/dispatches/{did}/status", json={"status": "unable",
+                                                            "note": "car broke"})
+    assert r.status_code == 200 and r.get_json()["status"] == "offering"
+    assert world.user.get(f"/api/v1/alerts/{alert['id']}").get_json()["status"] == "active"
+    assert len(offers_of(world.responders["r9000"])) == 1
+    assert offers_of(r500) == []
+
+
+def test_who_may_read_a_dispatched_alert(world, make_person, admin):
+    alert = panic(world.user).get_json()
+    r500 = world.responders["r500"]
+    did = offers_of(r500)[0]["dispatch_id"]
+    # offered but not accepted: not yet
+    assert r500.get(f"/api/v1/alerts/{alert['id']}").status_code == 404
+    r500.post(f"/api/v1/dispatches/{did}/accept")
+    for path in ("", "/locations"):
+        assert r500.get(f"/api/v1/alerts/{alert['id']}{path}").status_code == 200
+        assert world.org_admin.get(f"/api/v1/alerts/{alert['id']}{path}").status_code == 200
+        assert world.responders["r1500"].get(
+            f"/api/v1/alerts/{alert['id']}{path}").status_code == 404
+    other_org = create_org(admin, name="Other", coverage=ASTANA_BOX)
+    other_admin = make_person()
+    add_member(admin, other_org["id"], other_admin, "org_admin")
+    assert other_admin.get(f"/api/v1/alerts/{alert['id']}").status_code == 404
+    held = r500.get("/api/v1/alerts", query_string={"role": "responder"}).get_json()["items"]
+    assert [a["id"] for a in held] == [alert["id"]]
+
+
+@pytest.mark.parametrize("action, body", [
+    ("accept", None), ("decline", {}), ("status", {"status": "en_route"})])
+def test_dispatch_actions_by_the_wrong_person(world, make_person, action, body):
+    panic(world.user)
+    did = offers_of(world.responders["r500"])[0]["dispatch_id"]
+    outsider = make_person()
+    add_member(world.admin, create_org(world.admin, name="X", coverage=ASTANA_BOX)["id"],
+               outsider, "responder")
+    # a responder of another org, and the woman herself (not a responder: 403)
+    r = outsider.post(f"/api/v1/dispatches/{did}/{action}", json=body)
+    assert r.status_code == 404
+    assert world.user.post(f"/api/v1/dispatches/{did}/{action}", json=body).status_code == 403
+    assert world.responders["r500"].post(
+        f"/api/v1/dispatches/{uuid.uuid4()}/{action}", json=body).status_code == 404
+    assert len(offers_of(world.responders["r500"])) == 1
+
+
+def test_status_by_a_responder_not_holding_it_is_404(world):
+    panic(world.user)
+    did = offers_of(world.responders["r500"])[0]["dispatch_id"]
+    world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept")
+    r = world.responders["r1500"].post(f"/api/v1/dispatches/{did}/status",
+                                       json={"status": "resolved"})
+    assert r.status_code == 404
+
+
+def test_cancel_withdraws_offers_and_tells_the_holder(app, world):
+    alert = panic(world.user).get_json()
+    did = offers_of(world.responders["r500"])[0]["dispatch_id"]
+    world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept")
+    world.user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "1234"})
+    told = jobs(app, kind="dispatch_canceled")
+    assert [j.recipient_user_id for j in told] == [world.responders["r500"].id]
+
+
+def test_duress_cancel_keeps_the_dispatch_going(app, world):
+    alert = panic(world.user).get_json()
+    r = world.user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "9999"})
+    assert r.get_json()["status"] == "canceled"
+    offer = offers_of(world.responders["r500"])[0]
+    assert offer["duress"] is True
+    duress_pushes = {j.recipient_user_id for j in jobs(app, kind="alert_duress")}
+    assert world.responders["r500"].id in duress_pushes
+    did = offer["dispatch_id"]
+    assert world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept").status_code == 200
+    # her phone is told nothing
+    assert jobs(app, kind="dispatch_accepted", recipient_user_id=world.user.id) == []
+
+
+def test_duty_needs_a_location_and_the_responder_role(make_person, world):
+    fresh = make_person()
+    add_member(world.admin, world.org["id"], fresh, "responder")
+    r = fresh.put("/api/v1/responder/duty", json={"on_duty": True})
+    assert r.status_code == 422 and "location" in r.get_json()["errors"]
+    plain = make_person()
+    r = plain.put("/api/v1/responder/duty", json={"on_duty": True, "location": north(1)})
+    assert r.status_code == 403
+
+
+def test_org_stats(app, world, make_person):
+    times = []
+    for i, name in enumerate(("r500", "r1500")):
+        woman = make_person(name=f"W{i}")
+        panic(woman)
+        did = offers_of(world.responders[name])[0]["dispatch_id"]
+        advance_clock(10 * (i + 1))
+        world.responders[name].post(f"/api/v1/dispatches/{did}/accept")
+        advance_clock(100)
+        world.responders[name].post(f"/api/v1/dispatches/{did}/status",
+                                    json={"status": "on_scene"})
+        times.append((10 * (i + 1), 10 * (i + 1) + 100))
+    s = world.org_admin.get(f"/api/v1/orgs/{world.org['id']}/stats").get_json()
+    assert s["dispatches"] == 2
+    assert s["time_to_accept"]["median_s"] == pytest.approx(15, abs=1)
+    assert s["time_to_accept"]["p90_s"] == pytest.approx(19, abs=1)
+    assert s["time_to_arrive"]["median_s"] == pytest.approx(115, abs=1)
+    listed = world.org_admin.get(f"/api/v1/orgs/{world.org['id']}/dispatches").get_json()
+    assert len(listed["items"]) == 2
+
+
+class _Hook:
+    def __init__(self, status=200):
+        self.status, self.got = status, []
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.got.append((dict(self.headers), body))
+                self.send_response(outer.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_signed_webhooks_for_dispatch_events(app, world):
+    hook = _Hook()
+    secret = "s3cret-webhook-key-0123"
+    try:
+        world.admin.patch(f"/api/v1/orgs/{world.org['id']}",
+                          json={"webhook_url": hook.url, "webhook_secret": secret})
+        panic(world.user)
+        did = offers_of(world.responders["r500"])[0]["dispatch_id"]
+        world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept")
+        drain(app)
+    finally:
+        hook.close()
+    events = [json.loads(b)["event"] for _, b in hook.got]
+    assert events.count("dispatch.offered") == 3 and "dispatch.accepted" in events
+    headers, body = hook.got[-1]
+    ts = headers["X-Safety-Timestamp"]
+    expected = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    assert headers["X-Safety-Signature"] == f"sha256={expected}"
+
+
+def test_failing_webhook_is_retried(app, world):
+    hook = _Hook(status=502)
+    try:
+        world.admin.patch(f"/api/v1/orgs/{world.org['id']}",
+                          json={"webhook_url": hook.url, "webhook_secret": "x" * 20})
+        panic(world.user)
+        drain(app)
+        pending = jobs(app, kind="webhook")
+        assert pending and all(j.status == "pending" and j.attempts == 1 for j in pending)
+        hook.status = 204
+        advance_clock(app.config["WORKER_BACKOFF_MAX_S"] + 1)
+        drain(app)
+    finally:
+        hook.close()
+    assert {j.status for j in jobs(app, kind="webhook")} == {"sent"}
