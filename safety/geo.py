@@ -109,20 +109,42 @@ def near(
     dist = distance_expr(session, column, lat, lon).label("distance_m")
     tie_break = list(column.table.primary_key.columns)
     if _dialect(session) == "postgresql":
-        stmt = stmt.add_columns(dist).where(
+        knn = func.geography(column).op("<->")(func.geography(p))
+        if limit is not None:
+            # A KNN scan of the gist index on geography(col), nearest first, stopping after
+            # `limit` rows that pass the other filters; rows beyond the radius are cut after.
+            # (With ST_DWithin as well, the planner prefers a bitmap scan that rechecks every
+            # row in the circle: 13 ms instead of 1 ms among 100k responders.)
+            query = stmt.add_columns(dist).order_by(knn).limit(limit)
+            rows = [(row[0], float(row[1])) for row in session.execute(query)]
+            return [(obj, d) for obj, d in rows if d <= radius_m]
+        query = stmt.add_columns(dist).where(
             func.ST_DWithin(func.geography(column), func.geography(p), radius_m, False)
-        ).order_by(func.geography(column).op("<->")(func.geography(p)), *tie_break)
-    else:
-        minx, miny, maxx, maxy = _bbox(lat, lon, radius_m)
-        stmt = (
+        ).order_by(knn, *tie_break)
+        return [(row[0], float(row[1])) for row in session.execute(query)]
+
+    def within(r: float):
+        minx, miny, maxx, maxy = _bbox(lat, lon, r)
+        query = (
             stmt.add_columns(dist)
             .where(_rtree_filter(column.table.name, column.key, minx, miny, maxx, maxy))
-            .where(func.PtDistWithin(column, p, radius_m, 0) == 1)
+            .where(func.PtDistWithin(column, p, r, 0) == 1)
             .order_by(dist, *tie_break)
         )
+        if limit is not None:
+            query = query.limit(limit)
+        return [(row[0], float(row[1])) for row in session.execute(query)]
+
+    # SpatiaLite has no KNN index scan: search a small circle first and widen it. The nearest
+    # `limit` rows within r are the nearest overall as soon as r holds `limit` of them.
     if limit is not None:
-        stmt = stmt.limit(limit)
-    return [(row[0], float(row[1])) for row in session.execute(stmt)]
+        r = min(radius_m, 500.0)
+        while r < radius_m:
+            found = within(r)
+            if len(found) >= limit:
+                return found
+            r *= 4
+    return within(radius_m)
 
 
 def containing(session: Session, stmt: Select, column, lat: float, lon: float) -> list[Any]:

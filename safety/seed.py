@@ -1,14 +1,22 @@
-"""Demo data for `make run` (`flask safety seed-demo`). Idempotent: a second run changes nothing."""
+"""Demo data for `make run` (`flask safety seed-demo`). Idempotent: a second run adds nothing."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from safety.accounts import service as accounts
 from safety.accounts.models import User
+from safety.contacts import service as contacts
+from safety.contacts.models import Contact
+from safety.dispatch import service as dispatch
+from safety.extensions import db
+from safety.orgs import service as orgs
+from safety.orgs.models import Organization
 
 DEMO_PASSWORD = "demo-password-1"
-ADMIN_PHONE = "+77010000001"
-USER_PHONE = "+77010000002"
-GUARDIAN_PHONES = ("+77010000003", "+77010000004")
+ALMATY = {"type": "Polygon", "coordinates": [[
+    [76.75, 43.15], [77.10, 43.15], [77.10, 43.40], [76.75, 43.40], [76.75, 43.15]]]}
+ORG_NAME = "Almaty Kuzet (demo)"
 
 
 def _user(phone: str, name: str, *roles: str) -> User:
@@ -18,14 +26,44 @@ def _user(phone: str, name: str, *roles: str) -> User:
     return user
 
 
+def _guardian(owner: User, guardian: User, name: str, relation: str) -> None:
+    contact = db.session.scalar(select(Contact).where(Contact.owner_id == owner.id,
+                                                      Contact.phone == guardian.phone))
+    if contact is None:
+        contact = contacts.add_contact(owner, {"name": name, "phone": guardian.phone,
+                                               "relation": relation})
+    if contact.status != "accepted":
+        contacts.respond(guardian, contact.id, accept=True)
+
+
 def seed_demo() -> list[str]:
-    admin = _user(ADMIN_PHONE, "Demo Admin", "admin")
-    user = _user(USER_PHONE, "Aigerim Demo")
+    admin = _user("+77010000001", "Demo Admin", "admin")
+    user = _user("+77010000002", "Aigerim Demo")
     if user.pin_hash is None:
         accounts.set_pin(user, "1234", "9999")
+    mother = _user("+77010000003", "Gulnara (mother)")
+    sister = _user("+77010000004", "Dana (sister)")
+    _guardian(user, mother, "Mother", "mother")
+    _guardian(user, sister, "Sister", "sister")
+
+    org = db.session.scalar(select(Organization).where(Organization.name == ORG_NAME))
+    if org is None:
+        org = orgs.create_org({"name": ORG_NAME, "kind": "security", "phone": "+77272500000",
+                               "coverage": ALMATY})
+    org_admin = _user("+77010000005", "Serik (dispatcher)")
+    orgs.add_member(admin, org.id, org_admin.phone, "org_admin")
     lines = [
         f"password for every demo account: {DEMO_PASSWORD}",
-        f"admin:  {admin.phone}",
-        f"user:   {user.phone} (PIN 1234, duress PIN 9999)",
+        f"admin:      {admin.phone}",
+        f"user:       {user.phone}  (PIN 1234, duress PIN 9999; guardians below)",
+        f"guardians:  {mother.phone}, {sister.phone}",
+        f"org admin:  {org_admin.phone}  ({ORG_NAME}, covers central Almaty)",
     ]
+    spots = [(43.2389, 76.8897), (43.2567, 76.9286), (43.2220, 76.8512)]
+    for i, (lat, lon) in enumerate(spots, start=6):
+        responder = _user(f"+7701000000{i}", f"Responder {i - 5}")
+        orgs.add_member(admin, org.id, responder.phone, "responder")
+        dispatch.set_duty(responder, True, {"lat": lat, "lon": lon})
+        lines.append(f"responder:  {responder.phone}  on duty at {lat}, {lon}")
+    db.session.flush()
     return lines

@@ -26,7 +26,7 @@ class ResponderState(db.Model):
     location_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    user: Mapped[User] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(lazy="select")
 
 
 class Dispatch(db.Model):

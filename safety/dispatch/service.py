@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Select, exists, select, update
 
 from safety import geo
 from safety.accounts.models import User
@@ -62,22 +62,31 @@ def _set_location(state: ResponderState, location: dict) -> None:
     state.updated_at = utcnow()
 
 
+def available_responders(org_ids: list[uuid.UUID], *, dispatch_id: uuid.UUID | None = None,
+                         exclude_user_id: uuid.UUID | None = None) -> Select:
+    """On duty, located recently, a responder of one of `org_ids`, not holding a dispatch,
+    not already offered this one. Correlated EXISTS, so each candidate the spatial index
+    yields is checked by index, and nothing is computed for the 100k that are far away."""
+    fresh_after = utcnow() - timedelta(seconds=current_app.config["RESPONDER_STALE_S"])
+    who = ResponderState.user_id
+    member = exists().where(OrgMember.user_id == who, OrgMember.org_id.in_(org_ids),
+                            OrgMember.role == "responder")
+    busy = exists().where(Dispatch.responder_id == who, Dispatch.status.in_(HELD))
+    stmt = select(ResponderState).where(
+        ResponderState.on_duty.is_(True), ResponderState.location_at >= fresh_after,
+        member, ~busy,
+    )
+    if dispatch_id is not None:
+        stmt = stmt.where(~exists().where(DispatchOffer.dispatch_id == dispatch_id,
+                                          DispatchOffer.responder_id == who))
+    if exclude_user_id is not None:
+        stmt = stmt.where(who != exclude_user_id)
+    return stmt
+
+
 def _available_near(dispatch: Dispatch, alert: Alert, org_ids: list[uuid.UUID], radius: float,
                     limit: int) -> list[tuple[ResponderState, float]]:
-    fresh_after = utcnow() - timedelta(seconds=current_app.config["RESPONDER_STALE_S"])
-    members = select(OrgMember.user_id).where(
-        OrgMember.org_id.in_(org_ids), OrgMember.role == "responder")
-    already = select(DispatchOffer.responder_id).where(DispatchOffer.dispatch_id == dispatch.id)
-    busy = select(Dispatch.responder_id).where(
-        Dispatch.status.in_(HELD), Dispatch.responder_id.is_not(None))
-    stmt = select(ResponderState).where(
-        ResponderState.on_duty.is_(True),
-        ResponderState.location_at >= fresh_after,
-        ResponderState.user_id.in_(members),
-        ResponderState.user_id.not_in(already),
-        ResponderState.user_id.not_in(busy),
-        ResponderState.user_id != alert.user_id,
-    )
+    stmt = available_responders(org_ids, dispatch_id=dispatch.id, exclude_user_id=alert.user_id)
     return geo.near(db.session, stmt, ResponderState.location, alert.lat, alert.lon, radius,
                     limit=limit)
 
