@@ -20,7 +20,14 @@ def make_app(backend: str, tmpdir: str):
                      config={"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024})
     with app.app_context():
         from flask_migrate import upgrade
+        from sqlalchemy import text
 
+        from safety.extensions import db
+
+        if backend == "postgresql":  # a bench database starts empty every time
+            db.session.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            db.session.execute(text("CREATE SCHEMA public"))
+            db.session.commit()
         upgrade()
     return app
 
