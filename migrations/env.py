@@ -31,6 +31,8 @@ def include_object(obj, name, type_, reflected, compare_to):
         or name.startswith("vector_") or name.startswith("ISO_") or name.startswith("SE_")
     ):
         return False
+    if type_ == "index" and name and name.startswith("idx_"):
+        return False  # spatial indexes: made by geo.create_spatial_index in migrations
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 

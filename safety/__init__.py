@@ -63,9 +63,10 @@ def register_blueprints(app: Flask) -> None:
     from safety.notify import webhooks  # noqa: F401  (registers its outbox handler)
     from safety.ops import bp as ops
     from safety.orgs.routes import blp as orgs
+    from safety.registry.routes import blp as registry
 
     app.register_blueprint(ops)
-    for blueprint in (accounts, contacts, alerts, dispatch, orgs):
+    for blueprint in (accounts, contacts, alerts, dispatch, orgs, registry):
         api.register_blueprint(blueprint)
 
 

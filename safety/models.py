@@ -6,3 +6,9 @@ from safety.contacts.models import Contact  # noqa: F401
 from safety.dispatch.models import Dispatch, DispatchOffer, ResponderState  # noqa: F401
 from safety.notify.models import OutboxJob, WorkerHeartbeat  # noqa: F401
 from safety.orgs.models import Organization, OrgMember  # noqa: F401
+from safety.registry.models import (  # noqa: F401
+    RegistryAudit,
+    RegistryCheck,
+    RegistryEntry,
+    RegistryNameKey,
+)

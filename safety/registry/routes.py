@@ -1,0 +1,151 @@
+import uuid
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema
+
+from safety.auth import login_required, me
+from safety.errors import DomainError, Invalid
+from safety.extensions import db
+from safety.fields import PageArgsSchema
+from safety.registry import service
+from safety.registry.models import RegistryAudit, RegistryCheck, RegistryEntry
+from safety.registry.schemas import (
+    AuditListSchema,
+    CheckAuditListSchema,
+    CheckHistoryListSchema,
+    CheckResultSchema,
+    CheckSchema,
+    EntryListArgs,
+    EntryListSchema,
+    EntrySchema,
+    ImportArgs,
+    ImportReportSchema,
+    entry_rules,
+)
+from safety.util import paginate
+
+blp = Blueprint("registry", __name__, url_prefix="/api/v1/registry",
+                description="Consented offender registry")
+
+
+class FileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "CSV, UTF-8 (a BOM is fine)"})
+
+
+def _check_whole(entry: dict) -> None:
+    errors = entry_rules(entry)
+    if errors:
+        raise DomainError("The entry would not be valid; see errors.", status=422,
+                          errors=errors)
+
+
+@blp.route("/entries")
+class Entries(MethodView):
+    @login_required("admin")
+    @blp.arguments(EntrySchema)
+    @blp.response(201, EntrySchema)
+    def post(self, data):
+        """Add a registry entry"""
+        entry = service.create_entry(me(), data)
+        db.session.commit()
+        return entry
+
+    @login_required("admin")
+    @blp.arguments(EntryListArgs, location="query")
+    @blp.response(200, EntryListSchema)
+    def get(self, args):
+        """Registry entries, newest first"""
+        return paginate(db.session, service.list_entries(args["include_deleted"]),
+                        RegistryEntry.created_at, RegistryEntry.id, args["limit"],
+                        args["cursor"])
+
+
+@blp.route("/entries/<uuid:entry_id>")
+class EntryResource(MethodView):
+    @login_required("admin")
+    @blp.response(200, EntrySchema)
+    def get(self, entry_id: uuid.UUID):
+        """A registry entry"""
+        return service.get_entry(entry_id)
+
+    @login_required("admin")
+    @blp.arguments(EntrySchema(partial=True))
+    @blp.response(200, EntrySchema)
+    def patch(self, data, entry_id: uuid.UUID):
+        """Change a registry entry (audited)"""
+        entry = service.update_entry(me(), entry_id, data, _check_whole)
+        db.session.commit()
+        return entry
+
+    @login_required("admin")
+    @blp.response(204)
+    def delete(self, entry_id: uuid.UUID):
+        """Remove a registry entry (kept, marked deleted; audited)"""
+        service.delete_entry(me(), entry_id)
+        db.session.commit()
+
+
+@blp.route("/entries/import")
+class Import(MethodView):
+    @login_required("admin")
+    @blp.arguments(ImportArgs, location="query")
+    @blp.arguments(FileSchema, location="files")
+    @blp.response(200, ImportReportSchema)
+    def post(self, args, files):
+        """Import entries from CSV: a report per row"""
+        raw = files["file"].read()
+        if not raw:
+            raise Invalid("file", "The file is empty.")
+        report = service.import_csv(me(), raw, EntrySchema(), args["all_or_nothing"])
+        if not report["committed"]:
+            db.session.rollback()
+            raise DomainError("Some rows were rejected, so nothing was stored.", status=422,
+                              extra={"report": report})
+        db.session.commit()
+        return report
+
+
+@blp.route("/checks")
+class Checks(MethodView):
+    @login_required()
+    @blp.arguments(CheckSchema)
+    @blp.response(201, CheckResultSchema)
+    def post(self, data):
+        """Check a person against the registry (with a purpose and consent)"""
+        record = service.check(me(), data)
+        db.session.commit()
+        return record
+
+    @login_required()
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, CheckHistoryListSchema)
+    def get(self, args):
+        """Your own checks"""
+        return paginate(db.session, service.checks_of(me()), RegistryCheck.created_at,
+                        RegistryCheck.id, args["limit"], args["cursor"])
+
+
+@blp.route("/audit/checks")
+class CheckAudit(MethodView):
+    @login_required("admin")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, CheckAuditListSchema)
+    def get(self, args):
+        """Every check made: who, why, what they asked, what they were told"""
+        return paginate(db.session, service.all_checks(), RegistryCheck.created_at,
+                        RegistryCheck.id, args["limit"], args["cursor"])
+
+
+@blp.route("/audit/entries")
+class EntryAudit(MethodView):
+    @login_required("admin")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, AuditListSchema)
+    def get(self, args):
+        """Every change to the registry: who, what, when"""
+        return paginate(db.session, service.audit_log(), RegistryAudit.created_at,
+                        RegistryAudit.id, args["limit"], args["cursor"])
+
+

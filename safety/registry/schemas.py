@@ -1,0 +1,157 @@
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from safety.fields import PageArgsSchema, PageSchema, Phone
+from safety.registry import iin as iin_mod
+from safety.registry.models import CATEGORIES, LEGAL_BASES, PURPOSES
+
+
+def entry_rules(data: dict) -> dict:
+    """Cross-field rules of an entry; returns {field: [messages]} (empty when it holds)."""
+    errors: dict[str, list[str]] = {}
+    if data.get("iin"):
+        try:
+            born, _sex = iin_mod.parse(data["iin"])
+        except ValueError as exc:
+            errors["iin"] = [str(exc)]
+        else:
+            if data.get("birth_date") and data["birth_date"] != born:
+                errors["birth_date"] = ["The birth date does not agree with the IIN."]
+    if not data.get("birth_date") and "iin" not in errors and not data.get("iin"):
+        errors["birth_date"] = ["A birth date (or an IIN) is required."]
+    basis = data.get("legal_basis")
+    if basis == "court_decision" and not data.get("case_reference"):
+        errors["case_reference"] = ["A court decision needs its case reference."]
+    if basis == "subject_consent" and not data.get("consent_reference"):
+        errors["consent_reference"] = ["Consent needs its consent reference."]
+    if data.get("expires_on") and data.get("decided_on") and \
+            data["expires_on"] <= data["decided_on"]:
+        errors["expires_on"] = ["An entry must expire after the decision."]
+    return errors
+
+
+class EntrySchema(Schema):
+    id = fields.UUID(dump_only=True)
+    full_name = fields.String(required=True, validate=validate.Length(min=3, max=300))
+    birth_date = fields.Date(load_default=None)
+    iin = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{12}$",
+                                                                  error="An IIN is 12 digits."))
+    phone = Phone(allow_none=True)
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    decided_on = fields.Date(required=True)
+    authority = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    case_reference = fields.String(allow_none=True, validate=validate.Length(max=200))
+    legal_basis = fields.String(required=True, validate=validate.OneOf(LEGAL_BASES))
+    consent_reference = fields.String(allow_none=True, validate=validate.Length(max=200))
+    expires_on = fields.Date(required=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+    deleted_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+    @validates_schema
+    def _rules(self, data, partial=False, **kwargs):
+        if partial:
+            return  # PATCH: checked on the whole entry after merging (service.update_entry)
+        errors = entry_rules(data)
+        if errors:
+            raise ValidationError(errors)
+        if not data.get("birth_date") and data.get("iin"):
+            data["birth_date"] = iin_mod.parse(data["iin"])[0]
+
+
+class EntryListArgs(PageArgsSchema):
+    include_deleted = fields.Boolean(load_default=False)
+
+
+class EntryListSchema(PageSchema):
+    items = fields.List(fields.Nested(EntrySchema))
+
+
+class ImportArgs(Schema):
+    all_or_nothing = fields.Boolean(load_default=False, metadata={
+        "description": "Store nothing if any row is rejected."})
+
+
+class ImportRowSchema(Schema):
+    row = fields.Integer()
+    status = fields.String(metadata={
+        "description": "accepted, duplicate (already stored), rejected, or not_stored "
+                       "(valid, but all_or_nothing and another row was rejected)"})
+    id = fields.String()
+    errors = fields.Dict()
+
+
+class ImportReportSchema(Schema):
+    committed = fields.Boolean()
+    accepted = fields.Integer()
+    duplicates = fields.Integer()
+    rejected = fields.Integer()
+    rows = fields.List(fields.Nested(ImportRowSchema))
+
+
+class CheckSchema(Schema):
+    full_name = fields.String(required=True, validate=validate.Length(min=3, max=300))
+    birth_date = fields.Date(allow_none=True)
+    iin = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{12}$",
+                                                                  error="An IIN is 12 digits."))
+    phone = Phone(allow_none=True)
+    purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
+    consent = fields.Boolean(required=True, load_only=True, validate=validate.Equal(
+        True, error="Checks are made only with consent to the terms (consent: true)."))
+
+    @validates_schema
+    def _iin(self, data, **kwargs):
+        if data.get("iin"):
+            try:
+                iin_mod.parse(data["iin"])
+            except ValueError as exc:
+                raise ValidationError(str(exc), "iin") from exc
+
+
+class MatchSchema(Schema):
+    category = fields.String()
+    decided_on = fields.Date()
+    expires_on = fields.Date()
+
+
+class CheckResultSchema(Schema):
+    id = fields.UUID()
+    result = fields.String(metadata={"description": "no_match, possible_match or match"})
+    matches = fields.List(fields.Nested(MatchSchema))
+    created_at = fields.AwareDateTime()
+
+
+class CheckHistorySchema(Schema):
+    id = fields.UUID()
+    full_name = fields.String()
+    birth_date = fields.Date(allow_none=True)
+    purpose = fields.String()
+    result = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class CheckHistoryListSchema(PageSchema):
+    items = fields.List(fields.Nested(CheckHistorySchema))
+
+
+class CheckAuditSchema(CheckHistorySchema):
+    user_id = fields.UUID()
+    iin = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    match_count = fields.Integer()
+
+
+class CheckAuditListSchema(PageSchema):
+    items = fields.List(fields.Nested(CheckAuditSchema))
+
+
+class AuditSchema(Schema):
+    id = fields.UUID()
+    actor_id = fields.UUID(allow_none=True)
+    action = fields.String()
+    entry_id = fields.UUID(allow_none=True)
+    changes = fields.Dict()
+    created_at = fields.AwareDateTime()
+
+
+class AuditListSchema(PageSchema):
+    items = fields.List(fields.Nested(AuditSchema))

@@ -1,0 +1,274 @@
+"""The consented offender registry: entries (admins), CSV import, checks (anyone, limited)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import uuid
+from datetime import date, timedelta
+
+from flask import current_app
+from marshmallow import ValidationError
+from sqlalchemy import delete, func, select
+
+from safety.accounts.models import User
+from safety.errors import Invalid, NotFound, TooMany
+from safety.extensions import db
+from safety.registry import iin as iin_mod
+from safety.registry import names
+from safety.registry.models import RegistryAudit, RegistryCheck, RegistryEntry, RegistryNameKey
+from safety.util import utcnow
+
+FIELDS = ("full_name", "birth_date", "iin", "phone", "category", "decided_on", "authority",
+          "case_reference", "legal_basis", "consent_reference", "expires_on")
+
+
+def _dedupe_key(data: dict) -> str:
+    """The same person, category and decision: a re-import does not add it again."""
+    who = data.get("iin") or f"{' '.join(names.name_keys(data['full_name']))}|{data['birth_date']}"
+    raw = f"{who}|{data['category']}|{data['decided_on']}|{data.get('case_reference') or ''}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _set_keys(entry: RegistryEntry) -> None:
+    keys = names.name_keys(entry.full_name)
+    entry.name_key = " ".join(keys)
+    db.session.execute(delete(RegistryNameKey).where(RegistryNameKey.entry_id == entry.id))
+    for k in sorted(set(keys)):
+        db.session.add(RegistryNameKey(entry_id=entry.id, key=k[:100]))
+
+
+def _jsonable(data: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()}
+
+
+def _audit(actor: User | None, action: str, entry_id: uuid.UUID | None, changes: dict) -> None:
+    db.session.add(RegistryAudit(actor_id=actor.id if actor else None, action=action,
+                                 entry_id=entry_id, changes=_jsonable(changes)))
+
+
+def find_duplicate(data: dict) -> RegistryEntry | None:
+    return db.session.scalar(select(RegistryEntry).where(
+        RegistryEntry.dedupe_key == _dedupe_key(data), RegistryEntry.deleted_at.is_(None)))
+
+
+def create_entry(actor: User, data: dict, *, audit_action: str = "create") -> RegistryEntry:
+    entry = RegistryEntry(id=uuid.uuid4(), **{k: data.get(k) for k in FIELDS})
+    entry.dedupe_key = _dedupe_key(data)
+    entry.name_key = ""
+    db.session.add(entry)
+    db.session.flush()
+    _set_keys(entry)
+    _audit(actor, audit_action, entry.id, {k: data.get(k) for k in FIELDS})
+    db.session.flush()
+    return entry
+
+
+def get_entry(entry_id: uuid.UUID) -> RegistryEntry:
+    entry = db.session.get(RegistryEntry, entry_id)
+    if entry is None:
+        raise NotFound("No such registry entry.")
+    return entry
+
+
+def update_entry(actor: User, entry_id: uuid.UUID, data: dict,
+                 validate) -> RegistryEntry:
+    entry = get_entry(entry_id)
+    if entry.deleted_at is not None:
+        raise NotFound("No such registry entry.")
+    merged = {k: getattr(entry, k) for k in FIELDS} | data
+    validate(merged)  # the rules that tie fields together, on the whole entry
+    changes = {k: {"from": _jsonable({k: getattr(entry, k)})[k], "to": _jsonable({k: v})[k]}
+               for k, v in data.items() if getattr(entry, k) != v}
+    for k, v in data.items():
+        setattr(entry, k, v)
+    entry.dedupe_key = _dedupe_key(merged)
+    entry.updated_at = utcnow()
+    if "full_name" in data:
+        _set_keys(entry)
+    if changes:
+        db.session.add(RegistryAudit(actor_id=actor.id, action="update", entry_id=entry.id,
+                                     changes=changes))
+    db.session.flush()
+    return entry
+
+
+def delete_entry(actor: User, entry_id: uuid.UUID) -> None:
+    entry = get_entry(entry_id)
+    if entry.deleted_at is not None:
+        raise NotFound("No such registry entry.")
+    entry.deleted_at = utcnow()
+    _audit(actor, "delete", entry.id, {"full_name": entry.full_name})
+    db.session.flush()
+
+
+def list_entries(include_deleted: bool):
+    stmt = select(RegistryEntry)
+    if not include_deleted:
+        stmt = stmt.where(RegistryEntry.deleted_at.is_(None))
+    return stmt
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+def import_csv(actor: User, raw: bytes, schema, all_or_nothing: bool) -> dict:
+    """Rows in, a report out: each row accepted, duplicate (already stored) or rejected with
+    the reasons. all_or_nothing: any rejected row stores nothing."""
+    try:
+        text = raw.decode("utf-8-sig")  # a BOM from Excel is fine
+    except UnicodeDecodeError as exc:
+        raise Invalid("file", "The file is not UTF-8 text.") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"full_name", "birth_date", "category", "decided_on", "authority",
+               "legal_basis", "expires_on"} - set(reader.fieldnames or [])
+    if missing:
+        raise Invalid("file", f"Missing columns: {', '.join(sorted(missing))}.")
+    report = []
+    seen: set[str] = set()
+    with db.session.begin_nested() as savepoint:
+        for n, row in enumerate(reader, start=2):  # row 1 is the header
+            clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()
+                     if k in FIELDS}
+            clean = {k: v for k, v in clean.items() if v not in ("", None)}
+            try:
+                data = schema.load(clean)
+            except ValidationError as exc:
+                report.append({"row": n, "status": "rejected", "errors": exc.messages})
+                continue
+            key = _dedupe_key(data)
+            if key in seen or find_duplicate(data) is not None:
+                report.append({"row": n, "status": "duplicate"})
+                continue
+            seen.add(key)
+            entry = create_entry(actor, data, audit_action="import")
+            report.append({"row": n, "status": "accepted", "id": str(entry.id)})
+        rejected = sum(1 for r in report if r["status"] == "rejected")
+        committed = not (all_or_nothing and rejected)
+        if not committed:
+            savepoint.rollback()
+            for r in report:
+                if r["status"] == "accepted":
+                    r["status"] = "not_stored"
+                    r.pop("id", None)
+    return {
+        "committed": committed,
+        "accepted": sum(1 for r in report if r["status"] == "accepted"),
+        "duplicates": sum(1 for r in report if r["status"] == "duplicate"),
+        "rejected": rejected,
+        "rows": report,
+    }
+
+
+# -- checks ------------------------------------------------------------------------------------
+
+
+def _limit(user: User) -> None:
+    per_day = current_app.config["REGISTRY_CHECKS_PER_DAY"]
+    since = utcnow() - timedelta(days=1)
+    recent = list(db.session.scalars(
+        select(RegistryCheck.created_at).where(RegistryCheck.user_id == user.id,
+                                              RegistryCheck.created_at > since)
+        .order_by(RegistryCheck.created_at)))
+    if len(recent) >= per_day:
+        retry = int((recent[0] + timedelta(days=1) - utcnow()).total_seconds()) + 1
+        raise TooMany(f"You can make {per_day} registry checks a day.",
+                      headers={"Retry-After": str(max(1, retry))})
+
+
+def _candidates(query: dict, born: date | None, keys: list[str]) -> list[RegistryEntry]:
+    today = utcnow().date()
+    live = (RegistryEntry.deleted_at.is_(None), RegistryEntry.expires_on >= today)
+    found: dict[uuid.UUID, RegistryEntry] = {}
+    if query.get("iin"):
+        for e in db.session.scalars(select(RegistryEntry).where(
+                RegistryEntry.iin == query["iin"], *live)):
+            found[e.id] = e
+    if query.get("phone"):
+        for e in db.session.scalars(select(RegistryEntry).where(
+                RegistryEntry.phone == query["phone"], *live)):
+            found[e.id] = e
+    if born is not None:
+        for e in db.session.scalars(select(RegistryEntry).where(
+                RegistryEntry.birth_date == born, *live)):
+            found[e.id] = e
+    elif keys:
+        # Without a birth date, candidates share at least two words of the name exactly
+        # (a name match needs two words; typos are tolerated only alongside a birth date).
+        wanted = sorted(set(keys))
+        ids = (select(RegistryNameKey.entry_id).where(RegistryNameKey.key.in_(wanted))
+               .group_by(RegistryNameKey.entry_id)
+               .having(func.count() >= min(2, len(wanted))))
+        for e in db.session.scalars(select(RegistryEntry).where(
+                RegistryEntry.id.in_(ids), *live)):
+            found[e.id] = e
+    return list(found.values())
+
+
+def _grade(query: dict, born: date | None, keys: list[str], entry: RegistryEntry) -> str | None:
+    if query.get("iin") and entry.iin == query["iin"]:
+        return "match"
+    name = names.compare(keys, entry.name_key.split())
+    if name is None:
+        return None
+    if query.get("iin") and entry.iin and entry.iin != query["iin"]:
+        return None  # two different IINs: two different people of one name
+    same_phone = bool(query.get("phone")) and entry.phone == query["phone"]
+    if born is not None:
+        if entry.birth_date != born:
+            return None
+        return "match" if name == "exact" else "possible_match"
+    if same_phone:
+        return "match" if name == "exact" else "possible_match"
+    return "possible_match"  # the name fits but nothing confirms it is the same person
+
+
+def check(user: User, data: dict) -> RegistryCheck:
+    _limit(user)
+    born = data.get("birth_date")
+    if data.get("iin"):
+        iin_born, _sex = iin_mod.parse(data["iin"])
+        if born is not None and born != iin_born:
+            raise Invalid("birth_date", "The birth date does not agree with the IIN.")
+        born = iin_born
+    keys = names.name_keys(data["full_name"])
+    grades = []
+    for entry in _candidates(data, born, keys):
+        grade = _grade(data, born, keys, entry)
+        if grade:
+            grades.append((grade, entry))
+    result = "no_match"
+    if any(g == "match" for g, _ in grades):
+        result = "match"
+        grades = [(g, e) for g, e in grades if g == "match"]
+    elif grades:
+        result = "possible_match"
+    record = RegistryCheck(
+        user_id=user.id, purpose=data["purpose"], full_name=data["full_name"],
+        birth_date=data.get("birth_date"), iin=data.get("iin"), phone=data.get("phone"),
+        result=result, match_count=len(grades),
+    )
+    db.session.add(record)
+    db.session.flush()
+    # minimal disclosure: the category and dates, never names, references or phones
+    record.matches = sorted(
+        ({"category": e.category, "decided_on": e.decided_on, "expires_on": e.expires_on}
+         for _, e in grades), key=lambda m: m["decided_on"], reverse=True)
+    return record
+
+
+def checks_of(user: User):
+    return select(RegistryCheck).where(RegistryCheck.user_id == user.id)
+
+
+def all_checks():
+    return select(RegistryCheck)
+
+
+def audit_log():
+    return select(RegistryAudit)
+
+
+def count_entries() -> int:
+    return db.session.scalar(select(func.count()).select_from(RegistryEntry))
