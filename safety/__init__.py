@@ -60,13 +60,17 @@ def register_blueprints(app: Flask) -> None:
     from safety.contacts.routes import blp as contacts
     from safety.dispatch.routes import blp as dispatch
     from safety.extensions import api
+    from safety.help.routes import blp as help_
     from safety.notify import webhooks  # noqa: F401  (registers its outbox handler)
     from safety.ops import bp as ops
     from safety.orgs.routes import blp as orgs
     from safety.registry.routes import blp as registry
+    from safety.timers.routes import blp as timers
+    from safety.tracking.routes import bp as tracking
 
     app.register_blueprint(ops)
-    for blueprint in (accounts, contacts, alerts, dispatch, orgs, registry):
+    app.register_blueprint(tracking)
+    for blueprint in (accounts, contacts, alerts, dispatch, orgs, registry, help_, timers):
         api.register_blueprint(blueprint)
 
 

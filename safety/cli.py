@@ -61,3 +61,18 @@ def seed_demo() -> None:
     for line in _seed():
         click.echo(line)
     db.session.commit()
+
+
+@cli.command("purge")
+@click.option("--days", type=int, default=None,
+              help="Keep trails of alerts that ended fewer days ago (LOCATION_RETENTION_DAYS).")
+def purge(days: int | None) -> None:
+    """Delete the location trails of alerts that ended long ago; the alerts themselves stay."""
+    from safety.alerts.service import purge_locations  # noqa: PLC0415
+
+    days = current_app.config["LOCATION_RETENTION_DAYS"] if days is None else days
+    if days < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--days")
+    deleted = purge_locations(days)
+    db.session.commit()
+    click.echo(f"deleted {deleted} location points of alerts that ended over {days} days ago")

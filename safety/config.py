@@ -114,6 +114,9 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "CANCEL_LOCK_S": _int(env, "CANCEL_LOCK_S", 900),
         "TRACKING_GRACE_S": _int(env, "TRACKING_GRACE_S", 3600),
         "LOCATION_RETENTION_DAYS": _int(env, "LOCATION_RETENTION_DAYS", 30),
+        "PURGE_EVERY_S": _int(env, "PURGE_EVERY_S", 3600),
+        "TRACKING_TILE_URL": env.get("TRACKING_TILE_URL", ""),
+        "TRACKING_POLL_MS": _int(env, "TRACKING_POLL_MS", 5000),
         # dispatch
         "OFFER_TIMEOUT_S": _int(env, "OFFER_TIMEOUT_S", 30),
         "OFFER_BATCH": _int(env, "OFFER_BATCH", 3),

@@ -4,6 +4,7 @@ from safety.accounts.models import AuthSession, Device, User, UserRole  # noqa: 
 from safety.alerts.models import Alert, AlertAck, AlertLocation, TrackingLink  # noqa: F401
 from safety.contacts.models import Contact  # noqa: F401
 from safety.dispatch.models import Dispatch, DispatchOffer, ResponderState  # noqa: F401
+from safety.help.models import Hotline, Place  # noqa: F401
 from safety.notify.models import OutboxJob, WorkerHeartbeat  # noqa: F401
 from safety.orgs.models import Organization, OrgMember  # noqa: F401
 from safety.registry.models import (  # noqa: F401
@@ -12,3 +13,4 @@ from safety.registry.models import (  # noqa: F401
     RegistryEntry,
     RegistryNameKey,
 )
+from safety.timers.models import SafetyTimer  # noqa: F401

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages the project needs, installed with apt when missing (we run as root on Debian).
 #   run:  SpatiaLite's SQLite module (the embedded default database)
-#   test: also PostgreSQL + PostGIS (a throwaway cluster per test run)
+#   test: also PostgreSQL + PostGIS (a throwaway cluster per test run) and Chromium (the
+#         tracking page is tested in it, driven by Playwright; no browser is downloaded)
 set -euo pipefail
 what=${1:-run}
 
@@ -13,6 +14,7 @@ if [ "$what" = test ]; then
   pg_major=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n1)
   pg_major=${pg_major:-15}
   have "postgresql-${pg_major}-postgis-3" || need+=("postgresql-${pg_major}-postgis-3")
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -38,6 +38,8 @@ class Alert(db.Model):
     status: Mapped[str] = mapped_column(String(12), default="active")
     duress: Mapped[bool] = mapped_column(Boolean, default=False)
     unassigned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # raised by a duress check-in of a safety timer: never shown on her own phone
+    silent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     battery_pct: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
     lat: Mapped[float] = mapped_column(Float)

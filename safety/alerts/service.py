@@ -86,7 +86,23 @@ def _repeat(alert: Alert, loc: dict) -> None:
         if alert.shown_canceled_at is not None and alert.duress:
             # She pressed panic again after a duress cancel: show her the live alert again.
             alert.shown_canceled_at = None
+            alert.silent = False
         db.session.flush()
+
+
+def raise_silent_duress(user: User, client_id: uuid.UUID, location: dict,
+                        note: str | None = None) -> Alert:
+    """An alert her phone never shows (a duress PIN at a timer check-in): guardians and
+    responders get it, marked duress."""
+    alert, created = raise_alert(user, {"client_id": client_id, "trigger": "timer",
+                                        "location": location, "note": note})
+    if alert.live and not alert.duress:
+        alert.duress = True
+        alert.silent = created or alert.silent
+        alert.shown_canceled_at = alert.shown_canceled_at or utcnow()
+        _tell_duress(alert)
+        db.session.flush()
+    return alert
 
 
 def _fan_out(alert: Alert) -> None:
@@ -189,7 +205,7 @@ def _owned(user: User, alert_id: uuid.UUID) -> Alert:
 def viewer_role(user: User, alert: Alert) -> str | None:
     """How `user` may see `alert`: owner, guardian, responder, org_admin, admin; or None."""
     if alert.user_id == user.id:
-        return "owner"
+        return None if alert.silent else "owner"
     if user.has_role("admin"):
         return "admin"
     from safety.dispatch import service as dispatch  # noqa: PLC0415
@@ -223,7 +239,7 @@ def list_for(user: User, role: str | None):
         from safety.dispatch import service as dispatch  # noqa: PLC0415
 
         return select(Alert).where(Alert.id.in_(dispatch.alert_ids_held_by(user)))
-    return select(Alert).where(Alert.user_id == user.id)
+    return select(Alert).where(Alert.user_id == user.id, Alert.silent.is_(False))
 
 
 def present(alert: Alert, role: str) -> dict:
@@ -429,6 +445,20 @@ def _escalate(job: OutboxJob) -> dict:
             dedupe_key=f"escalate:{alert.id}:{rnd + 1}",
         )
     return {"round": rnd, "pushes": sent}
+
+
+@outbox.handler("retention_purge")
+def _purge_job(job: OutboxJob) -> dict:
+    return {"deleted_points": purge_locations(current_app.config["LOCATION_RETENTION_DAYS"])}
+
+
+def schedule_purge() -> bool:
+    """One purge job per PURGE_EVERY_S window, whichever worker asks first."""
+    every = current_app.config["PURGE_EVERY_S"]
+    now = utcnow()
+    window = int(now.timestamp()) // every
+    return outbox.enqueue_once("retention_purge", {}, due_at=now,
+                               dedupe_key=f"purge:{window}")
 
 
 def purge_locations(older_than_days: int) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from safety.extensions import db
 from safety.notify.models import OutboxJob, WorkerHeartbeat
@@ -78,6 +79,28 @@ def cancel_pending(alert_id: uuid.UUID, kinds: tuple[str, ...]) -> int:
         .values(status="canceled", finished_at=utcnow())
     )
     return result.rowcount or 0
+
+
+def cancel_by_key(dedupe_key: str) -> int:
+    result = db.session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.dedupe_key == dedupe_key, OutboxJob.status == "pending")
+        .values(status="canceled", finished_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
+def enqueue_once(kind: str, payload: dict, *, due_at: datetime, dedupe_key: str) -> bool:
+    """A timer job unless one with this key exists (any worker may ask; one job results)."""
+    if db.session.scalar(select(OutboxJob.id).where(OutboxJob.dedupe_key == dedupe_key)):
+        return False
+    try:
+        with db.session.begin_nested():
+            enqueue(kind, "timer", payload, due_at=due_at, dedupe_key=dedupe_key)
+            db.session.flush()
+    except IntegrityError:
+        return False  # another worker made it first
+    return True
 
 
 def claim(worker_id: str, limit: int, kinds: tuple[str, ...] | None = None) -> list[OutboxJob]:

@@ -2,11 +2,10 @@ import uuid
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
-from marshmallow import Schema
 
+from safety import imports
 from safety.auth import login_required, me
-from safety.errors import DomainError, Invalid
+from safety.errors import DomainError
 from safety.extensions import db
 from safety.fields import PageArgsSchema
 from safety.registry import service
@@ -20,18 +19,12 @@ from safety.registry.schemas import (
     EntryListArgs,
     EntryListSchema,
     EntrySchema,
-    ImportArgs,
-    ImportReportSchema,
     entry_rules,
 )
 from safety.util import paginate
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1/registry",
                 description="Consented offender registry")
-
-
-class FileSchema(Schema):
-    file = Upload(required=True, metadata={"description": "CSV, UTF-8 (a BOM is fine)"})
 
 
 def _check_whole(entry: dict) -> None:
@@ -90,19 +83,14 @@ class EntryResource(MethodView):
 @blp.route("/entries/import")
 class Import(MethodView):
     @login_required("admin")
-    @blp.arguments(ImportArgs, location="query")
-    @blp.arguments(FileSchema, location="files")
-    @blp.response(200, ImportReportSchema)
+    @blp.arguments(imports.ImportArgs, location="query")
+    @blp.arguments(imports.FileSchema, location="files")
+    @blp.response(200, imports.ImportReportSchema)
     def post(self, args, files):
         """Import entries from CSV: a report per row"""
-        raw = files["file"].read()
-        if not raw:
-            raise Invalid("file", "The file is empty.")
+        raw, _name = imports.read_upload(files)
         report = service.import_csv(me(), raw, EntrySchema(), args["all_or_nothing"])
-        if not report["committed"]:
-            db.session.rollback()
-            raise DomainError("Some rows were rejected, so nothing was stored.", status=422,
-                              extra={"report": report})
+        imports.refuse_uncommitted(report)
         db.session.commit()
         return report
 

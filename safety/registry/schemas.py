@@ -66,28 +66,6 @@ class EntryListSchema(PageSchema):
     items = fields.List(fields.Nested(EntrySchema))
 
 
-class ImportArgs(Schema):
-    all_or_nothing = fields.Boolean(load_default=False, metadata={
-        "description": "Store nothing if any row is rejected."})
-
-
-class ImportRowSchema(Schema):
-    row = fields.Integer()
-    status = fields.String(metadata={
-        "description": "accepted, duplicate (already stored), rejected, or not_stored "
-                       "(valid, but all_or_nothing and another row was rejected)"})
-    id = fields.String()
-    errors = fields.Dict()
-
-
-class ImportReportSchema(Schema):
-    committed = fields.Boolean()
-    accepted = fields.Integer()
-    duplicates = fields.Integer()
-    rejected = fields.Integer()
-    rows = fields.List(fields.Nested(ImportRowSchema))
-
-
 class CheckSchema(Schema):
     full_name = fields.String(required=True, validate=validate.Length(min=3, max=300))
     birth_date = fields.Date(allow_none=True)

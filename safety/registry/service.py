@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import uuid
 from datetime import date, timedelta
 
 from flask import current_app
-from marshmallow import ValidationError
 from sqlalchemy import delete, func, select
 
+from safety import imports
 from safety.accounts.models import User
 from safety.errors import Invalid, NotFound, TooMany
 from safety.extensions import db
@@ -114,51 +112,14 @@ def list_entries(include_deleted: bool):
 
 
 def import_csv(actor: User, raw: bytes, schema, all_or_nothing: bool) -> dict:
-    """Rows in, a report out: each row accepted, duplicate (already stored) or rejected with
-    the reasons. all_or_nothing: any rejected row stores nothing."""
-    try:
-        text = raw.decode("utf-8-sig")  # a BOM from Excel is fine
-    except UnicodeDecodeError as exc:
-        raise Invalid("file", "The file is not UTF-8 text.") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"full_name", "birth_date", "category", "decided_on", "authority",
-               "legal_basis", "expires_on"} - set(reader.fieldnames or [])
-    if missing:
-        raise Invalid("file", f"Missing columns: {', '.join(sorted(missing))}.")
-    report = []
-    seen: set[str] = set()
-    with db.session.begin_nested() as savepoint:
-        for n, row in enumerate(reader, start=2):  # row 1 is the header
-            clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()
-                     if k in FIELDS}
-            clean = {k: v for k, v in clean.items() if v not in ("", None)}
-            try:
-                data = schema.load(clean)
-            except ValidationError as exc:
-                report.append({"row": n, "status": "rejected", "errors": exc.messages})
-                continue
-            key = _dedupe_key(data)
-            if key in seen or find_duplicate(data) is not None:
-                report.append({"row": n, "status": "duplicate"})
-                continue
-            seen.add(key)
-            entry = create_entry(actor, data, audit_action="import")
-            report.append({"row": n, "status": "accepted", "id": str(entry.id)})
-        rejected = sum(1 for r in report if r["status"] == "rejected")
-        committed = not (all_or_nothing and rejected)
-        if not committed:
-            savepoint.rollback()
-            for r in report:
-                if r["status"] == "accepted":
-                    r["status"] = "not_stored"
-                    r.pop("id", None)
-    return {
-        "committed": committed,
-        "accepted": sum(1 for r in report if r["status"] == "accepted"),
-        "duplicates": sum(1 for r in report if r["status"] == "duplicate"),
-        "rejected": rejected,
-        "rows": report,
-    }
+    """Rows in, a report out (see safety/imports.py)."""
+    rows = imports.csv_rows(imports.decode(raw), {
+        "full_name", "birth_date", "category", "decided_on", "authority", "legal_basis",
+        "expires_on"})
+    return imports.run(
+        ((n, {k: v for k, v in row.items() if k in FIELDS}) for n, row in rows),
+        schema, _dedupe_key, lambda d: find_duplicate(d) is not None,
+        lambda d: create_entry(actor, d, audit_action="import"), all_or_nothing)
 
 
 # -- checks ------------------------------------------------------------------------------------

@@ -1,0 +1,58 @@
+// The tracking page: polls /t/<token>/data and draws her trail. No build step.
+(function () {
+  "use strict";
+  var el = document.getElementById("map");
+  var token = el.dataset.token;
+  var pollMs = parseInt(el.dataset.pollMs, 10) || 5000;
+  var map = L.map(el, { zoomControl: true, attributionControl: !!el.dataset.tiles });
+  if (el.dataset.tiles) {
+    L.tileLayer(el.dataset.tiles, { maxZoom: 19,
+      attribution: "&copy; OpenStreetMap contributors" }).addTo(map);
+  }
+  map.setView([48.0, 67.0], 4);
+  var trail = L.polyline([], { color: "#c62828", weight: 4 }).addTo(map);
+  var marker = null;
+  var first = true;
+  var timer = null;
+
+  function show(data) {
+    document.getElementById("name").textContent = data.name;
+    var status = document.getElementById("status");
+    status.textContent = data.status === "live" ? "ALERT ACTIVE" : "ended";
+    status.className = "status " + data.status;
+    document.getElementById("updated").textContent =
+      "updated " + new Date(data.updated_at).toLocaleTimeString();
+    var latlngs = data.points.map(function (p) { return [p.lat, p.lon]; });
+    trail.setLatLngs(latlngs);
+    if (latlngs.length) {
+      var last = data.points[data.points.length - 1];
+      var here = [last.lat, last.lon];
+      if (!marker) { marker = L.circleMarker(here, { radius: 9, color: "#c62828",
+        fillOpacity: 0.9 }).addTo(map); } else { marker.setLatLng(here); }
+      document.getElementById("latest").textContent =
+        "Last known position: " + last.lat.toFixed(5) + ", " + last.lon.toFixed(5) +
+        " at " + new Date(last.recorded_at).toLocaleTimeString();
+      document.getElementById("latest").dataset.lat = last.lat;
+      document.getElementById("latest").dataset.lon = last.lon;
+      if (first) { map.setView(here, 15); first = false; }
+    }
+    if (data.status !== "live" && timer) { clearInterval(timer); timer = null; }
+  }
+
+  function poll() {
+    fetch("/t/" + encodeURIComponent(token) + "/data", { cache: "no-store" })
+      .then(function (r) {
+        if (r.status === 404) {
+          document.getElementById("status").textContent = "ended";
+          document.getElementById("status").className = "status ended";
+          if (timer) { clearInterval(timer); timer = null; }
+          return null;
+        }
+        return r.json();
+      })
+      .then(function (data) { if (data) { show(data); } })
+      .catch(function () { /* a dropped poll: the next one will do */ });
+  }
+  poll();
+  timer = setInterval(poll, pollMs);
+}());

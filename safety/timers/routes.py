@@ -1,0 +1,84 @@
+import uuid
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from safety.auth import login_required, me
+from safety.extensions import db
+from safety.fields import PageArgsSchema
+from safety.timers import service
+from safety.timers.models import SafetyTimer
+from safety.timers.schemas import (
+    CheckInSchema,
+    ExtendSchema,
+    StartTimerSchema,
+    TimerListSchema,
+    TimerSchema,
+)
+from safety.util import paginate
+
+blp = Blueprint("timers", __name__, url_prefix="/api/v1/timers", description="Safety timer")
+
+
+@blp.route("")
+class Timers(MethodView):
+    @login_required()
+    @blp.arguments(StartTimerSchema)
+    @blp.response(201, TimerSchema)
+    def post(self, data):
+        """Start a safety timer: no check-in by the deadline raises an alert"""
+        timer = service.start(me(), data)
+        db.session.commit()
+        return timer
+
+    @login_required()
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, TimerListSchema)
+    def get(self, args):
+        """Your timers, newest first"""
+        return paginate(db.session, service.list_for(me()), SafetyTimer.created_at,
+                        SafetyTimer.id, args["limit"], args["cursor"])
+
+
+def _shown(timer: SafetyTimer) -> SafetyTimer | dict:
+    """A duress check-in looks like any check-in to her phone: no alert id."""
+    if timer.status == "checked_in" and timer.alert_id is not None:
+        return {"id": timer.id, "status": timer.status, "due_at": timer.due_at,
+                "note": timer.note, "created_at": timer.created_at, "ended_at": timer.ended_at,
+                "alert_id": None}
+    return timer
+
+
+@blp.route("/<uuid:timer_id>")
+class TimerResource(MethodView):
+    @login_required()
+    @blp.response(200, TimerSchema)
+    def get(self, timer_id: uuid.UUID):
+        """A timer"""
+        return _shown(service.get(me(), timer_id))
+
+
+@blp.route("/<uuid:timer_id>/extend")
+class Extend(MethodView):
+    @login_required()
+    @blp.arguments(ExtendSchema)
+    @blp.response(200, TimerSchema)
+    def post(self, data, timer_id: uuid.UUID):
+        """Move the deadline later"""
+        timer = service.extend(me(), timer_id, data)
+        db.session.commit()
+        return timer
+
+
+@blp.route("/<uuid:timer_id>/check-in")
+class CheckIn(MethodView):
+    @login_required()
+    @blp.arguments(CheckInSchema)
+    @blp.response(200, TimerSchema)
+    def post(self, data, timer_id: uuid.UUID):
+        """Check in with your PIN: the timer stops"""
+        timer, error = service.check_in(me(), timer_id, data["pin"])
+        db.session.commit()  # a wrong PIN counts even though the answer is an error
+        if error:
+            raise service.forbid(timer, error)
+        return _shown(timer)

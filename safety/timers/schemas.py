@@ -1,0 +1,44 @@
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from safety.fields import LocationSchema, PageSchema
+
+PIN = validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits.")
+MAX_S = 24 * 3600
+
+
+class DueSchema(Schema):
+    due_at = fields.AwareDateTime(allow_none=True)
+    duration_s = fields.Integer(allow_none=True, validate=validate.Range(60, MAX_S))
+
+    @validates_schema
+    def _one(self, data, **kwargs):
+        if (data.get("due_at") is None) == (data.get("duration_s") is None):
+            raise ValidationError("Give either due_at or duration_s.", "due_at")
+
+
+class StartTimerSchema(DueSchema):
+    note = fields.String(validate=validate.Length(max=1000), allow_none=True)
+    location = fields.Nested(LocationSchema, required=True, metadata={
+        "description": "Where she is now: the alarm uses it if she does not check in."})
+
+
+class ExtendSchema(DueSchema):
+    location = fields.Nested(LocationSchema, allow_none=True)
+
+
+class CheckInSchema(Schema):
+    pin = fields.String(required=True, load_only=True, validate=PIN)
+
+
+class TimerSchema(Schema):
+    id = fields.UUID()
+    status = fields.String(metadata={"description": "running, checked_in or alarmed"})
+    due_at = fields.AwareDateTime()
+    note = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    ended_at = fields.AwareDateTime(allow_none=True)
+    alert_id = fields.UUID(allow_none=True)
+
+
+class TimerListSchema(PageSchema):
+    items = fields.List(fields.Nested(TimerSchema))

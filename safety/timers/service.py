@@ -1,0 +1,157 @@
+"""The safety timer: she sets a deadline; if she does not check in with her PIN by then, an
+alert with trigger "timer" starts by itself (an outbox timer: it survives restarts)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from safety.accounts.models import User
+from safety.accounts.service import check_pin
+from safety.errors import Conflict, Forbidden, Invalid, NotFound
+from safety.extensions import db
+from safety.notify import outbox
+from safety.notify.models import OutboxJob
+from safety.timers.models import SafetyTimer
+from safety.timers.schemas import MAX_S
+from safety.util import utcnow
+
+
+def _due(data: dict) -> datetime:
+    now = utcnow()
+    if data.get("duration_s") is not None:
+        return now + timedelta(seconds=data["duration_s"])
+    due = data["due_at"]
+    if due <= now + timedelta(seconds=30):
+        raise Invalid("due_at", "The deadline must be at least a minute from now.")
+    if due > now + timedelta(seconds=MAX_S):
+        raise Invalid("due_at", "A timer runs for at most 24 hours.")
+    return due
+
+
+def _schedule(timer: SafetyTimer) -> None:
+    outbox.enqueue("timer_due", "timer", {"timer_id": str(timer.id), "version": timer.version},
+                   due_at=timer.due_at, dedupe_key=f"timer:{timer.id}:{timer.version}")
+
+
+def _unschedule(timer: SafetyTimer) -> None:
+    outbox.cancel_by_key(f"timer:{timer.id}:{timer.version}")
+
+
+def start(user: User, data: dict) -> SafetyTimer:
+    running = db.session.scalar(select(SafetyTimer.id).where(
+        SafetyTimer.user_id == user.id, SafetyTimer.status == "running"))
+    if running is not None:
+        raise Conflict("You already have a running timer: extend it or check in.")
+    loc = data["location"]
+    timer = SafetyTimer(user_id=user.id, due_at=_due(data), note=data.get("note"),
+                        lat=loc["lat"], lon=loc["lon"], accuracy_m=loc.get("accuracy_m"))
+    db.session.add(timer)
+    db.session.flush()
+    _schedule(timer)
+    return timer
+
+
+def get(user: User, timer_id: uuid.UUID) -> SafetyTimer:
+    timer = db.session.get(SafetyTimer, timer_id)
+    if timer is None or timer.user_id != user.id:
+        raise NotFound("No such timer.")
+    return timer
+
+
+def list_for(user: User):
+    return select(SafetyTimer).where(SafetyTimer.user_id == user.id)
+
+
+def _running(user: User, timer_id: uuid.UUID) -> SafetyTimer:
+    timer = get(user, timer_id)
+    db.session.execute(select(SafetyTimer.id).where(SafetyTimer.id == timer.id)
+                       .with_for_update())
+    db.session.refresh(timer)
+    if timer.status != "running":
+        raise Conflict(f"This timer has already ended ({timer.status}).")
+    return timer
+
+
+def extend(user: User, timer_id: uuid.UUID, data: dict) -> SafetyTimer:
+    timer = _running(user, timer_id)
+    due = _due(data)
+    if due <= timer.due_at:
+        raise Invalid("due_at", "Extending moves the deadline later.")
+    _unschedule(timer)
+    timer.due_at = due
+    timer.version += 1
+    if data.get("location"):
+        timer.lat, timer.lon = data["location"]["lat"], data["location"]["lon"]
+        timer.accuracy_m = data["location"].get("accuracy_m")
+    _schedule(timer)
+    db.session.flush()
+    return timer
+
+
+def check_in(user: User, timer_id: uuid.UUID, pin: str) -> tuple[SafetyTimer, str | None]:
+    """Returns (timer, error). A wrong PIN is counted (the caller commits, then answers 403);
+    the duress PIN answers exactly like the PIN and raises a silent duress alert."""
+    timer = _running(user, timer_id)
+    now = utcnow()
+    cfg = current_app.config
+    if timer.pin_locked_until and timer.pin_locked_until > now:
+        return timer, "locked"
+    if user.pin_hash is None:
+        raise Invalid("pin", "Set a PIN (PUT /api/v1/me/pin) to be able to check in.")
+    kind = check_pin(user, pin)
+    if kind is None:
+        timer.pin_failures += 1
+        locked = timer.pin_failures >= cfg["CANCEL_MAX_ATTEMPTS"]
+        if locked:
+            timer.pin_locked_until = now + timedelta(seconds=cfg["CANCEL_LOCK_S"])
+            timer.pin_failures = 0
+        db.session.flush()
+        return timer, "locked" if locked else "wrong"
+    _unschedule(timer)
+    timer.status = "checked_in"
+    timer.ended_at = now
+    if kind == "duress":
+        from safety.alerts import service as alerts  # noqa: PLC0415
+
+        alert = alerts.raise_silent_duress(user, timer.id, _location(timer), note=timer.note)
+        timer.alert_id = alert.id
+    db.session.flush()
+    return timer, None
+
+
+def attempts_left(timer: SafetyTimer) -> int:
+    return max(0, current_app.config["CANCEL_MAX_ATTEMPTS"] - timer.pin_failures)
+
+
+def _location(timer: SafetyTimer) -> dict:
+    return {"lat": timer.lat, "lon": timer.lon, "accuracy_m": timer.accuracy_m}
+
+
+@outbox.handler("timer_due")
+def _due_now(job: OutboxJob) -> dict:
+    from safety.alerts import service as alerts  # noqa: PLC0415
+
+    timer = db.session.get(SafetyTimer, uuid.UUID(job.payload["timer_id"]))
+    if timer is None or timer.status != "running" or timer.version != job.payload["version"]:
+        return {"skipped": "checked in or extended"}
+    owner = db.session.get(User, timer.user_id)
+    # The timer's id is the alert's client_id: a retried job finds the same alert.
+    alert, _created = alerts.raise_alert(owner, {
+        "client_id": timer.id, "trigger": "timer", "location": _location(timer),
+        "note": timer.note})
+    timer.status = "alarmed"
+    timer.ended_at = utcnow()
+    timer.alert_id = alert.id
+    return {"alert_id": str(alert.id)}
+
+
+def forbid(timer: SafetyTimer, error: str) -> Forbidden:
+    if error == "locked":
+        return Forbidden("Too many wrong PINs: check-in is locked for a while; the timer runs.",
+                         extra={"attempts_left": 0,
+                                "locked_until": timer.pin_locked_until.isoformat()})
+    return Forbidden("Wrong PIN.", extra={"attempts_left": attempts_left(timer)})

@@ -1,0 +1,156 @@
+"""The SMS tracking link: JSON and the page itself, in headless Chromium."""
+
+import os
+import re
+import shutil
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from safety.util import advance_clock
+from tests.conftest import jobs, panic
+from tests.test_dispatch import add_member, create_org, on_duty
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def tracking_path(app):
+    (sms,) = jobs(app, kind="alert_sms")
+    return re.search(r"(/t/[A-Za-z0-9_\-]+)", sms.payload["text"]).group(1)
+
+
+@pytest.fixture
+def tracked(app, user):
+    user.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": "+77015550123"})
+    alert = panic(user).get_json()
+    return alert, tracking_path(app)
+
+
+def test_tracking_data_reveals_only_name_status_trail(client, user, tracked):
+    alert, path = tracked
+    r = client.get(path + "/data")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert set(body) == {"name", "status", "started_at", "updated_at", "points"}
+    assert body["name"] == "Aigerim" and body["status"] == "live"
+    assert len(body["points"]) == 1
+    assert r.headers["Referrer-Policy"] == "no-referrer"
+    assert r.headers["Cache-Control"] == "no-store"
+    raw = r.get_data(as_text=True)
+    assert user.phone not in raw and alert["id"] not in raw
+
+
+def test_tracking_link_expires_after_the_alert_ends_plus_grace(app, client, user, tracked):
+    alert, path = tracked
+    user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "1234"})
+    body = client.get(path + "/data").get_json()
+    assert body["status"] == "ended"
+    advance_clock(app.config["TRACKING_GRACE_S"] + 1)
+    assert client.get(path + "/data").status_code == 404
+    page = client.get(path)
+    assert page.status_code == 404 and b"expired" in page.data
+
+
+def test_unknown_token_is_404(client):
+    assert client.get("/t/not-a-real-token/data").status_code == 404
+    assert client.get("/t/not-a-real-token").status_code == 404
+
+
+def test_page_is_served_with_local_leaflet_and_a_strict_policy(client, tracked):
+    _, path = tracked
+    r = client.get(path)
+    assert r.status_code == 200 and b"vendor/leaflet/leaflet.js" in r.data
+    assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+    static = client.get("/static/vendor/leaflet/leaflet.js")
+    assert static.status_code == 200
+    static.close()
+
+
+def test_purge_deletes_old_trails_and_keeps_alerts(app, user):
+    alert = panic(user).get_json()
+    user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "1234"})
+    live = panic(user).get_json()
+    runner = app.test_cli_runner()
+    days = app.config["LOCATION_RETENTION_DAYS"]
+    out = runner.invoke(args=["safety", "purge"])
+    assert out.exit_code == 0 and "deleted 0" in out.output
+    advance_clock(days * 86400 + 60)
+    out = runner.invoke(args=["safety", "purge"])
+    assert out.exit_code == 0 and "deleted 1" in out.output, out.output
+    assert user.get(f"/api/v1/alerts/{alert['id']}").get_json()["status"] == "canceled"
+    assert user.get(f"/api/v1/alerts/{alert['id']}/locations").get_json()["items"] == []
+    assert len(user.get(f"/api/v1/alerts/{live['id']}/locations").get_json()["items"]) == 1
+    assert runner.invoke(args=["safety", "purge", "--days", "-1"]).exit_code != 0
+
+
+def test_worker_schedules_the_purge_once_per_window(app):
+    from tests.conftest import drain
+
+    drain(app, worker_id="a")
+    drain(app, worker_id="b")
+    purges = jobs(app, kind="retention_purge")
+    assert len(purges) == 1 and purges[0].status == "sent"
+
+
+# -- in a real browser ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(app):
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run the browser test: Debian's chromium is missing")
+        pytest.skip("needs Debian's chromium (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def test_tracking_page_in_chromium(app, user, admin, make_person, served, browser, tmp_path):
+    app.config["TRACKING_POLL_MS"] = 300
+    org = create_org(admin)
+    responder = make_person(name="Responder")
+    add_member(admin, org["id"], responder, "responder")
+    on_duty(responder, 500)
+    user.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": "+77015550123"})
+    alert = panic(user, lat=43.2567, lon=76.9286).get_json()
+    path = tracking_path(app)
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    requests_seen = []
+    page.on("request", lambda req: requests_seen.append(req.url))
+    page.goto(served + path)
+    # expect() polls from Playwright's own isolated world: the page's CSP (no eval) holds
+    expect(page.locator("#name")).to_have_text("Aigerim")
+    expect(page.locator("#status")).to_have_text("ALERT ACTIVE")
+    expect(page.locator("#latest")).to_have_attribute("data-lat", "43.2567")
+    later = (datetime.now(UTC) + timedelta(seconds=5)).isoformat()
+    user.post(f"/api/v1/alerts/{alert['id']}/locations",
+              json={"points": [{"lat": 43.2600, "lon": 76.9300, "recorded_at": later}]})
+    expect(page.locator("#latest")).to_have_attribute("data-lat", "43.26", timeout=10_000)
+    assert page.locator("path.leaflet-interactive").count() >= 1  # the trail is drawn
+    did = responder.get("/api/v1/responder/offers").get_json()["items"][0]["dispatch_id"]
+    responder.post(f"/api/v1/dispatches/{did}/accept")
+    responder.post(f"/api/v1/dispatches/{did}/status", json={"status": "resolved"})
+    expect(page.locator("#status")).to_have_text("ended", timeout=10_000)
+    page.screenshot(path=str(tmp_path / "tracking.png"))
+    assert all(u.startswith(served) for u in requests_seen), requests_seen  # nothing external
+    page.close()
