@@ -65,5 +65,16 @@ def seed_demo() -> list[str]:
         orgs.add_member(admin, org.id, responder.phone, "responder")
         dispatch.set_duty(responder, True, {"lat": lat, "lon": lon})
         lines.append(f"responder:  {responder.phone}  on duty at {lat}, {lon}")
+    from safety.help import service as help_  # noqa: PLC0415
+    from safety.help.models import Place  # noqa: PLC0415
+
+    for name, kind, lat, lon in (
+        ("Crisis centre (demo data)", "crisis_center", 43.2450, 76.9120),
+        ("Police station (demo data)", "police", 43.2610, 76.9450),
+    ):
+        if db.session.scalar(select(Place.id).where(Place.name == name)) is None:
+            help_.create_place({"name": name, "kind": kind, "address": "Almaty (demo)",
+                                "phones": [], "lat": lat, "lon": lon, "active": True})
+    lines.append("help:       two demo places in Almaty; national hotlines are real")
     db.session.flush()
     return lines
