@@ -35,7 +35,3 @@ def register_db(app: Flask) -> None:
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)
             event.listen(db.engine, "begin", _sqlite_begin)
-
-
-def is_postgres() -> bool:
-    return db.engine.dialect.name == "postgresql"

@@ -56,12 +56,6 @@ def to_geojson(element: WKBElement | WKTElement | None) -> dict | None:
     return json.loads(json.dumps(mapping(to_shape(element))))
 
 
-def lat_lon(element: WKBElement | WKTElement | None) -> tuple[float, float] | None:
-    if element is None:
-        return None
-    p = to_shape(element)
-    return (p.y, p.x)
-
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name

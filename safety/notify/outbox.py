@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from safety.extensions import db
@@ -160,6 +160,24 @@ def mark_sent(job: OutboxJob, worker_id: str, result: dict | None = None) -> boo
     return bool(done.rowcount)
 
 
+def mark_sent_many(worker_id: str, done: list[tuple[OutboxJob, dict | None]]) -> int:
+    """mark_sent for a whole batch in one executemany (one round trip on psycopg)."""
+    if not done:
+        return 0
+    now = utcnow()
+    table = OutboxJob.__table__
+    stmt = (
+        table.update()
+        .where(table.c.id == bindparam("job_id"), table.c.claimed_by == worker_id,
+               table.c.status == "sending")
+        .values(status="sent", finished_at=now, result=bindparam("job_result"),
+                last_error=None, lease_until=None)
+    )
+    result = db.session.execute(stmt, [{"job_id": job.id, "job_result": res}
+                                       for job, res in done])
+    return result.rowcount or 0
+
+
 def backoff_seconds(attempts: int) -> float:
     """Exponential backoff with full jitter, capped."""
     base = current_app.config["WORKER_BACKOFF_BASE_S"]
@@ -206,8 +224,4 @@ def freshest_heartbeat_age() -> float | None:
     seen = db.session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
     if seen is None:
         return None
-    if seen.tzinfo is None:  # aggregate results skip the column type on SQLite
-        from datetime import UTC  # noqa: PLC0415
-
-        seen = datetime.fromisoformat(str(seen)).replace(tzinfo=UTC)
     return max(0.0, (utcnow() - seen).total_seconds())

@@ -89,10 +89,11 @@ class Worker:
             for j, d in sendable
         ]
         outcomes = provider.send(messages)
+        sent = []
         for (job, device), outcome in zip(sendable, outcomes, strict=True):
             if outcome.ok:
-                outbox.mark_sent(job, self.worker_id,
-                                 {"provider": provider.name, "message_id": outcome.message_id})
+                sent.append((job, {"provider": provider.name,
+                                   "message_id": outcome.message_id}))
             elif outcome.permanent:
                 outbox.mark_failed(job, self.worker_id, outcome.error or "rejected",
                                    permanent=True, result={"code": outcome.code})
@@ -102,6 +103,7 @@ class Worker:
             else:
                 outbox.mark_failed(job, self.worker_id, outcome.error or "failed",
                                    result={"code": outcome.code})
+        outbox.mark_sent_many(self.worker_id, sent)
         db.session.commit()
 
     def _run_one(self, job: OutboxJob) -> None:

@@ -229,7 +229,3 @@ def all_checks():
 
 def audit_log():
     return select(RegistryAudit)
-
-
-def count_entries() -> int:
-    return db.session.scalar(select(func.count()).select_from(RegistryEntry))
