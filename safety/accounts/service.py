@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
 from sqlalchemy import select
 
 from safety.accounts.models import ROLES, AuthSession, Device, User, UserRole
-from safety.errors import Conflict, DomainError, Invalid, NotFound
+from safety.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from safety.extensions import db
 from safety.passwords import hash_secret, verify_secret
 from safety.util import utcnow
@@ -120,6 +122,44 @@ def check_pin(user: User, pin: str) -> str | None:
     if user.duress_pin_hash and verify_secret(user.duress_pin_hash, pin):
         return "duress"
     return None
+
+
+@dataclass
+class PinRefusal:
+    """A wrong PIN (attempts_left more before the lock) or a locked gate (locked_until)."""
+
+    attempts_left: int
+    locked_until: datetime | None = None
+
+    def forbidden(self, locked_words: str) -> Forbidden:
+        if self.locked_until is not None:
+            return Forbidden(f"Too many wrong PINs: {locked_words}",
+                             extra={"attempts_left": 0,
+                                    "locked_until": self.locked_until.isoformat()})
+        return Forbidden("Wrong PIN.", extra={"attempts_left": self.attempts_left})
+
+
+def try_pin(user: User, pin: str, holder, prefix: str) -> str | PinRefusal:
+    """'pin' or 'duress' when right. Wrong PINs are counted on the holder
+    (`<prefix>_failures`, `<prefix>_locked_until`): CANCEL_MAX_ATTEMPTS of them lock this gate
+    for CANCEL_LOCK_S. Only the gate: whatever it guards (an alert, a timer) goes on."""
+    now = utcnow()
+    cfg = current_app.config
+    locked = getattr(holder, f"{prefix}_locked_until")
+    if locked is not None and locked > now:
+        return PinRefusal(0, locked)
+    kind = check_pin(user, pin)
+    if kind is not None:
+        setattr(holder, f"{prefix}_failures", 0)
+        return kind
+    failures = getattr(holder, f"{prefix}_failures") + 1
+    if failures >= cfg["CANCEL_MAX_ATTEMPTS"]:
+        locked = now + timedelta(seconds=cfg["CANCEL_LOCK_S"])
+        setattr(holder, f"{prefix}_locked_until", locked)
+        setattr(holder, f"{prefix}_failures", 0)
+        return PinRefusal(0, locked)
+    setattr(holder, f"{prefix}_failures", failures)
+    return PinRefusal(cfg["CANCEL_MAX_ATTEMPTS"] - failures)
 
 
 def upsert_device(user: User, installation_id: str, data: dict) -> tuple[Device, bool]:

@@ -20,7 +20,6 @@ from safety.alerts.schemas import (
     TrailSchema,
 )
 from safety.auth import login_required, me
-from safety.errors import Forbidden
 from safety.extensions import db
 from safety.util import paginate
 
@@ -98,14 +97,9 @@ class Cancel(MethodView):
         """Cancel your alert with your PIN"""
         outcome = service.cancel(me(), alert_id, data["pin"])
         db.session.commit()  # a wrong PIN counts even though the answer is an error
-        if not outcome.ok:
-            if outcome.locked_until is not None:
-                raise Forbidden(
-                    "Too many wrong PINs: cancel is locked for a while. The alert stays live.",
-                    extra={"attempts_left": 0,
-                           "locked_until": outcome.locked_until.isoformat()},
-                )
-            raise Forbidden("Wrong PIN.", extra={"attempts_left": outcome.attempts_left})
+        if outcome.refusal is not None:
+            raise outcome.refusal.forbidden(
+                "cancel is locked for a while. The alert stays live.")
         alert = outcome.alert
         return {"id": alert.id, "status": "canceled", "canceled_at": alert.shown_canceled_at}
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from safety.accounts.models import User
-from safety.accounts.service import check_pin
+from safety.accounts.service import PinRefusal, try_pin
 from safety.alerts.models import LIVE, Alert, AlertAck, AlertLocation, TrackingLink
 from safety.contacts import service as contacts
 from safety.errors import Conflict, Invalid, NotFound
@@ -309,9 +309,7 @@ def summary(alert: Alert, role: str) -> dict:
 @dataclass
 class CancelOutcome:
     alert: Alert
-    ok: bool
-    attempts_left: int = 0
-    locked_until: datetime | None = None
+    refusal: PinRefusal | None = None
 
 
 def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
@@ -319,23 +317,19 @@ def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
     # Serialise cancels of one alert (a wrong-PIN count must not be lost to a race).
     db.session.execute(select(Alert.id).where(Alert.id == alert.id).with_for_update())
     db.session.refresh(alert)
-    now = utcnow()
-    if alert.cancel_locked_until and alert.cancel_locked_until > now:
-        return CancelOutcome(alert, ok=False, locked_until=alert.cancel_locked_until)
+    if alert.shown_canceled_at is None:
+        if not alert.live:
+            raise Conflict(f"This alert has already ended ({alert.status}).")
+        if user.pin_hash is None:
+            raise Invalid("pin", "Set a PIN (PUT /api/v1/me/pin) to be able to cancel alerts.")
+    kind = try_pin(user, pin, alert, "cancel")
+    if isinstance(kind, PinRefusal):
+        db.session.flush()
+        return CancelOutcome(alert, kind)
     if alert.shown_canceled_at is not None:
         # Already canceled (for real or under duress): the same answer again.
-        kind = check_pin(user, pin)
-        if kind is None:
-            return _wrong_pin(alert, now)
-        return CancelOutcome(alert, ok=True)
-    if not alert.live:
-        raise Conflict(f"This alert has already ended ({alert.status}).")
-    if user.pin_hash is None:
-        raise Invalid("pin", "Set a PIN (PUT /api/v1/me/pin) to be able to cancel alerts.")
-    kind = check_pin(user, pin)
-    if kind is None:
-        return _wrong_pin(alert, now)
-    alert.cancel_failures = 0
+        return CancelOutcome(alert)
+    now = utcnow()
     alert.shown_canceled_at = now
     if kind == "duress":
         alert.duress = True
@@ -344,19 +338,7 @@ def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
     else:
         end(alert, "canceled")
     db.session.flush()
-    return CancelOutcome(alert, ok=True)
-
-
-def _wrong_pin(alert: Alert, now: datetime) -> CancelOutcome:
-    cfg = current_app.config
-    alert.cancel_failures += 1
-    left = max(0, cfg["CANCEL_MAX_ATTEMPTS"] - alert.cancel_failures)
-    if left == 0:
-        alert.cancel_locked_until = now + timedelta(seconds=cfg["CANCEL_LOCK_S"])
-        alert.cancel_failures = 0
-    db.session.flush()
-    return CancelOutcome(alert, ok=False, attempts_left=left,
-                         locked_until=alert.cancel_locked_until if left == 0 else None)
+    return CancelOutcome(alert)
 
 
 def _tell_duress(alert: Alert) -> None:

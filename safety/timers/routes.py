@@ -77,8 +77,8 @@ class CheckIn(MethodView):
     @blp.response(200, TimerSchema)
     def post(self, data, timer_id: uuid.UUID):
         """Check in with your PIN: the timer stops"""
-        timer, error = service.check_in(me(), timer_id, data["pin"])
+        timer, refusal = service.check_in(me(), timer_id, data["pin"])
         db.session.commit()  # a wrong PIN counts even though the answer is an error
-        if error:
-            raise service.forbid(timer, error)
+        if refusal is not None:
+            raise refusal.forbidden("check-in is locked for a while; the timer runs on.")
         return _shown(timer)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from safety.accounts.models import User
-from safety.accounts.service import check_pin
-from safety.errors import Conflict, Forbidden, Invalid, NotFound
+from safety.accounts.service import PinRefusal, try_pin
+from safety.errors import Conflict, Invalid, NotFound
 from safety.extensions import db
 from safety.notify import outbox
 from safety.notify.models import OutboxJob
@@ -92,28 +91,20 @@ def extend(user: User, timer_id: uuid.UUID, data: dict) -> SafetyTimer:
     return timer
 
 
-def check_in(user: User, timer_id: uuid.UUID, pin: str) -> tuple[SafetyTimer, str | None]:
-    """Returns (timer, error). A wrong PIN is counted (the caller commits, then answers 403);
-    the duress PIN answers exactly like the PIN and raises a silent duress alert."""
+def check_in(user: User, timer_id: uuid.UUID, pin: str) -> tuple[SafetyTimer,
+                                                                  PinRefusal | None]:
+    """A wrong PIN is counted (the caller commits, then answers 403); the duress PIN answers
+    exactly like the PIN and raises a silent duress alert."""
     timer = _running(user, timer_id)
-    now = utcnow()
-    cfg = current_app.config
-    if timer.pin_locked_until and timer.pin_locked_until > now:
-        return timer, "locked"
     if user.pin_hash is None:
         raise Invalid("pin", "Set a PIN (PUT /api/v1/me/pin) to be able to check in.")
-    kind = check_pin(user, pin)
-    if kind is None:
-        timer.pin_failures += 1
-        locked = timer.pin_failures >= cfg["CANCEL_MAX_ATTEMPTS"]
-        if locked:
-            timer.pin_locked_until = now + timedelta(seconds=cfg["CANCEL_LOCK_S"])
-            timer.pin_failures = 0
+    kind = try_pin(user, pin, timer, "pin")
+    if isinstance(kind, PinRefusal):
         db.session.flush()
-        return timer, "locked" if locked else "wrong"
+        return timer, kind
     _unschedule(timer)
     timer.status = "checked_in"
-    timer.ended_at = now
+    timer.ended_at = utcnow()
     if kind == "duress":
         from safety.alerts import service as alerts  # noqa: PLC0415
 
@@ -121,10 +112,6 @@ def check_in(user: User, timer_id: uuid.UUID, pin: str) -> tuple[SafetyTimer, st
         timer.alert_id = alert.id
     db.session.flush()
     return timer, None
-
-
-def attempts_left(timer: SafetyTimer) -> int:
-    return max(0, current_app.config["CANCEL_MAX_ATTEMPTS"] - timer.pin_failures)
 
 
 def _location(timer: SafetyTimer) -> dict:
@@ -147,11 +134,3 @@ def _due_now(job: OutboxJob) -> dict:
     timer.ended_at = utcnow()
     timer.alert_id = alert.id
     return {"alert_id": str(alert.id)}
-
-
-def forbid(timer: SafetyTimer, error: str) -> Forbidden:
-    if error == "locked":
-        return Forbidden("Too many wrong PINs: check-in is locked for a while; the timer runs.",
-                         extra={"attempts_left": 0,
-                                "locked_until": timer.pin_locked_until.isoformat()})
-    return Forbidden("Wrong PIN.", extra={"attempts_left": attempts_left(timer)})
