@@ -301,3 +301,29 @@ def test_unknown_job_kind_fails_permanently(app):
     drain(app)
     (job,) = jobs(app, kind="no_such_kind")
     assert job.status == "failed" and "no handler" in job.last_error
+
+
+def test_a_commit_with_due_jobs_wakes_an_idle_worker(app):
+    """LISTEN/NOTIFY on PostgreSQL, an in-process event on SQLite: a woken worker does not
+    wait out its poll interval. Jobs due later do not wake it (they are polled for)."""
+    from datetime import timedelta
+
+    from safety.notify import outbox
+    from safety.util import utcnow
+
+    with app.app_context():
+        waiter = outbox.Waiter(db.engine.url)
+        outbox.WAKE.clear()
+        try:
+            assert waiter.wait(0.05) is False  # nothing committed (and now listening)
+            outbox.enqueue("test", "timer", {}, due_at=utcnow() + timedelta(hours=1))
+            db.session.commit()
+            assert waiter.wait(0.05) is False
+            outbox.enqueue("test", "timer", {})
+            db.session.rollback()  # a rolled-back job wakes nobody
+            assert waiter.wait(0.05) is False
+            outbox.enqueue("test", "timer", {})
+            db.session.commit()
+            assert waiter.wait(10) is True
+        finally:
+            waiter.close()

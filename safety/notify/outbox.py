@@ -10,18 +10,24 @@ worker claims them again.
 from __future__ import annotations
 
 import random
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, event, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from safety.extensions import db
 from safety.notify.models import OutboxJob, WorkerHeartbeat
 from safety.util import utcnow
+
+CHANNEL = "safety_outbox"
+# Set when this process commits a job that is due now: wakes an in-process worker at once.
+WAKE = threading.Event()
 
 # kind -> handler(job) for jobs that are not push/sms (timers, webhooks). Features register
 # their handlers at import; the worker looks them up. The handler runs in the worker's
@@ -65,7 +71,72 @@ def enqueue(
         max_attempts=current_app.config["WORKER_MAX_ATTEMPTS"],
     )
     db.session.add(job)
+    if job.due_at <= utcnow():
+        db.session.info["outbox_wake"] = True
     return job
+
+
+def _before_commit(session) -> None:
+    """A commit with jobs due now tells the workers: NOTIFY on PostgreSQL (delivered only if
+    the transaction commits, once however many jobs it holds)."""
+    if session.info.pop("outbox_wake", False):
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text(f"SELECT pg_notify('{CHANNEL}', '')"))
+        session.info["outbox_woke"] = True
+
+
+def _after_commit(session) -> None:
+    if session.info.pop("outbox_woke", False):
+        WAKE.set()
+
+
+def register_wakeup(session) -> None:
+    event.listen(session, "before_commit", _before_commit)
+    event.listen(session, "after_commit", _after_commit)
+    event.listen(session, "after_rollback",
+                 lambda s: (s.info.pop("outbox_wake", None), s.info.pop("outbox_woke", None)))
+
+
+class Waiter:
+    """How an idle worker waits: until a job is committed (LISTEN on PostgreSQL, an event in
+    this process otherwise) or `timeout` passes, whichever is first; timers due later are
+    found by polling."""
+
+    def __init__(self, url) -> None:
+        self.url = url
+        self.conn = None
+
+    def _listen(self):
+        import psycopg  # noqa: PLC0415
+
+        dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.conn = psycopg.connect(dsn, autocommit=True)
+        self.conn.execute(f"LISTEN {CHANNEL}")
+
+    def wait(self, timeout: float) -> bool:
+        """True when woken by a commit, False when the time ran out."""
+        if self.url.get_backend_name() != "postgresql":
+            woke = WAKE.wait(timeout)
+            WAKE.clear()
+            return woke
+        try:
+            if self.conn is None or self.conn.closed:
+                self._listen()
+            woke = False
+            for _ in self.conn.notifies(timeout=timeout, stop_after=1):
+                woke = True
+            return woke
+        except Exception:  # noqa: BLE001 - a lost LISTEN connection: poll, reconnect later
+            self.close()
+            time.sleep(timeout)
+            return False
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            finally:
+                self.conn = None
 
 
 def cancel_pending(alert_id: uuid.UUID, kinds: tuple[str, ...]) -> int:
