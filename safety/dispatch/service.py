@@ -131,21 +131,22 @@ def _next_round(dispatch: Dispatch, alert: Alert) -> None:
     now = utcnow()
     expires = now + timedelta(seconds=cfg["OFFER_TIMEOUT_S"])
     member_org = _member_org(org_ids, [s.user_id for s, _ in found])
+    pushes = []
     for state, distance in found:
         org_id = member_org[state.user_id]
         db.session.add(DispatchOffer(
             dispatch_id=dispatch.id, responder_id=state.user_id, org_id=org_id,
             round=dispatch.round, distance_m=distance, created_at=now, expires_at=expires,
         ))
-        notify.push_to_users(
-            [state.user_id], "dispatch_offer", "Alarm: a woman needs help nearby",
+        pushes.append((
+            state.user_id, "Alarm: a woman needs help nearby",
             f"{distance / 1000:.1f} km away. Open to accept.",
             {"dispatch_id": dispatch.id, "alert_id": alert.id, "lat": alert.lat,
              "lon": alert.lon, "distance_m": round(distance),
              "duress": "1" if alert.duress else "0"},
-            alert_id=alert.id,
-        )
+        ))
         _webhook(org_id, "dispatch.offered", dispatch, alert)
+    notify.push_each(pushes, "dispatch_offer", alert_id=alert.id)
     outbox.enqueue("dispatch_offer_timeout", "timer", {"round": dispatch.round},
                    alert_id=alert.id, due_at=expires,
                    dedupe_key=f"offer-timeout:{dispatch.id}:{dispatch.round}")

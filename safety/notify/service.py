@@ -25,17 +25,30 @@ def push_to_users(
     alert_id: uuid.UUID | None = None,
 ) -> int:
     """One push job per active device of each user. Returns the number of jobs."""
-    payload_data = {k: "" if v is None else str(v) for k, v in data.items()}
-    payload_data.setdefault("type", kind)
+    return push_each([(uid, title, body, data) for uid in dict.fromkeys(user_ids)], kind,
+                     alert_id=alert_id)
+
+
+def push_each(messages: list[tuple[uuid.UUID, str, str, dict]], kind: str, *,
+              alert_id: uuid.UUID | None = None) -> int:
+    """Each (user, title, body, data) to every active device of that user; one device query
+    for them all."""
+    by_user: dict[uuid.UUID, list] = {}
+    for device in active_devices([m[0] for m in messages]):
+        by_user.setdefault(device.user_id, []).append(device)
     n = 0
-    for device in active_devices(list(dict.fromkeys(user_ids))):
-        outbox.enqueue(
-            kind, "push",
-            {"device_id": str(device.id), "title": title, "body": body, "data": payload_data},
-            alert_id=alert_id, recipient_user_id=device.user_id,
-            recipient=f"{device.platform} device",
-        )
-        n += 1
+    for user_id, title, body, data in messages:
+        payload_data = {k: "" if v is None else str(v) for k, v in data.items()}
+        payload_data.setdefault("type", kind)
+        for device in by_user.get(user_id, []):
+            outbox.enqueue(
+                kind, "push",
+                {"device_id": str(device.id), "title": title, "body": body,
+                 "data": payload_data},
+                alert_id=alert_id, recipient_user_id=device.user_id,
+                recipient=f"{device.platform} device",
+            )
+            n += 1
     return n
 
 
