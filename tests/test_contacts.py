@@ -64,8 +64,11 @@ def test_invitation_for_someone_else_is_404(user, make_person, stranger):
     mom = make_person()
     r = user.post("/api/v1/me/contacts", json={"name": "Mom", "phone": mom.phone})
     cid = r.get_json()["id"]
-    assert stranger.post(f"/api/v1/me/guardian-invitations/{cid}/accept").status_code == 404
-    assert user.post(f"/api/v1/me/guardian-invitations/{cid}/accept").status_code == 404
+    for action in ("accept", "decline"):
+        path = f"/api/v1/me/guardian-invitations/{cid}/{action}"
+        assert stranger.post(path).status_code == 404
+        assert user.post(path).status_code == 404  # she cannot answer her own invitation
+    assert user.get("/api/v1/me/contacts").get_json()["items"][0]["status"] == "pending"
     assert stranger.get("/api/v1/me/guardian-invitations").get_json()["items"] == []
 
 

@@ -128,3 +128,20 @@ def test_import_all_or_nothing(admin):
 
 def test_unknown_place_is_404(client):
     assert client.get(f"/api/v1/help/places/{uuid.uuid4()}").status_code == 404
+
+
+def test_hotline_changes_are_admin_only(admin, make_person, client):
+    r = admin.post("/api/v1/help/hotlines", json={"name": "Almaty crisis line",
+                                                   "number": "+7 727 000 00 00",
+                                                   "region": "almaty"})
+    hid = r.get_json()["id"]
+    for person in (make_person(), make_person("responder"), make_person("org_admin")):
+        assert person.patch(f"/api/v1/help/hotlines/{hid}", json={"number": "1"}).status_code \
+            == 403
+        assert person.delete(f"/api/v1/help/hotlines/{hid}").status_code == 403
+    items = client.get("/api/v1/help/hotlines", query_string={"region": "almaty"}).get_json()
+    assert "+7 727 000 00 00" in [h["number"] for h in items["items"]]
+    assert admin.patch(f"/api/v1/help/hotlines/{hid}", json={"hours": "9-18"}).status_code \
+        == 200
+    assert admin.delete(f"/api/v1/help/hotlines/{hid}").status_code == 204
+    assert admin.delete(f"/api/v1/help/hotlines/{hid}").status_code == 404
