@@ -36,6 +36,12 @@ def _guardian(owner: User, guardian: User, name: str, relation: str) -> None:
         contacts.respond(guardian, contact.id, accept=True)
 
 
+def _demo_device(user: User) -> None:
+    """A made-up push token, so that `make run` (log provider) shows whom pushes go to."""
+    accounts.upsert_device(user, "demo-phone", {"push_token": f"demo-token-{user.phone[1:]}",
+                                                "platform": "android", "app_version": "demo"})
+
+
 def seed_demo() -> list[str]:
     admin = _user("+77010000001", "Demo Admin", "admin")
     user = _user("+77010000002", "Aigerim Demo")
@@ -45,6 +51,8 @@ def seed_demo() -> list[str]:
     sister = _user("+77010000004", "Dana (sister)")
     _guardian(user, mother, "Mother", "mother")
     _guardian(user, sister, "Sister", "sister")
+    for person in (user, mother, sister):
+        _demo_device(person)
 
     org = db.session.scalar(select(Organization).where(Organization.name == ORG_NAME))
     if org is None:
@@ -52,6 +60,7 @@ def seed_demo() -> list[str]:
                                "coverage": ALMATY})
     org_admin = _user("+77010000005", "Serik (dispatcher)")
     orgs.add_member(admin, org.id, org_admin.phone, "org_admin")
+    _demo_device(org_admin)
     lines = [
         f"password for every demo account: {DEMO_PASSWORD}",
         f"admin:      {admin.phone}",
@@ -64,6 +73,7 @@ def seed_demo() -> list[str]:
         responder = _user(f"+7701000000{i}", f"Responder {i - 5}")
         orgs.add_member(admin, org.id, responder.phone, "responder")
         dispatch.set_duty(responder, True, {"lat": lat, "lon": lon})
+        _demo_device(responder)
         lines.append(f"responder:  {responder.phone}  on duty at {lat}, {lon}")
     from safety.help import service as help_  # noqa: PLC0415
     from safety.help.models import Place  # noqa: PLC0415
@@ -76,5 +86,6 @@ def seed_demo() -> list[str]:
             help_.create_place({"name": name, "kind": kind, "address": "Almaty (demo)",
                                 "phones": [], "lat": lat, "lon": lon, "active": True})
     lines.append("help:       two demo places in Almaty; national hotlines are real")
+    lines.append("every demo account has a made-up push token: pushes show in the log")
     db.session.flush()
     return lines

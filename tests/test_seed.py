@@ -17,6 +17,8 @@ def test_seed_demo_is_idempotent_and_makes_a_working_world(app, client):
         "client_id": "6f1c1f4e-8a57-4d53-9d3a-5a2b7b2c9f10", "trigger": "button",
         "location": {"lat": 43.25, "lon": 76.92}})
     assert r.status_code == 201
-    assert len(jobs(app, kind="dispatch_offer")) == 0  # responders have no devices in the demo
     assert r.get_json()["dispatch"]["status"] == "offering"
+    assert len(jobs(app, kind="alert")) == 2  # her two guardians' demo phones
+    assert len(jobs(app, kind="dispatch_offer")) == 2  # the demo responders within 5 km
     drain(app)
+    assert {j.status for j in jobs(app, kind="alert")} == {"sent"}
