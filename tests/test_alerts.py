@@ -310,3 +310,16 @@ def test_ended_alert_takes_no_more_locations(user):
     r = user.post(f"/api/v1/alerts/{alert['id']}/locations", json={"points": [{"lat": 1,
                                                                                 "lon": 1}]})
     assert r.status_code == 409
+
+
+def test_after_a_duress_cancel(user):
+    """A late network retry of the first press keeps the alert looking canceled; a new press
+    shows her the live alert again."""
+    cid = uuid.uuid4()
+    alert = panic(user, client_id=cid).get_json()
+    user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "9999"})
+    retry = panic(user, client_id=cid)
+    assert retry.status_code == 200 and retry.get_json()["status"] == "canceled"
+    again = panic(user)
+    assert again.status_code == 200
+    assert again.get_json()["id"] == alert["id"] and again.get_json()["status"] == "active"

@@ -54,7 +54,7 @@ def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:
     loc = data["location"]
     existing = _by_client_id(user.id, data["client_id"]) or _live_alert(user.id)
     if existing is not None:
-        _repeat(existing, loc)
+        _repeat(existing, loc, data["client_id"])
         return existing, False
     now = utcnow()
     alert = Alert(
@@ -73,18 +73,20 @@ def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:
         existing = _by_client_id(user.id, data["client_id"]) or _live_alert(user.id)
         if existing is None:
             raise
-        _repeat(existing, loc)
+        _repeat(existing, loc, data["client_id"])
         return existing, False
     _store_points(alert, [loc], now)
     _fan_out(alert)
     return alert, True
 
 
-def _repeat(alert: Alert, loc: dict) -> None:
+def _repeat(alert: Alert, loc: dict, client_id: uuid.UUID) -> None:
     if alert.live:
         _store_points(alert, [loc], utcnow())
-        if alert.shown_canceled_at is not None and alert.duress:
+        if alert.shown_canceled_at is not None and alert.duress and \
+                client_id != alert.client_id:
             # She pressed panic again after a duress cancel: show her the live alert again.
+            # (A network retry of the first press is not a new press: it stays hidden.)
             alert.shown_canceled_at = None
             alert.silent = False
         db.session.flush()
