@@ -383,3 +383,15 @@ def test_failing_webhook_is_retried(app, world):
     finally:
         hook.close()
     assert {j.status for j in jobs(app, kind="webhook")} == {"sent"}
+
+
+def test_a_responder_holds_one_dispatch_at_a_time(world, make_person):
+    panic(world.user)
+    other = make_person(name="Second woman")
+    panic(other)  # both offered to the nearest, r500 among them
+    offers = offers_of(world.responders["r500"])
+    assert len(offers) == 2
+    r500 = world.responders["r500"]
+    assert r500.post(f"/api/v1/dispatches/{offers[0]['dispatch_id']}/accept").status_code == 200
+    second = r500.post(f"/api/v1/dispatches/{offers[1]['dispatch_id']}/accept")
+    assert second.status_code == 409

@@ -239,6 +239,10 @@ def accept(user: User, dispatch_id: uuid.UUID) -> Dispatch:
     offer = _my_offer(user, dispatch_id)
     if offer.status in ("declined", "withdrawn"):
         raise Conflict("This offer is no longer open to you.")
+    holding = db.session.scalar(select(Dispatch.id).where(
+        Dispatch.responder_id == user.id, Dispatch.status.in_(HELD)))
+    if holding is not None:
+        raise Conflict("You are holding another dispatch: finish it (or report unable) first.")
     now = utcnow()
     won = db.session.execute(
         update(Dispatch)
