@@ -79,13 +79,7 @@ class Locations(MethodView):
     def get(self, args, alert_id: uuid.UUID):
         """The location trail, oldest first"""
         alert, role = service.get_visible(me(), alert_id)
-        since = args["since"]
-        if role == "owner" and alert.shown_canceled_at is not None:
-            trail = service.trail(alert, since, args["limit"])
-            trail["items"] = [p for p in trail["items"]
-                              if p.received_at <= alert.shown_canceled_at]
-            return trail
-        return service.trail(alert, since, args["limit"])
+        return service.trail(alert, role, args["since"], args["limit"])
 
 
 @blp.route("/<uuid:alert_id>/cancel")

@@ -182,8 +182,11 @@ def add_locations(user: User, alert_id: uuid.UUID, points: list[dict]) -> dict:
     return {"received": len(points), "stored": stored}
 
 
-def trail(alert: Alert, since: datetime | None, limit: int) -> dict:
+def trail(alert: Alert, role: str, since: datetime | None, limit: int) -> dict:
+    """Oldest first. Her own view after a (duress) cancel ends at the cancel."""
     stmt = select(AlertLocation).where(AlertLocation.alert_id == alert.id)
+    if role == "owner" and alert.shown_canceled_at is not None:
+        stmt = stmt.where(AlertLocation.received_at <= alert.shown_canceled_at)
     if since is not None:
         stmt = stmt.where(AlertLocation.recorded_at > since)
     rows = list(db.session.scalars(

@@ -139,26 +139,22 @@ class Waiter:
                 self.conn = None
 
 
-def cancel_pending(alert_id: uuid.UUID, kinds: tuple[str, ...]) -> int:
+def _cancel(*where) -> int:
+    """Pending jobs that are no longer wanted: canceled, never sent."""
     result = db.session.execute(
         update(OutboxJob)
-        .where(
-            OutboxJob.alert_id == alert_id,
-            OutboxJob.kind.in_(kinds),
-            OutboxJob.status == "pending",
-        )
+        .where(OutboxJob.status == "pending", *where)
         .values(status="canceled", finished_at=utcnow())
     )
     return result.rowcount or 0
+
+
+def cancel_pending(alert_id: uuid.UUID, kinds: tuple[str, ...]) -> int:
+    return _cancel(OutboxJob.alert_id == alert_id, OutboxJob.kind.in_(kinds))
 
 
 def cancel_by_key(dedupe_key: str) -> int:
-    result = db.session.execute(
-        update(OutboxJob)
-        .where(OutboxJob.dedupe_key == dedupe_key, OutboxJob.status == "pending")
-        .values(status="canceled", finished_at=utcnow())
-    )
-    return result.rowcount or 0
+    return _cancel(OutboxJob.dedupe_key == dedupe_key)
 
 
 def enqueue_once(kind: str, payload: dict, *, due_at: datetime, dedupe_key: str) -> bool:
@@ -221,14 +217,7 @@ def _mine(job: OutboxJob, worker_id: str):
 
 
 def mark_sent(job: OutboxJob, worker_id: str, result: dict | None = None) -> bool:
-    done = db.session.execute(
-        update(OutboxJob)
-        .where(_mine(job, worker_id))
-        .values(status="sent", finished_at=utcnow(), result=result, last_error=None,
-                lease_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(done.rowcount)
+    return mark_sent_many(worker_id, [(job, result)]) == 1
 
 
 def mark_sent_many(worker_id: str, done: list[tuple[OutboxJob, dict | None]]) -> int:

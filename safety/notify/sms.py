@@ -61,10 +61,13 @@ class HttpSmsProvider:
 
 
 def sms_provider(app: Flask):
-    """The configured provider, or None when the service sends no SMS."""
-    if app.config.get("SMS_HTTP_URL"):
-        return HttpSmsProvider(app.config["SMS_HTTP_URL"], app.config.get("SMS_HTTP_TOKEN"),
-                               app.config["SMS_SENDER"])
-    if app.config.get("SMS_LOG_PROVIDER"):
-        return LogSmsProvider()
-    return None
+    """The configured provider, or None when the service sends no SMS. Made once per
+    configuration (every panic asks), so the HTTP provider keeps its connection pool."""
+    key = (app.config.get("SMS_HTTP_URL"), app.config.get("SMS_HTTP_TOKEN"),
+           app.config.get("SMS_SENDER"), bool(app.config.get("SMS_LOG_PROVIDER")))
+    made = app.extensions.setdefault("safety_sms", {})
+    if key not in made:
+        url, token, sender, log_only = key
+        made[key] = (HttpSmsProvider(url, token, sender) if url
+                     else LogSmsProvider() if log_only else None)
+    return made[key]
