@@ -62,3 +62,19 @@ class StatsSchema(Schema):
         "description": "From the alert's dispatch start to a responder's accept."})
     time_to_arrive = fields.Nested(DurationSummarySchema, metadata={
         "description": "From the alert's dispatch start to the responder on scene."})
+
+
+class OrgAuditEventSchema(Schema):
+    id = fields.UUID()
+    actor_id = fields.UUID(allow_none=True)
+    action = fields.String(metadata={"description": "org.created, org.updated, "
+                                     "org.member_added, org.member_removed"})
+    changes = fields.Dict(metadata={
+        "description": "For created/updated: {field: {before, after}} of the changed fields "
+                       "(the webhook secret only as \"<redacted>\" or null); for members: "
+                       "{user_id, role}."})
+    created_at = fields.AwareDateTime()
+
+
+class OrgAuditListSchema(PageSchema):
+    items = fields.List(fields.Nested(OrgAuditEventSchema))
