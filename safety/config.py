@@ -126,6 +126,7 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "OFFER_RADIUS_M": _int(env, "OFFER_RADIUS_M", 5000),
         "OFFER_MAX_RADIUS_M": _int(env, "OFFER_MAX_RADIUS_M", 40000),
         "RESPONDER_STALE_S": _int(env, "RESPONDER_STALE_S", 600),
+        "RESPONDER_ACCESS_AFTER_END_S": _int(env, "RESPONDER_ACCESS_AFTER_END_S", 4 * 3600),
         # registry
         "REGISTRY_CHECKS_PER_DAY": _int(env, "REGISTRY_CHECKS_PER_DAY", 10),
         # OpenAPI (flask-smorest)
