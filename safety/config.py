@@ -108,6 +108,9 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "WORKER_BACKOFF_MAX_S": float(env.get("WORKER_BACKOFF_MAX_S", "300")),
         "WORKER_HEARTBEAT_MAX_AGE_S": _int(env, "WORKER_HEARTBEAT_MAX_AGE_S", 30),
         "RUN_WORKER_IN_PROCESS": _bool(env, "RUN_WORKER_IN_PROCESS", False),
+        # webhooks: only for tests and local development (refused in production below)
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": _bool(env, "WEBHOOK_ALLOW_PRIVATE_NETWORKS", False),
+        "WEBHOOK_CA_BUNDLE": env.get("WEBHOOK_CA_BUNDLE") or None,
         # alerts
         "ESCALATE_AFTER_S": _int(env, "ESCALATE_AFTER_S", 120),
         "CANCEL_MAX_ATTEMPTS": _int(env, "CANCEL_MAX_ATTEMPTS", 5),
@@ -123,6 +126,7 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "OFFER_RADIUS_M": _int(env, "OFFER_RADIUS_M", 5000),
         "OFFER_MAX_RADIUS_M": _int(env, "OFFER_MAX_RADIUS_M", 40000),
         "RESPONDER_STALE_S": _int(env, "RESPONDER_STALE_S", 600),
+        "RESPONDER_ACCESS_AFTER_END_S": _int(env, "RESPONDER_ACCESS_AFTER_END_S", 4 * 3600),
         # registry
         "REGISTRY_CHECKS_PER_DAY": _int(env, "REGISTRY_CHECKS_PER_DAY", 10),
         # OpenAPI (flask-smorest)
@@ -144,6 +148,9 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
             "security": [{"bearerAuth": []}],
         },
     }
+    if environment == "production" and cfg["WEBHOOK_ALLOW_PRIVATE_NETWORKS"]:
+        raise ConfigError("WEBHOOK_ALLOW_PRIVATE_NETWORKS is for tests and local development; "
+                          "it must not be set in production")
     if database_url.startswith("sqlite"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine_options()
     else:

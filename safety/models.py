@@ -2,6 +2,7 @@
 
 from safety.accounts.models import AuthSession, Device, User, UserRole  # noqa: F401
 from safety.alerts.models import Alert, AlertAck, AlertLocation, TrackingLink  # noqa: F401
+from safety.audit import AuditEvent  # noqa: F401
 from safety.contacts.models import Contact  # noqa: F401
 from safety.dispatch.models import Dispatch, DispatchOffer, ResponderState  # noqa: F401
 from safety.help.models import Hotline, Place  # noqa: F401

@@ -268,3 +268,9 @@ def jobs(app, **where):
         rows = list(db.session.scalars(stmt))
         db.session.expunge_all()
         return rows
+
+
+@pytest.fixture
+def private_webhooks(app, monkeypatch):
+    """Let webhooks go to this machine over plain http (a local receiver); never in production."""
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_NETWORKS", True)

@@ -348,7 +348,7 @@ class _Hook:
         self.server.server_close()
 
 
-def test_signed_webhooks_for_dispatch_events(app, world):
+def test_signed_webhooks_for_dispatch_events(app, world, private_webhooks):
     hook = _Hook()
     secret = "s3cret-webhook-key-0123"
     try:
@@ -368,7 +368,7 @@ def test_signed_webhooks_for_dispatch_events(app, world):
     assert headers["X-Safety-Signature"] == f"sha256={expected}"
 
 
-def test_failing_webhook_is_retried(app, world):
+def test_failing_webhook_is_retried(app, world, private_webhooks):
     hook = _Hook(status=502)
     try:
         world.admin.patch(f"/api/v1/orgs/{world.org['id']}",

@@ -112,3 +112,118 @@ def test_unknown_org_is_404(admin):
 
 def test_only_admins_list_orgs(user):
     assert user.get("/api/v1/orgs").status_code == 403
+
+
+# -- what an org admin may change, and the audit trail ------------------------------------------
+
+WORLD = {"type": "Polygon", "coordinates": [[[-180, -90], [180, -90], [180, 90], [-180, 90],
+                                              [-180, -90]]]}
+
+
+@pytest.fixture
+def own_org(admin, make_person):
+    org = create_org(admin, webhook_url="https://hooks.kuzet.example/safety",
+                     webhook_secret="original-secret-0123456789")
+    boss = make_person(name="Org Boss")
+    add_member(admin, org["id"], boss, "org_admin")
+    return org, boss
+
+
+@pytest.mark.parametrize("body", [
+    {"coverage": WORLD},
+    {"webhook_url": "https://evil.example/steal"},
+    {"webhook_secret": "attacker-chosen-secret-000"},
+    {"status": "suspended"},
+    {"kind": "police"},
+    {"name": "Police of Almaty"},
+    {"phone": "+77272111111", "coverage": WORLD},  # one refused field refuses the whole change
+])
+def test_org_admin_cannot_change_what_the_org_receives(app, admin, own_org, body):
+    org, boss = own_org
+    before = admin.get(f"/api/v1/orgs/{org['id']}").get_json()
+    r = boss.patch(f"/api/v1/orgs/{org['id']}", json=body)
+    assert r.status_code == 403, r.get_json()
+    refused = set(body) - {"phone"}
+    assert set(r.get_json()["errors"]) == refused
+    assert admin.get(f"/api/v1/orgs/{org['id']}").get_json() == before
+    from safety.orgs.models import Organization
+    with app.app_context():
+        from safety.extensions import db
+        assert db.session.get(Organization, uuid.UUID(org["id"])).webhook_secret == \
+            "original-secret-0123456789"
+    assert [e["action"] for e in
+            admin.get(f"/api/v1/orgs/{org['id']}/audit").get_json()["items"]] == [
+        "org.member_added", "org.created"]
+
+
+def test_org_admin_may_change_the_phone_and_it_is_audited(admin, own_org):
+    org, boss = own_org
+    r = boss.patch(f"/api/v1/orgs/{org['id']}", json={"phone": "+77272111111"})
+    assert r.status_code == 200 and r.get_json()["phone"] == "+77272111111"
+    last = admin.get(f"/api/v1/orgs/{org['id']}/audit").get_json()["items"][0]
+    assert last["action"] == "org.updated" and last["actor_id"] == str(boss.id)
+    assert last["changes"] == {"phone": {"before": "+77272000000", "after": "+77272111111"}}
+
+
+def test_admin_change_of_coverage_and_webhook_is_audited_without_the_secret(admin, own_org):
+    org, _ = own_org
+    r = admin.patch(f"/api/v1/orgs/{org['id']}", json={
+        "coverage": ASTANA_BOX, "webhook_url": "https://hooks.kuzet.example/v2",
+        "webhook_secret": "rotated-secret-0123456789", "name": "Kuzet Security"})
+    assert r.status_code == 200
+    page = admin.get(f"/api/v1/orgs/{org['id']}/audit").get_json()
+    last = page["items"][0]
+    assert last["action"] == "org.updated" and last["actor_id"] == str(admin.id)
+    changes = last["changes"]
+    assert set(changes) == {"coverage", "webhook_url", "webhook_secret"}  # name unchanged
+    assert changes["coverage"]["before"]["coordinates"] == [ALMATY_BOX["coordinates"]]
+    assert changes["coverage"]["after"]["coordinates"] == [ASTANA_BOX["coordinates"]]
+    assert changes["webhook_url"] == {"before": "https://hooks.kuzet.example/safety",
+                                      "after": "https://hooks.kuzet.example/v2"}
+    assert changes["webhook_secret"] == {"before": "<redacted>", "after": "<redacted>"}
+    assert "secret-0123456789" not in str(page)
+    created = page["items"][-1]
+    assert created["action"] == "org.created"
+    assert created["changes"]["webhook_secret"] == {"before": None, "after": "<redacted>"}
+
+
+def test_member_add_and_remove_are_audited(admin, make_person):
+    org = create_org(admin)
+    p = make_person()
+    add_member(admin, org["id"], p, "responder")
+    admin.delete(f"/api/v1/orgs/{org['id']}/members/{p.id}")
+    items = admin.get(f"/api/v1/orgs/{org['id']}/audit").get_json()["items"]
+    assert [(e["action"], e["changes"]) for e in items[:2]] == [
+        ("org.member_removed", {"user_id": str(p.id), "role": "responder"}),
+        ("org.member_added", {"user_id": str(p.id), "role": "responder"}),
+    ]
+
+
+def test_org_audit_is_paginated(admin):
+    org = create_org(admin)
+    for i in range(4):
+        admin.patch(f"/api/v1/orgs/{org['id']}", json={"phone": f"+7727200000{i + 1}"})
+    first = admin.get(f"/api/v1/orgs/{org['id']}/audit?limit=3").get_json()
+    rest = admin.get(f"/api/v1/orgs/{org['id']}/audit?limit=3&cursor="
+                     f"{first['next_cursor']}").get_json()
+    assert len(first["items"]) == 3 and len(rest["items"]) == 2 and rest["next_cursor"] is None
+    assert rest["items"][-1]["action"] == "org.created"
+
+
+def test_org_audit_is_for_platform_admins_only(admin, own_org, user):
+    org, boss = own_org
+    assert boss.get(f"/api/v1/orgs/{org['id']}/audit").status_code == 403
+    assert user.get(f"/api/v1/orgs/{org['id']}/audit").status_code == 403
+    assert admin.get(f"/api/v1/orgs/{uuid.uuid4()}/audit").status_code == 404
+
+
+@pytest.mark.parametrize("body", [{"coverage": WORLD}, {"webhook_url": "https://e.example/x"},
+                                  {"phone": "+77272111111"}])
+def test_another_orgs_admin_gets_404(admin, own_org, make_person, body):
+    org, _ = own_org
+    other = create_org(admin, name="Other", coverage=ASTANA_BOX)
+    their_boss = make_person()
+    add_member(admin, other["id"], their_boss, "org_admin")
+    before = admin.get(f"/api/v1/orgs/{org['id']}").get_json()
+    assert their_boss.patch(f"/api/v1/orgs/{org['id']}", json=body).status_code == 404
+    assert admin.get(f"/api/v1/orgs/{org['id']}").get_json() == before

@@ -166,13 +166,20 @@ def upsert_device(user: User, installation_id: str, data: dict) -> tuple[Device,
     device = db.session.scalar(
         select(Device).where(Device.user_id == user.id, Device.installation_id == installation_id)
     )
-    # A push token belongs to one installation: a phone handed to another account moves it.
+    # A push token reaches one phone, so it belongs to one device row of one account: a phone
+    # handed to (or logged into) another account takes its token along, and the previous row
+    # is retired, saying why, so the previous owner's notifications never reach that phone.
+    # The installation id is chosen by the app and proves nothing: it never retires another
+    # account's row (a guessed or colliding id must not silence someone's alarms).
     for other in db.session.scalars(
         select(Device).where(Device.push_token == data["push_token"], Device.retired_at.is_(None))
     ):
-        if other is not device:
-            other.retired_at = utcnow()
-            other.retired_reason = "token re-registered by another installation"
+        if other is device:
+            continue
+        other.retired_at = utcnow()
+        other.retired_reason = (
+            "push token re-registered by another installation" if other.user_id == user.id
+            else "push token registered by another account")
     created = device is None
     if created:
         device = Device(user_id=user.id, installation_id=installation_id)

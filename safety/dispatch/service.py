@@ -227,9 +227,10 @@ def _my_offer(user: User, dispatch_id: uuid.UUID) -> DispatchOffer:
 
 def open_offers(user: User) -> list[DispatchOffer]:
     return list(db.session.scalars(
-        select(DispatchOffer).join(Dispatch, Dispatch.id == DispatchOffer.dispatch_id).where(
+        select(DispatchOffer).join(Dispatch, Dispatch.id == DispatchOffer.dispatch_id)
+        .join(Organization, Organization.id == DispatchOffer.org_id).where(
             DispatchOffer.responder_id == user.id, DispatchOffer.status == "open",
-            Dispatch.status == "offering",
+            Dispatch.status == "offering", Organization.status == "active",
         ).order_by(DispatchOffer.created_at.desc())
     ))
 
@@ -239,6 +240,10 @@ def accept(user: User, dispatch_id: uuid.UUID) -> Dispatch:
     offer = _my_offer(user, dispatch_id)
     if offer.status in ("declined", "withdrawn"):
         raise Conflict("This offer is no longer open to you.")
+    org = db.session.get(Organization, offer.org_id)
+    if org is None or org.status != "active":
+        # An offer made before the organisation was suspended: it may no longer take alerts.
+        raise Conflict("Your organisation is suspended: this offer is no longer open to you.")
     holding = db.session.scalar(select(Dispatch.id).where(
         Dispatch.responder_id == user.id, Dispatch.status.in_(HELD)))
     if holding is not None:
@@ -267,7 +272,6 @@ def accept(user: User, dispatch_id: uuid.UUID) -> Dispatch:
     alert.status = "dispatched"
     alert.unassigned = False
     alert.updated_at = now
-    org = db.session.get(Organization, offer.org_id)
     _tell_people(alert, f"Help is coming: {user.full_name} ({org.name}) accepted",
                  "A responder is on the way to you.", "dispatch_accepted")
     _webhook(org.id, "dispatch.accepted", dispatch, alert)
@@ -405,9 +409,16 @@ def for_alert(alert: Alert) -> Dispatch | None:
     return db.session.scalar(select(Dispatch).where(Dispatch.alert_id == alert.id))
 
 
+def _access_cutoff():
+    """Responders and org admins read an alert until this long after it ended."""
+    return utcnow() - timedelta(seconds=current_app.config["RESPONDER_ACCESS_AFTER_END_S"])
+
+
 def viewer_role(user: User, alert: Alert) -> str | None:
     dispatch = for_alert(alert)
     if dispatch is None:
+        return None
+    if not alert.live and alert.ended_at is not None and alert.ended_at <= _access_cutoff():
         return None
     if dispatch.responder_id == user.id and dispatch.status in HELD + ("resolved",):
         return "responder"
@@ -417,7 +428,10 @@ def viewer_role(user: User, alert: Alert) -> str | None:
 
 
 def alert_ids_held_by(user: User):
-    return select(Dispatch.alert_id).where(Dispatch.responder_id == user.id)
+    """Alerts `user` may read as their responder (the rule of `viewer_role`)."""
+    return select(Dispatch.alert_id).join(Alert, Alert.id == Dispatch.alert_id).where(
+        Dispatch.responder_id == user.id, Dispatch.status.in_(HELD + ("resolved",)),
+        Alert.ended_at.is_(None) | (Alert.ended_at > _access_cutoff()))
 
 
 def responder_ids_for(alert: Alert) -> list[uuid.UUID]:

@@ -3,6 +3,7 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from safety.audit import AuditEvent
 from safety.auth import login_required, me
 from safety.dispatch import service as dispatch
 from safety.dispatch.models import Dispatch
@@ -15,6 +16,7 @@ from safety.orgs.schemas import (
     MemberInSchema,
     MemberListSchema,
     MemberSchema,
+    OrgAuditListSchema,
     OrgListSchema,
     OrgOutSchema,
     OrgSchema,
@@ -33,7 +35,7 @@ class Orgs(MethodView):
     @blp.response(201, OrgOutSchema)
     def post(self, data):
         """Register a partner organisation"""
-        org = service.create_org(data)
+        org = service.create_org(data, me())
         db.session.commit()
         return org
 
@@ -58,10 +60,21 @@ class OrgResource(MethodView):
     @blp.arguments(OrgSchema(partial=True))
     @blp.response(200, OrgOutSchema)
     def patch(self, data, org_id: uuid.UUID):
-        """Change an organisation (status: platform admins only)"""
+        """Change an organisation (org admins: only its phone; the rest is 403)"""
         org = service.update_org(me(), org_id, data)
         db.session.commit()
         return org
+
+
+@blp.route("/<uuid:org_id>/audit")
+class OrgAudit(MethodView):
+    @login_required("admin")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, OrgAuditListSchema)
+    def get(self, args, org_id: uuid.UUID):
+        """Who changed the organisation, its members and settings (platform admins)"""
+        return paginate(db.session, service.audit_events(org_id), AuditEvent.created_at,
+                        AuditEvent.id, args["limit"], args["cursor"])
 
 
 @blp.route("/<uuid:org_id>/members")

@@ -2,6 +2,7 @@ from marshmallow import Schema, fields, validate
 
 from safety import geo
 from safety.fields import GeoJSONArea, PageSchema, Phone
+from safety.notify import webhooks
 from safety.orgs.models import MEMBER_ROLES, ORG_KINDS
 
 
@@ -13,8 +14,12 @@ class OrgSchema(Schema):
     status = fields.String(load_default="active", validate=validate.OneOf(("active", "suspended")))
     coverage = GeoJSONArea(required=True, metadata={
         "description": "GeoJSON Polygon or MultiPolygon, [lon, lat] positions."})
-    webhook_url = fields.URL(schemes={"https", "http"}, allow_none=True,
-                             validate=validate.Length(max=500))
+    webhook_url = fields.URL(
+        schemes={"https", "http"}, allow_none=True,
+        validate=[validate.Length(max=500), webhooks.validate_url],
+        metadata={"description": "https only, no credentials, not an address of a private "
+                                 "network; every address its host resolves to must be public "
+                                 "when a webhook is delivered."})
     webhook_secret = fields.String(load_only=True, allow_none=True,
                                    validate=validate.Length(min=16, max=200))
     created_at = fields.AwareDateTime(dump_only=True)
@@ -62,3 +67,19 @@ class StatsSchema(Schema):
         "description": "From the alert's dispatch start to a responder's accept."})
     time_to_arrive = fields.Nested(DurationSummarySchema, metadata={
         "description": "From the alert's dispatch start to the responder on scene."})
+
+
+class OrgAuditEventSchema(Schema):
+    id = fields.UUID()
+    actor_id = fields.UUID(allow_none=True)
+    action = fields.String(metadata={"description": "org.created, org.updated, "
+                                     "org.member_added, org.member_removed"})
+    changes = fields.Dict(metadata={
+        "description": "For created/updated: {field: {before, after}} of the changed fields "
+                       "(the webhook secret only as \"<redacted>\" or null); for members: "
+                       "{user_id, role}."})
+    created_at = fields.AwareDateTime()
+
+
+class OrgAuditListSchema(PageSchema):
+    items = fields.List(fields.Nested(OrgAuditEventSchema))

@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import select
 
-from safety import geo
+from safety import audit, geo
 from safety.accounts import service as accounts
 from safety.accounts.models import User
 from safety.errors import Forbidden, Invalid, NotFound
@@ -37,7 +37,21 @@ def list_orgs(user: User):
     return stmt
 
 
-def create_org(data: dict) -> Organization:
+# What an org admin may change in their own organisation. Everything else (name, kind, status,
+# coverage, webhook) decides what alerts the organisation receives or how she sees it:
+# platform administrators only, and audited.
+ORG_ADMIN_MAY_CHANGE = frozenset({"phone"})
+AUDITED_FIELDS = ("name", "kind", "phone", "status", "coverage", "webhook_url", "webhook_secret")
+SECRET_FIELDS = ("webhook_secret",)
+
+
+def _snapshot(org: Organization) -> dict:
+    values = {f: getattr(org, f) for f in AUDITED_FIELDS if f != "coverage"}
+    values["coverage"] = geo.to_geojson(org.coverage)
+    return values
+
+
+def create_org(data: dict, actor: User | None = None) -> Organization:
     org = Organization(name=data["name"].strip(), kind=data["kind"], phone=data["phone"],
                        status=data.get("status", "active"),
                        coverage=geo.area_from_geojson(data["coverage"]),
@@ -45,21 +59,40 @@ def create_org(data: dict) -> Organization:
                        webhook_secret=data.get("webhook_secret"))
     db.session.add(org)
     db.session.flush()
+    audit.record(actor, "org.created", "organization", org.id,
+                 audit.diff({}, _snapshot(org), SECRET_FIELDS))
     return org
 
 
 def update_org(user: User, org_id: uuid.UUID, data: dict) -> Organization:
     org = get_org(user, org_id)
-    if "status" in data and not user.has_role("admin"):
-        raise Forbidden("Only platform administrators may suspend or reactivate an organisation.")
+    if not user.has_role("admin"):
+        refused = sorted(set(data) - ORG_ADMIN_MAY_CHANGE)
+        if refused:
+            message = "Only platform administrators may change this."
+            raise Forbidden(
+                "Only platform administrators may change an organisation's "
+                + ", ".join(refused) + ".",
+                errors={field: [message] for field in refused})
+    before = _snapshot(org)
     for field in ("name", "kind", "phone", "status", "webhook_url", "webhook_secret"):
         if field in data:
             setattr(org, field, data[field])
     if "coverage" in data:
         org.coverage = geo.area_from_geojson(data["coverage"])
-    org.updated_at = utcnow()
+    changes = audit.diff(before, _snapshot(org), SECRET_FIELDS)
+    if changes:
+        org.updated_at = utcnow()
+        audit.record(user, "org.updated", "organization", org.id, changes)
     db.session.flush()
     return org
+
+
+def audit_events(org_id: uuid.UUID):
+    """Platform admins only (the route says so)."""
+    if db.session.get(Organization, org_id) is None:
+        raise NotFound("No such organisation.")
+    return audit.events_for("organization", org_id)
 
 
 def add_member(user: User, org_id: uuid.UUID, phone: str, role: str) -> OrgMember:
@@ -71,6 +104,8 @@ def add_member(user: User, org_id: uuid.UUID, phone: str, role: str) -> OrgMembe
     if member is None:
         member = OrgMember(org_id=org.id, user_id=member_user.id, role=role)
         db.session.add(member)
+        audit.record(user, "org.member_added", "organization", org.id,
+                     {"user_id": member_user.id, "role": role})
     accounts.grant_role(member_user, role)
     db.session.flush()
     return member
@@ -91,6 +126,8 @@ def remove_member(user: User, org_id: uuid.UUID, member_id: uuid.UUID) -> None:
         raise NotFound("No such member.")
     member_user = rows[0].user
     for row in rows:
+        audit.record(user, "org.member_removed", "organization", org.id,
+                     {"user_id": member_id, "role": row.role})
         db.session.delete(row)
     db.session.flush()
     for role in ("responder", "org_admin"):
