@@ -20,7 +20,10 @@ ORG_NAME = "Almaty Kuzet (demo)"
 
 
 def _user(phone: str, name: str, *roles: str) -> User:
-    user = accounts.user_by_phone(phone) or accounts.register(phone, DEMO_PASSWORD, name, "ru")
+    user = (accounts.user_by_phone(phone)
+            or accounts.create_account(phone, DEMO_PASSWORD, name, "ru"))
+    if user.phone_verified_at is None:
+        accounts.mark_phone_verified(user)  # made-up numbers: no SMS could reach them
     for role in roles:
         accounts.grant_role(user, role)
     return user
