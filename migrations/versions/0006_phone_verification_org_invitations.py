@@ -40,9 +40,28 @@ def upgrade():
     op.create_index('ix_phone_codes_phone_created', 'phone_codes', ['phone', 'created_at'], unique=False)
     op.create_index('ix_phone_codes_user_created', 'phone_codes', ['user_id', 'created_at'], unique=False)
     op.create_index('ix_phone_codes_created', 'phone_codes', ['created_at'], unique=False)
+    op.create_table('org_invitations',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('org_id', sa.Uuid(), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('role', sa.String(length=10), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('invited_by_id', sa.Uuid(), nullable=True),
+    sa.Column('user_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', util.UTCDateTime(), nullable=False),
+    sa.Column('responded_at', util.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['invited_by_id'], ['users.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('org_id', 'phone', 'role', name='uq_org_invitations_org_phone_role')
+    )
+    op.create_index('ix_org_invitations_phone', 'org_invitations', ['phone'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_org_invitations_phone', table_name='org_invitations')
+    op.drop_table('org_invitations')
     op.drop_index('ix_phone_codes_created', table_name='phone_codes')
     op.drop_index('ix_phone_codes_user_created', table_name='phone_codes')
     op.drop_index('ix_phone_codes_phone_created', table_name='phone_codes')
