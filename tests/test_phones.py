@@ -221,6 +221,7 @@ def test_an_account_is_revealed_only_to_whoever_proves_the_number(client, app, m
     assert register(client, taken, wrong(sent_code(app, taken))).status_code == 422
     r = register(client, taken, sent_code(app, taken))
     assert r.status_code == 409
+    assert register(client, taken, sent_code(app, taken)).status_code == 422  # used up
 
 
 # -- limits --------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from safety.accounts.schemas import (
     UserUpdateSchema,
 )
 from safety.auth import login_required, me
-from safety.errors import Invalid
+from safety.errors import DomainError, Invalid
 from safety.extensions import db, limiter
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and devices")
@@ -68,9 +68,9 @@ class Register(MethodView):
     def post(self, data):
         """Create an account"""
         user = service.register(**data)
-        db.session.commit()  # a wrong code counts even though the answer is an error
-        if user is None:
-            raise phones.wrong_code()
+        db.session.commit()  # a tried code counts even though the answer is an error
+        if isinstance(user, DomainError):
+            raise user
         return user
 
 
@@ -148,9 +148,9 @@ class AccountPhone(MethodView):
     def post(self, data):
         """Change your phone number (a code sent to the new one, and your password)"""
         user = service.change_phone(me(), data["phone"], data["code"], data["current_password"])
-        db.session.commit()  # a wrong code counts even though the answer is an error
-        if user is None:
-            raise phones.wrong_code()
+        db.session.commit()  # a tried code counts even though the answer is an error
+        if isinstance(user, DomainError):
+            raise user
         return user
 
 
@@ -164,9 +164,9 @@ class AccountPhoneVerify(MethodView):
     def post(self, data):
         """Verify your current phone number with the code sent to it"""
         user = service.verify_phone(me(), data["code"])
-        db.session.commit()  # a wrong code counts even though the answer is an error
-        if user is None:
-            raise phones.wrong_code()
+        db.session.commit()  # a tried code counts even though the answer is an error
+        if isinstance(user, DomainError):
+            raise user
         return user
 
 

@@ -45,14 +45,14 @@ def mark_phone_verified(user: User) -> None:
 
 
 def register(phone: str, code: str, password: str, full_name: str,
-             locale: str = "kk") -> User | None:
-    """A new account for the proven holder of `phone`; None when the code is wrong (the try
-    is counted: commit, then answer phones.wrong_code())."""
+             locale: str = "kk") -> User | DomainError:
+    """A new account for the proven holder of `phone`. A refusal that used up a try of the
+    code is returned, not raised: the caller commits (the try counts), then raises it."""
     password_hash = hash_secret(password)  # before the transaction starts
     if not phones.redeem(phone, "register", code):
-        return None
+        return phones.wrong_code()
     if user_by_phone(phone) is not None:  # told only to someone who holds the number
-        raise Conflict("An account with this phone number already exists. Log in instead.")
+        return Conflict("An account with this phone number already exists. Log in instead.")
     user = create_account(phone, password, full_name, locale, password_hash=password_hash)
     mark_phone_verified(user)
     return user
@@ -71,25 +71,27 @@ def request_account_code(user: User, purpose: str, phone: str | None) -> phones.
     return phones.request_code(phone, "change_phone", user)
 
 
-def verify_phone(user: User, code: str) -> User | None:
-    """Prove the account's own number; None when the code is wrong (counted: commit)."""
+def verify_phone(user: User, code: str) -> User | DomainError:
+    """Prove the account's own number (a wrong code is returned: commit, then raise it)."""
     if not phones.redeem(user.phone, "verify", code, user.id):
-        return None
+        return phones.wrong_code()
     mark_phone_verified(user)
     return user
 
 
-def change_phone(user: User, phone: str, code: str, current_password: str) -> User | None:
+def change_phone(user: User, phone: str, code: str,
+                 current_password: str) -> User | DomainError:
     """Move the account to `phone`: the current password and a code sent to the new number.
-    None when the code is wrong (counted: commit). The old number is told by SMS."""
+    A refusal after the code was tried is returned: commit, then raise it. The old number is
+    told by SMS."""
     if not verify_secret(user.password_hash, current_password):
         raise Invalid("current_password", "The current password is wrong.")
     if phone == user.phone:
         raise Invalid("phone", "This is already your phone number.")
     if not phones.redeem(phone, "change_phone", code, user.id):
-        return None
+        return phones.wrong_code()
     if user_by_phone(phone) is not None:  # told only to someone who holds the number
-        raise Conflict("Another account uses this phone number.")
+        return Conflict("Another account uses this phone number.")
     old = user.phone
     user.phone = phone
     mark_phone_verified(user)
