@@ -74,7 +74,9 @@ def setup(app, n: int) -> list[str]:
                                                                        [76.7, 43.1]]]}})
         responders = bulk_users(db.session.connection(), 50, "x", prefix="+7708")
         for k, rid in enumerate(responders):
-            orgs.add_member(_Admin(), org.id, db.session.get(User, rid).phone, "responder")
+            person = db.session.get(User, rid)
+            invitation = orgs.invite_member(_Admin(), org.id, person.phone, "responder")
+            orgs.respond_invitation(person, invitation.id, accept=True)
             set_duty(db.session.get(User, rid), True,
                      {"lat": 43.2 + k * 0.002, "lon": 76.9})
             db.session.add(Device(user_id=rid, installation_id="r", push_token=f"resp-{k}",
@@ -90,6 +92,8 @@ def setup(app, n: int) -> list[str]:
 
 
 class _Admin:
+    id = None
+
     def has_role(self, *roles):
         return True
 

@@ -64,13 +64,15 @@ def register_blueprints(app: Flask) -> None:
     from safety.notify import webhooks  # noqa: F401  (registers its outbox handler)
     from safety.ops import bp as ops
     from safety.orgs.routes import blp as orgs
+    from safety.orgs.routes import invitations_blp as org_invitations
     from safety.registry.routes import blp as registry
     from safety.timers.routes import blp as timers
     from safety.tracking.routes import bp as tracking
 
     app.register_blueprint(ops)
     app.register_blueprint(tracking)
-    for blueprint in (accounts, contacts, alerts, dispatch, orgs, registry, help_, timers):
+    for blueprint in (accounts, contacts, alerts, dispatch, orgs, org_invitations, registry,
+                      help_, timers):
         api.register_blueprint(blueprint)
 
 

@@ -32,6 +32,9 @@ def create_admin(phone: str, full_name: str, password: str) -> None:
     user = service.create_admin(phone, password, full_name)
     db.session.commit()
     click.echo(f"admin {user.phone} ({user.id})")
+    if user.phone_verified_at is None:
+        click.echo("note: this existing account has not verified its phone number; "
+                   "it can do so in the app (POST /api/v1/me/phone-codes, purpose verify)")
 
 
 @cli.command("worker")

@@ -89,6 +89,15 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "REGISTER_RATE_LIMIT": env.get("REGISTER_RATE_LIMIT", "5 per minute"),
+        # phone verification by one-time SMS code
+        "PHONE_CODE_TTL_S": _int(env, "PHONE_CODE_TTL_S", 600),
+        "PHONE_CODE_MAX_TRIES": _int(env, "PHONE_CODE_MAX_TRIES", 5),
+        "PHONE_CODES_PER_NUMBER_15MIN": _int(env, "PHONE_CODES_PER_NUMBER_15MIN", 3),
+        "PHONE_CODES_PER_NUMBER_DAY": _int(env, "PHONE_CODES_PER_NUMBER_DAY", 10),
+        "PHONE_CODES_PER_ACCOUNT_DAY": _int(env, "PHONE_CODES_PER_ACCOUNT_DAY", 10),
+        "PHONE_CODE_RATE_LIMIT": env.get("PHONE_CODE_RATE_LIMIT", "5 per minute;30 per day"),
+        "PHONE_CODE_CHECK_RATE_LIMIT": env.get("PHONE_CODE_CHECK_RATE_LIMIT",
+                                               "10 per minute"),
         "DEFAULT_PHONE_REGION": env.get("DEFAULT_PHONE_REGION", "KZ"),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         # push / sms / worker

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import uuid
 
 import pytest
@@ -186,11 +187,15 @@ def make_person(app, client):
     from safety.accounts import service
 
     def make(*roles: str, name: str = "Test Person", pin: str | None = None,
-             duress_pin: str | None = None, phone: str | None = None) -> Person:
+             duress_pin: str | None = None, phone: str | None = None,
+             verified: bool = True) -> Person:
+        """verified=False: an account from before phone verification (never proved its number)."""
         phone = phone or next_phone()
         password = "correct horse battery"
         with app.app_context():
-            user = service.register(phone, password, name)
+            user = service.create_account(phone, password, name)
+            if verified:
+                service.mark_phone_verified(user)
             for role in roles:
                 service.grant_role(user, role)
             if pin:
@@ -268,6 +273,26 @@ def jobs(app, **where):
         rows = list(db.session.scalars(stmt))
         db.session.expunge_all()
         return rows
+
+
+def sent_code(app, phone):
+    """The code in the newest one-time-code SMS to `phone`, read from the outbox (before the
+    worker sends it and scrubs the text)."""
+    rows = jobs(app, kind="phone_code", recipient=phone)
+    assert rows, f"no code was sent to {phone}"
+    match = re.search(r"\b(\d{6})\b", rows[-1].payload["text"])
+    assert match, rows[-1].payload
+    return match.group(1)
+
+
+def register_with_code(client, app, phone, password="s3cret-password", full_name="Dana",
+                       **extra):
+    """Register through the API as a new person does: ask for a code, then register with it."""
+    r = client.post("/api/v1/auth/phone-codes", json={"phone": phone})
+    assert r.status_code == 202, r.get_json()
+    code = sent_code(app, r.get_json()["phone"])
+    return client.post("/api/v1/auth/register", json={
+        "phone": phone, "code": code, "password": password, "full_name": full_name, **extra})
 
 
 @pytest.fixture

@@ -1,16 +1,20 @@
 import pytest
 
 from safety.extensions import db
+from tests.conftest import register_with_code
 
 PROBLEM = "application/problem+json"
 
 
-def register(client, phone="+7 701 555 1234", password="s3cret-password", name="Dana"):
-    return client.post("/api/v1/auth/register",
-                       json={"phone": phone, "password": password, "full_name": name})
+@pytest.fixture
+def register(app):
+    def _register(client, phone="+7 701 555 1234", password="s3cret-password", name="Dana"):
+        return register_with_code(client, app, phone, password=password, full_name=name)
+
+    return _register
 
 
-def test_register_normalises_phone_to_e164(client):
+def test_register_normalises_phone_to_e164(client, register):
     r = register(client, phone="8 (701) 555-12-34")
     assert r.status_code == 201
     body = r.get_json()
@@ -19,7 +23,7 @@ def test_register_normalises_phone_to_e164(client):
     assert "password" not in body and "password_hash" not in body
 
 
-def test_register_same_phone_twice_is_409_and_first_account_kept(client):
+def test_register_same_phone_twice_is_409_and_first_account_kept(client, register):
     assert register(client, password="first-password").status_code == 201
     r = register(client, phone="+77015551234", password="second-password")
     assert r.status_code == 409
@@ -30,6 +34,7 @@ def test_register_same_phone_twice_is_409_and_first_account_kept(client):
 
 
 @pytest.mark.parametrize("payload, field", [
+    ({"phone": "+77015551234", "password": "long-enough", "full_name": "x"}, "code"),
     ({"phone": "123", "password": "long-enough", "full_name": "x"}, "phone"),
     ({"phone": "+77015551234", "password": "short", "full_name": "x"}, "password"),
     ({"phone": "+77015551234", "password": "long-enough"}, "full_name"),
@@ -43,7 +48,7 @@ def test_register_validation_is_422_with_field_errors(client, payload, field):
     assert field in r.get_json()["errors"]
 
 
-def test_login_refresh_logout_revokes_access_and_refresh(client):
+def test_login_refresh_logout_revokes_access_and_refresh(client, register):
     register(client)
     r = client.post("/api/v1/auth/login", json={"phone": "87015551234",
                                                  "password": "s3cret-password"})
@@ -63,7 +68,7 @@ def test_login_refresh_logout_revokes_access_and_refresh(client):
     assert client.post("/api/v1/auth/refresh", headers=refresh).status_code == 401
 
 
-def test_logout_of_one_session_leaves_the_other(client):
+def test_logout_of_one_session_leaves_the_other(client, register):
     register(client)
     creds = {"phone": "+77015551234", "password": "s3cret-password"}
     a = client.post("/api/v1/auth/login", json=creds).get_json()
@@ -73,7 +78,7 @@ def test_logout_of_one_session_leaves_the_other(client):
     assert me.status_code == 200
 
 
-def test_wrong_password_and_unknown_phone_look_the_same(client):
+def test_wrong_password_and_unknown_phone_look_the_same(client, register):
     register(client)
     a = client.post("/api/v1/auth/login", json={"phone": "+77015551234", "password": "nope-nope"})
     b = client.post("/api/v1/auth/login", json={"phone": "+77019999999", "password": "nope-nope"})
@@ -187,7 +192,7 @@ def test_token_moved_to_another_account_retires_old_device(app, user, stranger):
         assert devices["b"].retired_at is None
 
 
-def test_login_rate_limited_with_retry_after(client):
+def test_login_rate_limited_with_retry_after(client, register):
     register(client)
     statuses = [
         client.post("/api/v1/auth/login",
@@ -210,6 +215,8 @@ def test_create_admin_command(app):
     from safety.accounts.service import user_by_phone
 
     with app.app_context():
-        assert user_by_phone("+77017770000").has_role("admin")
+        admin = user_by_phone("+77017770000")
+        assert admin.has_role("admin")
+        assert admin.phone_verified_at is not None  # the operator vouches for the number
     bad = runner.invoke(args=["safety", "create-admin", "--phone", "12", "--password", "x" * 9])
     assert bad.exit_code != 0

@@ -29,8 +29,11 @@ def create_org(admin, name="Kuzet Security", coverage=ALMATY_BOX, **extra):
 
 
 def add_member(admin, org_id, person, role):
+    """Invite by phone, and the person accepts."""
     r = admin.post(f"/api/v1/orgs/{org_id}/members", json={"phone": person.phone, "role": role})
-    assert r.status_code == 201, r.get_json()
+    assert r.status_code == 202, r.get_json()
+    r = person.post(f"/api/v1/me/org-invitations/{r.get_json()['id']}/accept")
+    assert r.status_code == 200, r.get_json()
 
 
 def on_duty(person, metres):

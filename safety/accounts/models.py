@@ -22,6 +22,9 @@ class User(db.Model):
     locale: Mapped[str] = mapped_column(String(10), default="kk")
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     duress_pin_hash: Mapped[str | None] = mapped_column(String(200))
+    # When the holder of `phone` last proved it with an SMS code; None: never (accounts made
+    # before verification existed) -- such an account has no guardian or org rights.
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -45,6 +48,35 @@ class UserRole(db.Model):
     )
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class PhoneCode(db.Model):
+    """A one-time SMS code that proves someone holds `phone`. Only an HMAC of the code is kept.
+
+    purpose: register (no account yet: user_id is None) | change_phone (to the new number) |
+    verify (an account's own number). A code is live while unused, unexpired and under its
+    tries; asking again ends the live code of the same (phone, purpose, account).
+    """
+
+    __tablename__ = "phone_codes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    phone: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE")
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_phone_codes_phone_created", "phone", "created_at"),
+        Index("ix_phone_codes_user_created", "user_id", "created_at"),
+        Index("ix_phone_codes_created", "created_at"),
+    )
 
 
 class AuthSession(db.Model):

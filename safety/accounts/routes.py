@@ -2,11 +2,16 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from safety.accounts import service
+from safety.accounts import phones, service
 from safety.accounts.schemas import (
     AccessTokenSchema,
+    AccountPhoneCodeRequestSchema,
     DeviceSchema,
     LoginSchema,
+    PhoneChangeSchema,
+    PhoneCodeRequestSchema,
+    PhoneCodeSentSchema,
+    PhoneVerifySchema,
     PinSchema,
     RegisterSchema,
     TokensSchema,
@@ -14,7 +19,7 @@ from safety.accounts.schemas import (
     UserUpdateSchema,
 )
 from safety.auth import login_required, me
-from safety.errors import Invalid
+from safety.errors import DomainError, Invalid
 from safety.extensions import db, limiter
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and devices")
@@ -28,6 +33,32 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _code_limit() -> str:
+    return current_app.config["PHONE_CODE_RATE_LIMIT"]
+
+
+def _code_check_limit() -> str:
+    return current_app.config["PHONE_CODE_CHECK_RATE_LIMIT"]
+
+
+# One per-address budget for every "send me a code" endpoint.
+_codes_sent = limiter.shared_limit(_code_limit, scope="phone-codes")
+
+
+@blp.route("/auth/phone-codes")
+class PhoneCodes(MethodView):
+    decorators = [_codes_sent]
+
+    @blp.doc(security=[])
+    @blp.arguments(PhoneCodeRequestSchema)
+    @blp.response(202, PhoneCodeSentSchema)
+    def post(self, data):
+        """Send a one-time code by SMS to the number you register with"""
+        sent = phones.request_code(data["phone"], data["purpose"])
+        db.session.commit()
+        return sent
+
+
 @blp.route("/auth/register")
 class Register(MethodView):
     decorators = [limiter.limit(_register_limit)]
@@ -37,7 +68,9 @@ class Register(MethodView):
     def post(self, data):
         """Create an account"""
         user = service.register(**data)
-        db.session.commit()
+        db.session.commit()  # a tried code counts even though the answer is an error
+        if isinstance(user, DomainError):
+            raise user
         return user
 
 
@@ -90,6 +123,51 @@ class Me(MethodView):
         db.session.commit()
         return user
 
+
+@blp.route("/me/phone-codes")
+class AccountPhoneCodes(MethodView):
+    decorators = [_codes_sent]
+
+    @login_required()
+    @blp.arguments(AccountPhoneCodeRequestSchema)
+    @blp.response(202, PhoneCodeSentSchema)
+    def post(self, data):
+        """Send a one-time code by SMS: to a new number, or to your own to verify it"""
+        sent = service.request_account_code(me(), data["purpose"], data.get("phone"))
+        db.session.commit()
+        return sent
+
+
+@blp.route("/me/phone")
+class AccountPhone(MethodView):
+    decorators = [limiter.limit(_code_check_limit)]
+
+    @login_required()
+    @blp.arguments(PhoneChangeSchema)
+    @blp.response(200, UserSchema)
+    def post(self, data):
+        """Change your phone number (a code sent to the new one, and your password)"""
+        user = service.change_phone(me(), data["phone"], data["code"], data["current_password"])
+        db.session.commit()  # a tried code counts even though the answer is an error
+        if isinstance(user, DomainError):
+            raise user
+        return user
+
+
+@blp.route("/me/phone/verify")
+class AccountPhoneVerify(MethodView):
+    decorators = [limiter.limit(_code_check_limit)]
+
+    @login_required()
+    @blp.arguments(PhoneVerifySchema)
+    @blp.response(200, UserSchema)
+    def post(self, data):
+        """Verify your current phone number with the code sent to it"""
+        user = service.verify_phone(me(), data["code"])
+        db.session.commit()  # a tried code counts even though the answer is an error
+        if isinstance(user, DomainError):
+            raise user
+        return user
 
 
 

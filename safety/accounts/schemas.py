@@ -3,6 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from safety.fields import Phone
 
 PIN = validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits.")
+CODE = validate.Regexp(r"^\d{6}$", error="The code is the 6 digits sent by SMS.")
 LOCALES = ("kk", "ru", "en")
 
 
@@ -13,14 +14,22 @@ class UserSchema(Schema):
     locale = fields.String(dump_only=True)
     roles = fields.List(fields.String(), dump_only=True)
     has_pin = fields.Method("_has_pin", dump_only=True)
+    phone_verified = fields.Method("_phone_verified", dump_only=True, metadata={
+        "description": "Whether the number was proven by an SMS code. Until it is, the "
+                       "account sees no guardian or organisation invitations."})
     created_at = fields.AwareDateTime(dump_only=True)
 
     def _has_pin(self, user) -> bool:
         return user.pin_hash is not None
 
+    def _phone_verified(self, user) -> bool:
+        return user.phone_verified_at is not None
+
 
 class RegisterSchema(Schema):
     phone = Phone(required=True)
+    code = fields.String(required=True, load_only=True, validate=CODE, metadata={
+        "description": "The code sent by SMS (POST /auth/phone-codes, purpose register)."})
     password = fields.String(
         required=True, load_only=True, validate=validate.Length(min=8, max=128)
     )
@@ -76,3 +85,42 @@ class DeviceSchema(Schema):
 
     def _active(self, device) -> bool:
         return device.retired_at is None
+
+
+class PhoneCodeRequestSchema(Schema):
+    phone = Phone(required=True)
+    purpose = fields.String(load_default="register", validate=validate.OneOf(("register",)),
+                            metadata={"description": "register. Changing or verifying the "
+                                      "number of an account: POST /me/phone-codes."})
+
+
+class AccountPhoneCodeRequestSchema(Schema):
+    purpose = fields.String(required=True, validate=validate.OneOf(("change_phone", "verify")),
+                            metadata={"description": "change_phone: a code to the new `phone`; "
+                                      "verify: a code to the account's own number."})
+    phone = Phone(metadata={"description": "The new number (change_phone only)."})
+
+    @validates_schema
+    def _phone_for_change(self, data, **kwargs):
+        if data["purpose"] == "change_phone" and "phone" not in data:
+            raise ValidationError("Give the new phone number.", "phone")
+        if data["purpose"] == "verify" and "phone" in data:
+            raise ValidationError("A verify code goes to your own number: give no phone.",
+                                  "phone")
+
+
+class PhoneCodeSentSchema(Schema):
+    phone = fields.String(metadata={"description": "The number the code was sent to (E.164)."})
+    purpose = fields.String()
+    expires_in_s = fields.Integer()
+
+
+class PhoneChangeSchema(Schema):
+    phone = Phone(required=True)
+    code = fields.String(required=True, load_only=True, validate=CODE)
+    current_password = fields.String(required=True, load_only=True,
+                                      validate=validate.Length(max=128))
+
+
+class PhoneVerifySchema(Schema):
+    code = fields.String(required=True, load_only=True, validate=CODE)

@@ -10,9 +10,11 @@ from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
 from sqlalchemy import select
 
+from safety.accounts import phones
 from safety.accounts.models import ROLES, AuthSession, Device, User, UserRole
 from safety.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from safety.extensions import db
+from safety.notify import outbox
 from safety.passwords import hash_secret, verify_secret
 from safety.util import utcnow
 
@@ -21,16 +23,83 @@ def user_by_phone(phone: str) -> User | None:
     return db.session.scalar(select(User).where(User.phone == phone))
 
 
-def register(phone: str, password: str, full_name: str, locale: str = "kk") -> User:
+def create_account(phone: str, password: str, full_name: str, locale: str = "kk",
+                   *, password_hash: str | None = None) -> User:
+    """An account whose number is not verified yet (see register, mark_phone_verified)."""
     if user_by_phone(phone) is not None:
         raise Conflict("An account with this phone number already exists.")
     user = User(
-        phone=phone, password_hash=hash_secret(password), full_name=full_name.strip(),
-        locale=locale,
+        phone=phone, password_hash=password_hash or hash_secret(password),
+        full_name=full_name.strip(), locale=locale,
     )
     user.role_rows.append(UserRole(role="user"))
     db.session.add(user)
     db.session.flush()
+    return user
+
+
+def mark_phone_verified(user: User) -> None:
+    """The holder of `user.phone` has proven it (a code, or an operator vouching for it)."""
+    user.phone_verified_at = utcnow()
+    db.session.flush()
+
+
+def register(phone: str, code: str, password: str, full_name: str,
+             locale: str = "kk") -> User | DomainError:
+    """A new account for the proven holder of `phone`. A refusal that used up a try of the
+    code is returned, not raised: the caller commits (the try counts), then raises it."""
+    password_hash = hash_secret(password)  # before the transaction starts
+    if not phones.redeem(phone, "register", code):
+        return phones.wrong_code()
+    if user_by_phone(phone) is not None:  # told only to someone who holds the number
+        return Conflict("An account with this phone number already exists. Log in instead.")
+    user = create_account(phone, password, full_name, locale, password_hash=password_hash)
+    mark_phone_verified(user)
+    return user
+
+
+def request_account_code(user: User, purpose: str, phone: str | None) -> phones.CodeSent:
+    """A code to a new number (change_phone) or to the account's own number (verify)."""
+    if purpose == "verify":
+        if user.phone_verified_at is not None:
+            raise Conflict("Your phone number is already verified.")
+        return phones.request_code(user.phone, "verify", user)
+    if phone is None:
+        raise Invalid("phone", "Give the new phone number.")
+    if phone == user.phone:
+        raise Invalid("phone", "This is already your phone number.")
+    return phones.request_code(phone, "change_phone", user)
+
+
+def verify_phone(user: User, code: str) -> User | DomainError:
+    """Prove the account's own number (a wrong code is returned: commit, then raise it)."""
+    if not phones.redeem(user.phone, "verify", code, user.id):
+        return phones.wrong_code()
+    mark_phone_verified(user)
+    return user
+
+
+def change_phone(user: User, phone: str, code: str,
+                 current_password: str) -> User | DomainError:
+    """Move the account to `phone`: the current password and a code sent to the new number.
+    A refusal after the code was tried is returned: commit, then raise it. The old number is
+    told by SMS."""
+    if not verify_secret(user.password_hash, current_password):
+        raise Invalid("current_password", "The current password is wrong.")
+    if phone == user.phone:
+        raise Invalid("phone", "This is already your phone number.")
+    if not phones.redeem(phone, "change_phone", code, user.id):
+        return phones.wrong_code()
+    if user_by_phone(phone) is not None:  # told only to someone who holds the number
+        return Conflict("Another account uses this phone number.")
+    old = user.phone
+    user.phone = phone
+    mark_phone_verified(user)
+    outbox.enqueue("phone_changed", "sms", {
+        "phone": old,
+        "text": "The phone number of your Safety account was changed. If you did not do "
+                "this, contact Safety support at once.",
+    }, recipient=old, recipient_user_id=user.id)
     return user
 
 
@@ -216,8 +285,11 @@ def active_devices(user_ids: list[uuid.UUID]) -> list[Device]:
 
 
 def create_admin(phone: str, password: str, full_name: str) -> User:
+    """The operator running the command vouches for the number of an account it creates; an
+    existing account keeps its own verification state (verify it in the app)."""
     user = user_by_phone(phone)
     if user is None:
-        user = register(phone, password, full_name)
+        user = create_account(phone, password, full_name)
+        mark_phone_verified(user)
     grant_role(user, "admin")
     return user

@@ -233,13 +233,7 @@ def get_visible(user: User, alert_id: uuid.UUID) -> tuple[Alert, str]:
 
 def list_for(user: User, role: str | None):
     if role == "guardian":
-        from safety.contacts.models import Contact  # noqa: PLC0415
-
-        owners = select(Contact.owner_id).where(
-            Contact.guardian_id == user.id, Contact.status == "accepted",
-            Contact.phone == user.phone,
-        )
-        return select(Alert).where(Alert.user_id.in_(owners))
+        return select(Alert).where(Alert.user_id.in_(contacts.guarded_owners(user)))
     if role == "responder":
         from safety.dispatch import service as dispatch  # noqa: PLC0415
 

@@ -30,6 +30,14 @@ class Contact(db.Model):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
+    guardian: Mapped[User | None] = relationship(foreign_keys=[guardian_id], lazy="select")
+
+    @property
+    def counts_as_guardian(self) -> bool:
+        """Accepted by an account that proved it holds this contact's number."""
+        g = self.guardian
+        return (self.status == "accepted" and g is not None and g.phone == self.phone
+                and g.phone_verified_at is not None)
 
     __table_args__ = (
         UniqueConstraint("owner_id", "phone", name="uq_contacts_owner_phone"),

@@ -10,11 +10,14 @@ class ContactSchema(Schema):
     relation = fields.String(validate=validate.Length(max=60), allow_none=True)
     status = fields.String(dump_only=True, metadata={
         "description": "Guardian invitation: pending, accepted or declined."})
-    is_guardian = fields.Method("_is_guardian", dump_only=True)
+    is_guardian = fields.Method("_is_guardian", dump_only=True, metadata={
+        "description": "Accepted by the verified holder of this number: gets push alerts. "
+                       "False while the account that accepted has not verified the number "
+                       "(the contact then gets SMS, like one without the app)."})
     created_at = fields.AwareDateTime(dump_only=True)
 
     def _is_guardian(self, c) -> bool:
-        return c.status == "accepted" and c.guardian_id is not None
+        return c.counts_as_guardian
 
 
 class ContactListSchema(PageSchema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, exists, false, func, select, true
 
 from safety.accounts.models import User
 from safety.contacts.models import Contact
@@ -74,7 +74,17 @@ def delete_contact(owner: User, contact_id: uuid.UUID) -> None:
     db.session.flush()
 
 
+def _verified_holder():
+    """The contact's guardian account holds the contact's number, proven by an SMS code.
+    An accepted invitation counts only while this is true: an account that never verified
+    (made before verification existed) or that moved to another number has no rights."""
+    return exists().where(User.id == Contact.guardian_id, User.phone == Contact.phone,
+                          User.phone_verified_at.is_not(None))
+
+
 def invitations_for(user: User) -> list[Contact]:
+    if user.phone_verified_at is None:
+        return []
     return list(db.session.scalars(
         select(Contact)
         .where(Contact.phone == user.phone, Contact.owner_id != user.id)
@@ -84,7 +94,8 @@ def invitations_for(user: User) -> list[Contact]:
 
 def respond(user: User, contact_id: uuid.UUID, accept: bool) -> Contact:
     contact = db.session.get(Contact, contact_id)
-    if contact is None or contact.phone != user.phone or contact.owner_id == user.id:
+    if (contact is None or user.phone_verified_at is None or contact.phone != user.phone
+            or contact.owner_id == user.id):
         raise NotFound("No such invitation.")
     contact.status = "accepted" if accept else "declined"
     contact.guardian_id = user.id if accept else None
@@ -96,13 +107,14 @@ def respond(user: User, contact_id: uuid.UUID, accept: bool) -> Contact:
 def guardian_ids(owner_id: uuid.UUID) -> list[uuid.UUID]:
     return list(db.session.scalars(
         select(Contact.guardian_id).where(
-            Contact.owner_id == owner_id, Contact.status == "accepted",
-            Contact.guardian_id.is_not(None),
+            Contact.owner_id == owner_id, Contact.status == "accepted", _verified_holder(),
         )
     ))
 
 
 def is_guardian(guardian: User, owner_id: uuid.UUID) -> bool:
+    if guardian.phone_verified_at is None:
+        return False
     return db.session.scalar(
         select(Contact.id).where(
             Contact.owner_id == owner_id, Contact.guardian_id == guardian.id,
@@ -111,8 +123,23 @@ def is_guardian(guardian: User, owner_id: uuid.UUID) -> bool:
     ) is not None
 
 
+def guarded_owners(guardian: User) -> Select:
+    """The ids of the people `guardian` is a counting guardian of (a subquery)."""
+    return select(Contact.owner_id).where(
+        Contact.guardian_id == guardian.id, Contact.status == "accepted",
+        Contact.phone == guardian.phone,
+        true() if guardian.phone_verified_at is not None else false(),
+    )
+
+
 def sms_contacts(owner_id: uuid.UUID) -> list[Contact]:
-    """Contacts who are not (yet) guardians in the app and have not declined: they get SMS."""
+    """Contacts who are not (yet) guardians in the app and have not declined: they get SMS.
+    So does a contact whose acceptance does not count (the account that accepted has not
+    proven the number): the number itself is still reached."""
     return list(db.session.scalars(
-        select(Contact).where(Contact.owner_id == owner_id, Contact.status == "pending")
+        select(Contact).where(
+            Contact.owner_id == owner_id,
+            (Contact.status == "pending")
+            | ((Contact.status == "accepted") & ~_verified_holder()),
+        )
     ))

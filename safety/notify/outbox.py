@@ -157,6 +157,31 @@ def cancel_by_key(dedupe_key: str) -> int:
     return _cancel(OutboxJob.dedupe_key == dedupe_key)
 
 
+def scrub(job: OutboxJob) -> None:
+    """A job whose payload holds a secret (a one-time code) carries its harmless twin under
+    "redacted": once the job is finished (sent, failed for good, canceled) the text is
+    replaced by it, so the plaintext does not stay readable in the table."""
+    redacted = (job.payload or {}).get("redacted")
+    if redacted is None or job.payload.get("text") == redacted:
+        return
+    db.session.execute(
+        update(OutboxJob).where(OutboxJob.id == job.id)
+        .values(payload={**job.payload, "text": redacted})
+        .execution_options(synchronize_session=False)
+    )
+
+
+def cancel_secret_jobs(dedupe_keys: list[str]) -> int:
+    """Cancel pending jobs by key and scrub their secrets (a code replaced by a newer one)."""
+    if not dedupe_keys:
+        return 0
+    rows = list(db.session.scalars(select(OutboxJob).where(
+        OutboxJob.dedupe_key.in_(dedupe_keys), OutboxJob.status == "pending")))
+    for job in rows:
+        scrub(job)
+    return _cancel(OutboxJob.id.in_([job.id for job in rows])) if rows else 0
+
+
 def enqueue_once(kind: str, payload: dict, *, due_at: datetime, dedupe_key: str) -> bool:
     """A timer job unless one with this key exists (any worker may ask; one job results)."""
     if db.session.scalar(select(OutboxJob.id).where(OutboxJob.dedupe_key == dedupe_key)):

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 import uuid
+from datetime import datetime
 
 from flask import Flask
 from sqlalchemy import select
@@ -117,21 +118,27 @@ class Worker:
                     raise outbox.PermanentFailure(f"no handler for job kind {job.kind!r}")
                 result = fn(job)
             outbox.mark_sent(job, self.worker_id, result)
+            outbox.scrub(job)
             db.session.commit()
         except outbox.PermanentFailure as exc:
             db.session.rollback()
             outbox.mark_failed(job, self.worker_id, str(exc), permanent=True)
+            outbox.scrub(job)
             db.session.commit()
         except Exception as exc:  # noqa: BLE001 - record and retry whatever went wrong
             db.session.rollback()
             log.warning("job %s (%s) failed: %s", job.id, job.kind, exc)
-            outbox.mark_failed(job, self.worker_id, f"{type(exc).__name__}: {exc}")
+            if outbox.mark_failed(job, self.worker_id, f"{type(exc).__name__}: {exc}") == "failed":
+                outbox.scrub(job)
             db.session.commit()
 
     def _send_sms(self, job: OutboxJob) -> dict:
         provider = sms_provider(self.app)
         if provider is None:
             raise outbox.PermanentFailure("no SMS provider is configured")
+        not_after = job.payload.get("not_after")  # a one-time code: useless once expired
+        if not_after and utcnow() >= datetime.fromisoformat(not_after):
+            raise outbox.PermanentFailure("expired before it could be sent")
         outcome = provider.send(job.payload["phone"], job.payload["text"])
         if outcome.ok:
             return {"provider": provider.name, "provider_id": outcome.provider_id}

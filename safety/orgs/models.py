@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safety import geo
@@ -45,3 +45,34 @@ class OrgMember(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
     __table_args__ = (Index("ix_org_members_user_id", "user_id"),)
+
+
+class OrgInvitation(db.Model):
+    """An invitation to hold `role` in an organisation, addressed to a phone number. The role
+    is granted when the verified holder of that number accepts; whether the number has an
+    account is never told to the one who invites.
+
+    status: pending -> accepted | declined. Inviting again restarts it as pending."""
+
+    __tablename__ = "org_invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(  # who answered
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    org: Mapped[Organization] = relationship(lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "phone", "role", name="uq_org_invitations_org_phone_role"),
+        Index("ix_org_invitations_phone", "phone"),
+    )

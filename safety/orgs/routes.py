@@ -15,8 +15,10 @@ from safety.orgs.models import Organization
 from safety.orgs.schemas import (
     MemberInSchema,
     MemberListSchema,
-    MemberSchema,
+    MyOrgInvitationListSchema,
+    MyOrgInvitationSchema,
     OrgAuditListSchema,
+    OrgInvitationSchema,
     OrgListSchema,
     OrgOutSchema,
     OrgSchema,
@@ -26,6 +28,8 @@ from safety.util import paginate
 
 blp = Blueprint("orgs", __name__, url_prefix="/api/v1/orgs",
                 description="Partner organisations (admins; org admins for their own)")
+invitations_blp = Blueprint("org_invitations", __name__, url_prefix="/api/v1/me",
+                            description="Invitations to join a partner organisation")
 
 
 @blp.route("")
@@ -81,18 +85,18 @@ class OrgAudit(MethodView):
 class Members(MethodView):
     @login_required()
     @blp.arguments(MemberInSchema)
-    @blp.response(201, MemberSchema)
+    @blp.response(202, OrgInvitationSchema)
     def post(self, data, org_id: uuid.UUID):
-        """Add a responder or org admin by phone"""
-        member = service.add_member(me(), org_id, data["phone"], data["role"])
+        """Invite a responder or org admin by phone (the role is theirs once they accept)"""
+        invitation = service.invite_member(me(), org_id, data["phone"], data["role"])
         db.session.commit()
-        return member
+        return invitation
 
     @login_required()
     @blp.response(200, MemberListSchema)
     def get(self, org_id: uuid.UUID):
-        """Members of the organisation"""
-        return {"items": service.list_members(me(), org_id), "next_cursor": None}
+        """Members of the organisation, and invitations not answered yet"""
+        return service.list_members(me(), org_id)
 
 
 @blp.route("/<uuid:org_id>/members/<uuid:user_id>")
@@ -102,6 +106,16 @@ class Member(MethodView):
     def delete(self, org_id: uuid.UUID, user_id: uuid.UUID):
         """Remove a member"""
         service.remove_member(me(), org_id, user_id)
+        db.session.commit()
+
+
+@blp.route("/<uuid:org_id>/invitations/<uuid:invitation_id>")
+class OrgInvitationResource(MethodView):
+    @login_required()
+    @blp.response(204)
+    def delete(self, org_id: uuid.UUID, invitation_id: uuid.UUID):
+        """Withdraw an invitation"""
+        service.withdraw_invitation(me(), org_id, invitation_id)
         db.session.commit()
 
 
@@ -123,3 +137,34 @@ class Stats(MethodView):
     def get(self, org_id: uuid.UUID):
         """Time to accept and time to arrive: median and p90"""
         return service.stats(me(), org_id)
+
+
+@invitations_blp.route("/org-invitations")
+class MyOrgInvitations(MethodView):
+    @login_required()
+    @invitations_blp.response(200, MyOrgInvitationListSchema)
+    def get(self):
+        """Invitations to join an organisation (for a verified phone number)"""
+        return {"items": service.invitations_for(me()), "next_cursor": None}
+
+
+@invitations_blp.route("/org-invitations/<uuid:invitation_id>/accept")
+class AcceptOrgInvitation(MethodView):
+    @login_required()
+    @invitations_blp.response(200, MyOrgInvitationSchema)
+    def post(self, invitation_id: uuid.UUID):
+        """Accept: you get the role in that organisation"""
+        invitation = service.respond_invitation(me(), invitation_id, accept=True)
+        db.session.commit()
+        return invitation
+
+
+@invitations_blp.route("/org-invitations/<uuid:invitation_id>/decline")
+class DeclineOrgInvitation(MethodView):
+    @login_required()
+    @invitations_blp.response(200, MyOrgInvitationSchema)
+    def post(self, invitation_id: uuid.UUID):
+        """Decline an invitation to an organisation"""
+        invitation = service.respond_invitation(me(), invitation_id, accept=False)
+        db.session.commit()
+        return invitation

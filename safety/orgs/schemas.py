@@ -50,8 +50,43 @@ class MemberSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
+class OrgInvitationSchema(Schema):
+    """An invitation as the organisation's admins see it: the number, never an account."""
+
+    id = fields.UUID()
+    org_id = fields.UUID()
+    phone = fields.String()
+    role = fields.String()
+    status = fields.String(metadata={"description": "pending, accepted or declined."})
+    created_at = fields.AwareDateTime()
+    responded_at = fields.AwareDateTime(allow_none=True)
+
+
 class MemberListSchema(PageSchema):
     items = fields.List(fields.Nested(MemberSchema))
+    invitations = fields.List(fields.Nested(OrgInvitationSchema), metadata={
+        "description": "Invitations not answered yet."})
+
+
+class InvitingOrgSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    kind = fields.String()
+
+
+class MyOrgInvitationSchema(Schema):
+    """An invitation as the invited person sees it."""
+
+    id = fields.UUID()
+    role = fields.String()
+    status = fields.String(metadata={"description": "pending, accepted or declined."})
+    created_at = fields.AwareDateTime()
+    responded_at = fields.AwareDateTime(allow_none=True)
+    org = fields.Nested(InvitingOrgSchema)
+
+
+class MyOrgInvitationListSchema(PageSchema):
+    items = fields.List(fields.Nested(MyOrgInvitationSchema))
 
 
 class DurationSummarySchema(Schema):

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from safety import audit, geo
 from safety.accounts import service as accounts
 from safety.accounts.models import User
-from safety.errors import Forbidden, Invalid, NotFound
+from safety.errors import Conflict, Forbidden, NotFound
 from safety.extensions import db
-from safety.orgs.models import Organization, OrgMember
+from safety.orgs.models import Organization, OrgInvitation, OrgMember
 from safety.util import utcnow
 
 
@@ -95,27 +95,88 @@ def audit_events(org_id: uuid.UUID):
     return audit.events_for("organization", org_id)
 
 
-def add_member(user: User, org_id: uuid.UUID, phone: str, role: str) -> OrgMember:
+def invite_member(user: User, org_id: uuid.UUID, phone: str, role: str) -> OrgInvitation:
+    """Invite whoever holds `phone` to hold `role`. The answer is the same whether the number
+    has an account or not; the role is granted when its verified holder accepts."""
     org = get_org(user, org_id)
-    member_user = accounts.user_by_phone(phone)
-    if member_user is None:
-        raise Invalid("phone", "No account has this phone number; ask them to register first.")
-    member = db.session.get(OrgMember, (org.id, member_user.id, role))
-    if member is None:
-        member = OrgMember(org_id=org.id, user_id=member_user.id, role=role)
-        db.session.add(member)
-        audit.record(user, "org.member_added", "organization", org.id,
-                     {"user_id": member_user.id, "role": role})
-    accounts.grant_role(member_user, role)
+    invitation = db.session.scalar(select(OrgInvitation).where(
+        OrgInvitation.org_id == org.id, OrgInvitation.phone == phone, OrgInvitation.role == role))
+    if invitation is None:
+        invitation = OrgInvitation(org_id=org.id, phone=phone, role=role)
+        db.session.add(invitation)
+    invitation.status = "pending"
+    invitation.invited_by_id = user.id
+    invitation.user_id = None
+    invitation.responded_at = None
+    invitation.created_at = utcnow()
+    audit.record(user, "org.member_invited", "organization", org.id,
+                 {"phone": phone, "role": role})
     db.session.flush()
-    return member
+    invitee = accounts.user_by_phone(phone)
+    if invitee is not None and invitee.phone_verified_at is not None:
+        from safety.notify import service as notify  # noqa: PLC0415
+
+        words = "a responder" if role == "responder" else "an administrator"
+        notify.push_to_users([invitee.id], "org_invitation", f"{org.name} invites you",
+                             f"to join as {words}. Open the app to accept or decline.",
+                             {"invitation_id": invitation.id, "org_id": org.id})
+    return invitation
 
 
-def list_members(user: User, org_id: uuid.UUID) -> list[OrgMember]:
-    org = get_org(user, org_id)
+def invitations_for(user: User) -> list[OrgInvitation]:
+    """Pending invitations to the caller's number, once the number is verified."""
+    if user.phone_verified_at is None:
+        return []
     return list(db.session.scalars(
+        select(OrgInvitation).where(OrgInvitation.phone == user.phone,
+                                    OrgInvitation.status == "pending")
+        .order_by(OrgInvitation.created_at.desc())
+    ))
+
+
+def respond_invitation(user: User, invitation_id: uuid.UUID, accept: bool) -> OrgInvitation:
+    invitation = db.session.get(OrgInvitation, invitation_id)
+    if (invitation is None or user.phone_verified_at is None
+            or invitation.phone != user.phone):
+        raise NotFound("No such invitation.")
+    if invitation.status != "pending":
+        raise Conflict("You have already answered this invitation.")
+    invitation.status = "accepted" if accept else "declined"
+    invitation.user_id = user.id
+    invitation.responded_at = utcnow()
+    if accept:
+        key = (invitation.org_id, user.id, invitation.role)
+        if db.session.get(OrgMember, key) is None:
+            db.session.add(OrgMember(org_id=invitation.org_id, user_id=user.id,
+                                     role=invitation.role))
+            audit.record(user, "org.member_added", "organization", invitation.org_id,
+                         {"user_id": user.id, "role": invitation.role})
+        accounts.grant_role(user, invitation.role)
+    db.session.flush()
+    return invitation
+
+
+def withdraw_invitation(user: User, org_id: uuid.UUID, invitation_id: uuid.UUID) -> None:
+    org = get_org(user, org_id)
+    invitation = db.session.get(OrgInvitation, invitation_id)
+    if invitation is None or invitation.org_id != org.id:
+        raise NotFound("No such invitation.")
+    db.session.delete(invitation)
+    db.session.flush()
+
+
+def list_members(user: User, org_id: uuid.UUID) -> dict:
+    """Members, and the invitations still pending (their numbers only)."""
+    org = get_org(user, org_id)
+    members = list(db.session.scalars(
         select(OrgMember).where(OrgMember.org_id == org.id).order_by(OrgMember.created_at)
     ))
+    pending = list(db.session.scalars(
+        select(OrgInvitation).where(OrgInvitation.org_id == org.id,
+                                    OrgInvitation.status == "pending")
+        .order_by(OrgInvitation.created_at)
+    ))
+    return {"items": members, "invitations": pending, "next_cursor": None}
 
 
 def remove_member(user: User, org_id: uuid.UUID, member_id: uuid.UUID) -> None:
