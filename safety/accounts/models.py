@@ -22,6 +22,12 @@ class User(db.Model):
     locale: Mapped[str] = mapped_column(String(10), default="kk")
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     duress_pin_hash: Mapped[str | None] = mapped_column(String(200))
+    # PINs chosen at a PIN change that was "authorised" with the duress PIN: they act as duress
+    # PINs wherever a PIN is asked (see docs/security.md, "PINs, duress and her phone").
+    decoy_pin_hash: Mapped[str | None] = mapped_column(String(200))
+    decoy_duress_pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_change_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pin_change_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     role_rows: Mapped[list[UserRole]] = relationship(
