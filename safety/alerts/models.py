@@ -75,6 +75,12 @@ class Alert(db.Model):
         return self.status in LIVE
 
 
+def without_owner(alert: Alert, user_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Staff pushes about an alert (duress, escalation, unassigned, missed) never reach its
+    owner's phone, even when she is an admin herself: after a duress cancel they would tell."""
+    return [uid for uid in user_ids if uid != alert.user_id]
+
+
 class AlertLocation(db.Model):
     __tablename__ = "alert_locations"
 

@@ -20,7 +20,14 @@ from sqlalchemy.exc import IntegrityError
 
 from safety.accounts.models import User
 from safety.accounts.service import PinRefusal, try_pin
-from safety.alerts.models import LIVE, Alert, AlertAck, AlertLocation, TrackingLink
+from safety.alerts.models import (
+    LIVE,
+    Alert,
+    AlertAck,
+    AlertLocation,
+    TrackingLink,
+    without_owner,
+)
 from safety.contacts import service as contacts
 from safety.errors import Conflict, Invalid, NotFound
 from safety.extensions import db
@@ -101,7 +108,8 @@ def raise_silent_duress(user: User, client_id: uuid.UUID, location: dict,
     if alert.live and not alert.duress:
         alert.duress = True
         alert.silent = created or alert.silent
-        alert.shown_canceled_at = alert.shown_canceled_at or utcnow()
+        if alert.shown_canceled_at is None:
+            _hide_from_owner(alert, utcnow())
         _tell_duress(alert)
         db.session.flush()
     return alert
@@ -173,12 +181,22 @@ def _store_points(alert: Alert, points: list[dict], received_at: datetime) -> in
     return result.rowcount if result is not None and result.rowcount is not None else 0
 
 
-def add_locations(user: User, alert_id: uuid.UUID, points: list[dict]) -> dict:
+def trail_closed() -> Conflict:
+    """The one answer to her points once her alert has ended on her screen."""
+    return Conflict("This alert has ended; its trail is closed.")
+
+
+def add_locations(user: User, alert_id: uuid.UUID, points: list[dict]) -> dict | None:
+    """Her phone's points. None when the alert is canceled on her screen but live behind it (a
+    duress cancel): the points are kept for guardians and responders, and the caller commits,
+    then answers `trail_closed()`, exactly as after a real cancel."""
     alert = _owned(user, alert_id)
     if not alert.live:
-        raise Conflict("This alert has ended; its trail is closed.")
+        raise trail_closed()
     stored = _store_points(alert, points, utcnow())
     db.session.flush()
+    if alert.shown_canceled_at is not None:
+        return None
     return {"received": len(points), "stored": stored}
 
 
@@ -271,8 +289,9 @@ def present(alert: Alert, role: str) -> dict:
         "ended_at": cutoff or alert.ended_at,
         "battery_pct": alert.battery_pct,
         "note": alert.note,
-        "location": {"lat": alert.lat, "lon": alert.lon, "accuracy_m": alert.accuracy_m,
-                     "recorded_at": alert.location_at},
+        "location": _shown_location(alert) if owner_hidden else
+        {"lat": alert.lat, "lon": alert.lon, "accuracy_m": alert.accuracy_m,
+         "recorded_at": alert.location_at},
         "notifications": [
             {"channel": j.channel, "kind": j.kind,
              "recipient_name": who.get(j.recipient_user_id), "recipient": j.recipient,
@@ -297,6 +316,16 @@ def present(alert: Alert, role: str) -> dict:
 
         view["dispatch"] = dispatch.present_for_alert(alert, role)
     return view
+
+
+def _shown_location(alert: Alert) -> dict:
+    """Where she was when it was canceled on her screen (alerts canceled before migration 0007
+    under duress have no snapshot: their current location is all there is)."""
+    if alert.shown_location_at is None:
+        return {"lat": alert.lat, "lon": alert.lon, "accuracy_m": alert.accuracy_m,
+                "recorded_at": alert.location_at}
+    return {"lat": alert.shown_lat, "lon": alert.shown_lon,
+            "accuracy_m": alert.shown_accuracy_m, "recorded_at": alert.shown_location_at}
 
 
 def summary(alert: Alert, role: str) -> dict:
@@ -335,7 +364,7 @@ def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
         # Already canceled (for real or under duress): the same answer again.
         return CancelOutcome(alert)
     now = utcnow()
-    alert.shown_canceled_at = now
+    _hide_from_owner(alert, now)
     if kind == "duress":
         alert.duress = True
         alert.updated_at = now
@@ -346,6 +375,14 @@ def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
     return CancelOutcome(alert)
 
 
+def _hide_from_owner(alert: Alert, at: datetime) -> None:
+    """From now on her own view shows the alert canceled at `at`, frozen as it was then."""
+    alert.shown_canceled_at = at
+    alert.shown_lat, alert.shown_lon = alert.lat, alert.lon
+    alert.shown_accuracy_m = alert.accuracy_m
+    alert.shown_location_at = alert.location_at
+
+
 def _tell_duress(alert: Alert) -> None:
     owner = alert.owner
     data = {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon, "duress": "1"}
@@ -354,7 +391,7 @@ def _tell_duress(alert: Alert) -> None:
     from safety.dispatch import service as dispatch  # noqa: PLC0415
 
     notify.push_to_users(
-        contacts.guardian_ids(owner.id) + dispatch.responder_ids_for(alert),
+        without_owner(alert, contacts.guardian_ids(owner.id) + dispatch.responder_ids_for(alert)),
         "alert_duress", title, body, data, alert_id=alert.id,
     )
 
@@ -367,7 +404,7 @@ def end(alert: Alert, status: str) -> None:
     alert.ended_at = now
     alert.updated_at = now
     if status == "canceled" and alert.shown_canceled_at is None:
-        alert.shown_canceled_at = now
+        _hide_from_owner(alert, now)
     outbox.cancel_pending(alert.id, ("alert_escalate", "dispatch_offer_timeout"))
     grace = timedelta(seconds=current_app.config["TRACKING_GRACE_S"])
     for link in db.session.scalars(select(TrackingLink).where(TrackingLink.alert_id == alert.id)):
@@ -420,7 +457,8 @@ def _escalate(job: OutboxJob) -> dict:
     data = {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon,
             "duress": "1" if alert.duress else "0"}
     sent = notify.push_to_users(
-        contacts.guardian_ids(owner.id) + notify.admin_ids(), "alert_escalation",
+        without_owner(alert, contacts.guardian_ids(owner.id) + notify.admin_ids()),
+        "alert_escalation",
         f"Still no answer: {owner.full_name} needs help",
         f"Her alert has been open {minutes} min and nobody has responded.", data,
         alert_id=alert.id,
