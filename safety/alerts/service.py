@@ -276,7 +276,6 @@ def present(alert: Alert, role: str) -> dict:
     if cutoff is not None:
         jobs = jobs.where(OutboxJob.created_at <= cutoff)
     jobs_list = list(db.session.scalars(jobs.order_by(OutboxJob.created_at)))
-    who = notify.names([j.recipient_user_id for j in jobs_list if j.recipient_user_id])
     acks = select(AlertAck).where(AlertAck.alert_id == alert.id)
     if cutoff is not None:
         acks = acks.where(AlertAck.created_at <= cutoff)
@@ -292,13 +291,7 @@ def present(alert: Alert, role: str) -> dict:
         "location": _shown_location(alert) if owner_hidden else
         {"lat": alert.lat, "lon": alert.lon, "accuracy_m": alert.accuracy_m,
          "recorded_at": alert.location_at},
-        "notifications": [
-            {"channel": j.channel, "kind": j.kind,
-             "recipient_name": who.get(j.recipient_user_id), "recipient": j.recipient,
-             "status": j.status, "attempts": j.attempts, "sent_at": j.finished_at
-             if j.status == "sent" else None}
-            for j in jobs_list if j.kind in ("alert", "alert_sms")
-        ],
+        "notifications": _notifications(alert, role, jobs_list),
         "acknowledgements": [
             {"guardian_id": a.guardian_id, "guardian_name": a.guardian.full_name,
              "message": a.message, "at": a.created_at}
@@ -316,6 +309,37 @@ def present(alert: Alert, role: str) -> dict:
 
         view["dispatch"] = dispatch.present_for_alert(alert, role)
     return view
+
+
+STAFF = ("responder", "org_admin")
+
+
+def _notifications(alert: Alert, role: str, jobs_list: list[OutboxJob]) -> list[dict]:
+    """Who was told and the delivery state. Her SMS contacts' numbers are hers: she sees them;
+    a platform admin sees the last four digits (enough for support to find a failing number);
+    guardians see the name she gave the contact; responders and org admins see a label only
+    (not even her guardians' names)."""
+    jobs_list = [j for j in jobs_list if j.kind in ("alert", "alert_sms")]
+    who = {} if role in STAFF else notify.names(
+        [j.recipient_user_id for j in jobs_list if j.recipient_user_id])
+    saved = {} if role in STAFF else {
+        c.phone: c.name for c in contacts.list_contacts(alert.owner)}
+    out = []
+    for j in jobs_list:
+        row = {"channel": j.channel, "kind": j.kind, "status": j.status,
+               "attempts": j.attempts, "sent_at": j.finished_at if j.status == "sent" else None}
+        if j.channel == "sms":
+            phone = j.recipient or ""
+            row["recipient_kind"] = "sms_contact"
+            row["recipient_name"] = saved.get(phone)
+            row["recipient"] = (phone if role == "owner" else
+                                "***" + phone[-4:] if role == "admin" else "SMS contact")
+        else:
+            row["recipient_kind"] = "guardian"
+            row["recipient_name"] = who.get(j.recipient_user_id)
+            row["recipient"] = j.recipient  # a device label ("android device")
+        out.append(row)
+    return out
 
 
 def _shown_location(alert: Alert) -> dict:
