@@ -343,8 +343,8 @@ def _notifications(alert: Alert, role: str, jobs_list: list[OutboxJob]) -> list[
 
 
 def _shown_location(alert: Alert) -> dict:
-    """Where she was when it was canceled on her screen (alerts canceled before migration 0007
-    under duress have no snapshot: their current location is all there is)."""
+    """Where she was when it was canceled on her screen (`_hide_from_owner` keeps it; migration
+    0007 filled it in for alerts canceled before; the fallback only guards a path that forgot)."""
     if alert.shown_location_at is None:
         return {"lat": alert.lat, "lon": alert.lon, "accuracy_m": alert.accuracy_m,
                 "recorded_at": alert.location_at}
