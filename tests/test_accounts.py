@@ -139,7 +139,7 @@ def test_patch_me_changes_name_and_password_needs_current(client, user):
 ])
 def test_pin_rules(make_person, payload, field):
     p = make_person()
-    r = p.put("/api/v1/me/pin", json=payload)
+    r = p.put("/api/v1/me/pin", json={**payload, "current_password": p.password})
     assert r.status_code == 422
     assert field in r.get_json()["errors"]
     assert p.get("/api/v1/me").get_json()["has_pin"] is False
@@ -147,7 +147,8 @@ def test_pin_rules(make_person, payload, field):
 
 def test_pin_set(make_person):
     p = make_person()
-    assert p.put("/api/v1/me/pin", json={"pin": "2468", "duress_pin": "1357"}).status_code == 204
+    assert p.put("/api/v1/me/pin", json={"pin": "2468", "duress_pin": "1357",
+                                         "current_password": p.password}).status_code == 204
     assert p.get("/api/v1/me").get_json()["has_pin"] is True
 
 

@@ -25,7 +25,7 @@ def test_panic_creates_alert_and_its_jobs_in_one_go(app, user, make_person):
     assert len(sms) == 1 and sms[0].payload["phone"] == "+77015550123"
     assert "/t/" in sms[0].payload["text"]
     assert len(jobs(app, kind="alert_escalate")) == 1
-    assert {n["recipient_name"] for n in a["notifications"]} == {"Mom", None}
+    assert {n["recipient_name"] for n in a["notifications"]} == {"Mom", "Neighbour"}
 
 
 def test_same_client_id_is_the_same_alert(user):

@@ -25,6 +25,12 @@ class User(db.Model):
     # When the holder of `phone` last proved it with an SMS code; None: never (accounts made
     # before verification existed) -- such an account has no guardian or org rights.
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # PINs chosen at a PIN change that was "authorised" with the duress PIN: they act as duress
+    # PINs wherever a PIN is asked (see docs/security.md, "PINs, duress and her phone").
+    decoy_pin_hash: Mapped[str | None] = mapped_column(String(200))
+    decoy_duress_pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_change_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pin_change_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     role_rows: Mapped[list[UserRole]] = relationship(

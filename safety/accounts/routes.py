@@ -177,9 +177,11 @@ class Pin(MethodView):
     @blp.arguments(PinSchema)
     @blp.response(204)
     def put(self, data):
-        """Set your PIN and, optionally, a duress PIN"""
-        service.set_pin(me(), data["pin"], data.get("duress_pin"))
-        db.session.commit()
+        """Set your PIN and, optionally, a duress PIN (needs the current PIN or password)"""
+        refusal = service.change_pin(me(), data)
+        db.session.commit()  # a wrong answer counts even though the answer is an error
+        if refusal is not None:
+            raise refusal.forbidden("changing the PIN is locked for a while.")
 
 
 @blp.route("/me/devices/<string:installation_id>")

@@ -68,6 +68,11 @@ class UserUpdateSchema(Schema):
 class PinSchema(Schema):
     pin = fields.String(required=True, load_only=True, validate=PIN)
     duress_pin = fields.String(load_only=True, validate=PIN, allow_none=True)
+    current_pin = fields.String(load_only=True, validate=PIN, metadata={
+        "description": "Your current PIN; required once a PIN is set."})
+    current_password = fields.String(load_only=True, validate=validate.Length(max=128),
+                                     metadata={"description": "Your password; required to "
+                                               "set the first PIN (while none is set)."})
 
     @validates_schema
     def _differs(self, data, **kwargs):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -182,13 +183,61 @@ def set_pin(user: User, pin: str, duress_pin: str | None) -> None:
     db.session.flush()
 
 
+def change_pin(user: User, data: dict) -> PinRefusal | None:
+    """PUT /me/pin: the current PIN (the password while no PIN is set) opens the change, behind
+    the same lock as cancel (counted on her account). The duress PIN opens it too, and the
+    answer is the same, but her PINs stay as they were: the PINs he chose become decoys that act
+    as duress PINs everywhere, and her guardians are told. Returns the refusal of a wrong
+    answer (the caller commits the count, then answers 403)."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    db.session.refresh(user)
+    if user.pin_hash is None:
+        if not data.get("current_password"):
+            raise Invalid("current_password", "Give your password to set your first PIN.")
+        password = data["current_password"]
+        kind = _gate(user, "pin_change",
+                     lambda: "pin" if verify_secret(user.password_hash, password) else None,
+                     what="password")
+    else:
+        if not data.get("current_pin"):
+            raise Invalid("current_pin", "Give your current PIN to change it.")
+        kind = try_pin(user, data["current_pin"], user, "pin_change")
+    if isinstance(kind, PinRefusal):
+        db.session.flush()
+        return kind
+    pin, duress_pin = data["pin"], data.get("duress_pin")
+    if kind == "duress":
+        user.decoy_pin_hash = hash_secret(pin)
+        user.decoy_duress_pin_hash = hash_secret(duress_pin) if duress_pin else None
+        _tell_pin_duress(user)
+        db.session.flush()
+    else:
+        set_pin(user, pin, duress_pin)
+    return None
+
+
+def _tell_pin_duress(user: User) -> None:
+    from safety.contacts import service as contacts  # noqa: PLC0415 (contacts uses accounts)
+    from safety.notify import service as notify  # noqa: PLC0415 (notify uses accounts)
+
+    notify.push_to_users(
+        contacts.guardian_ids(user.id), "pin_duress",
+        f"DURESS: {user.full_name} was forced to change her PIN",
+        "She entered her duress PIN. She may be in danger now; reach her with care.", {},
+    )
+
+
 def check_pin(user: User, pin: str) -> str | None:
-    """'pin', 'duress', or None when the PIN is wrong (or none is set)."""
+    """'pin', 'duress', or None when the PIN is wrong (or none is set). Every PIN she has is
+    checked every time, so the time taken does not tell which one matched."""
     if user.pin_hash is None:
         return None
-    if verify_secret(user.pin_hash, pin):
+    real = verify_secret(user.pin_hash, pin)
+    duress = [verify_secret(h, pin) for h in (
+        user.duress_pin_hash, user.decoy_pin_hash, user.decoy_duress_pin_hash) if h]
+    if real:
         return "pin"
-    if user.duress_pin_hash and verify_secret(user.duress_pin_hash, pin):
+    if any(duress):
         return "duress"
     return None
 
@@ -199,25 +248,31 @@ class PinRefusal:
 
     attempts_left: int
     locked_until: datetime | None = None
+    what: str = "PIN"
 
     def forbidden(self, locked_words: str) -> Forbidden:
         if self.locked_until is not None:
-            return Forbidden(f"Too many wrong PINs: {locked_words}",
+            return Forbidden(f"Too many wrong {self.what}s: {locked_words}",
                              extra={"attempts_left": 0,
                                     "locked_until": self.locked_until.isoformat()})
-        return Forbidden("Wrong PIN.", extra={"attempts_left": self.attempts_left})
+        return Forbidden(f"Wrong {self.what}.", extra={"attempts_left": self.attempts_left})
 
 
 def try_pin(user: User, pin: str, holder, prefix: str) -> str | PinRefusal:
     """'pin' or 'duress' when right. Wrong PINs are counted on the holder
     (`<prefix>_failures`, `<prefix>_locked_until`): CANCEL_MAX_ATTEMPTS of them lock this gate
     for CANCEL_LOCK_S. Only the gate: whatever it guards (an alert, a timer) goes on."""
+    return _gate(holder, prefix, lambda: check_pin(user, pin))
+
+
+def _gate(holder, prefix: str, check: Callable[[], str | None],
+          what: str = "PIN") -> str | PinRefusal:
     now = utcnow()
     cfg = current_app.config
     locked = getattr(holder, f"{prefix}_locked_until")
     if locked is not None and locked > now:
-        return PinRefusal(0, locked)
-    kind = check_pin(user, pin)
+        return PinRefusal(0, locked, what)
+    kind = check()
     if kind is not None:
         setattr(holder, f"{prefix}_failures", 0)
         return kind
@@ -226,9 +281,9 @@ def try_pin(user: User, pin: str, holder, prefix: str) -> str | PinRefusal:
         locked = now + timedelta(seconds=cfg["CANCEL_LOCK_S"])
         setattr(holder, f"{prefix}_locked_until", locked)
         setattr(holder, f"{prefix}_failures", 0)
-        return PinRefusal(0, locked)
+        return PinRefusal(0, locked, what)
     setattr(holder, f"{prefix}_failures", failures)
-    return PinRefusal(cfg["CANCEL_MAX_ATTEMPTS"] - failures)
+    return PinRefusal(cfg["CANCEL_MAX_ATTEMPTS"] - failures, None, what)
 
 
 def upsert_device(user: User, installation_id: str, data: dict) -> tuple[Device, bool]:

@@ -50,6 +50,12 @@ class Alert(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     shown_canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Where she was when it was canceled on her screen: her own view keeps showing this
+    # (exactly as after a real cancel) while responders follow her on.
+    shown_lat: Mapped[float | None] = mapped_column(Float)
+    shown_lon: Mapped[float | None] = mapped_column(Float)
+    shown_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    shown_location_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_failures: Mapped[int] = mapped_column(Integer, default=0)
     cancel_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -67,6 +73,12 @@ class Alert(db.Model):
     @property
     def live(self) -> bool:
         return self.status in LIVE
+
+
+def without_owner(alert: Alert, user_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Staff pushes about an alert (duress, escalation, unassigned, missed) never reach its
+    owner's phone, even when she is an admin herself: after a duress cancel they would tell."""
+    return [uid for uid in user_ids if uid != alert.user_id]
 
 
 class AlertLocation(db.Model):
@@ -118,5 +130,10 @@ class TrackingLink(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # set when the contact is removed or gets another number: the link is dead at once
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_tracking_links_alert_id", "alert_id"),)
+    __table_args__ = (
+        Index("ix_tracking_links_alert_id", "alert_id"),
+        Index("ix_tracking_links_contact_id", "contact_id"),
+    )

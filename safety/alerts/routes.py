@@ -70,7 +70,9 @@ class Locations(MethodView):
     def post(self, data, alert_id: uuid.UUID):
         """Add up to 100 location points (late and out-of-order points are kept in order)"""
         result = service.add_locations(me(), alert_id, data["points"])
-        db.session.commit()
+        db.session.commit()  # after a duress cancel the points are kept, and the answer is 409
+        if result is None:
+            raise service.trail_closed()
         return result
 
     @login_required()

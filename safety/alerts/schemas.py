@@ -27,8 +27,14 @@ class PointOutSchema(Schema):
 class NotificationSchema(Schema):
     channel = fields.String()
     kind = fields.String()
-    recipient_name = fields.String(allow_none=True)
-    recipient = fields.String(allow_none=True)
+    recipient_kind = fields.String(metadata={"description": "guardian or sms_contact"})
+    recipient_name = fields.String(allow_none=True, metadata={
+        "description": "The guardian's name, or the name she saved for the SMS contact. Null "
+                       "for responders and org admins."})
+    recipient = fields.String(allow_none=True, metadata={
+        "description": "A device label for pushes. For SMS: the number (her own view), its "
+                       "last four digits (platform admins), or \"SMS contact\" (everyone "
+                       "else)."})
     status = fields.String(metadata={"description": "pending, sending, sent, failed, canceled"})
     attempts = fields.Integer()
     sent_at = fields.AwareDateTime(allow_none=True)

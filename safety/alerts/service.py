@@ -20,7 +20,14 @@ from sqlalchemy.exc import IntegrityError
 
 from safety.accounts.models import User
 from safety.accounts.service import PinRefusal, try_pin
-from safety.alerts.models import LIVE, Alert, AlertAck, AlertLocation, TrackingLink
+from safety.alerts.models import (
+    LIVE,
+    Alert,
+    AlertAck,
+    AlertLocation,
+    TrackingLink,
+    without_owner,
+)
 from safety.contacts import service as contacts
 from safety.errors import Conflict, Invalid, NotFound
 from safety.extensions import db
@@ -101,7 +108,8 @@ def raise_silent_duress(user: User, client_id: uuid.UUID, location: dict,
     if alert.live and not alert.duress:
         alert.duress = True
         alert.silent = created or alert.silent
-        alert.shown_canceled_at = alert.shown_canceled_at or utcnow()
+        if alert.shown_canceled_at is None:
+            _hide_from_owner(alert, utcnow())
         _tell_duress(alert)
         db.session.flush()
     return alert
@@ -173,12 +181,22 @@ def _store_points(alert: Alert, points: list[dict], received_at: datetime) -> in
     return result.rowcount if result is not None and result.rowcount is not None else 0
 
 
-def add_locations(user: User, alert_id: uuid.UUID, points: list[dict]) -> dict:
+def trail_closed() -> Conflict:
+    """The one answer to her points once her alert has ended on her screen."""
+    return Conflict("This alert has ended; its trail is closed.")
+
+
+def add_locations(user: User, alert_id: uuid.UUID, points: list[dict]) -> dict | None:
+    """Her phone's points. None when the alert is canceled on her screen but live behind it (a
+    duress cancel): the points are kept for guardians and responders, and the caller commits,
+    then answers `trail_closed()`, exactly as after a real cancel."""
     alert = _owned(user, alert_id)
     if not alert.live:
-        raise Conflict("This alert has ended; its trail is closed.")
+        raise trail_closed()
     stored = _store_points(alert, points, utcnow())
     db.session.flush()
+    if alert.shown_canceled_at is not None:
+        return None
     return {"received": len(points), "stored": stored}
 
 
@@ -252,7 +270,6 @@ def present(alert: Alert, role: str) -> dict:
     if cutoff is not None:
         jobs = jobs.where(OutboxJob.created_at <= cutoff)
     jobs_list = list(db.session.scalars(jobs.order_by(OutboxJob.created_at)))
-    who = notify.names([j.recipient_user_id for j in jobs_list if j.recipient_user_id])
     acks = select(AlertAck).where(AlertAck.alert_id == alert.id)
     if cutoff is not None:
         acks = acks.where(AlertAck.created_at <= cutoff)
@@ -265,15 +282,10 @@ def present(alert: Alert, role: str) -> dict:
         "ended_at": cutoff or alert.ended_at,
         "battery_pct": alert.battery_pct,
         "note": alert.note,
-        "location": {"lat": alert.lat, "lon": alert.lon, "accuracy_m": alert.accuracy_m,
-                     "recorded_at": alert.location_at},
-        "notifications": [
-            {"channel": j.channel, "kind": j.kind,
-             "recipient_name": who.get(j.recipient_user_id), "recipient": j.recipient,
-             "status": j.status, "attempts": j.attempts, "sent_at": j.finished_at
-             if j.status == "sent" else None}
-            for j in jobs_list if j.kind in ("alert", "alert_sms")
-        ],
+        "location": _shown_location(alert) if owner_hidden else
+        {"lat": alert.lat, "lon": alert.lon, "accuracy_m": alert.accuracy_m,
+         "recorded_at": alert.location_at},
+        "notifications": _notifications(alert, role, jobs_list),
         "acknowledgements": [
             {"guardian_id": a.guardian_id, "guardian_name": a.guardian.full_name,
              "message": a.message, "at": a.created_at}
@@ -291,6 +303,47 @@ def present(alert: Alert, role: str) -> dict:
 
         view["dispatch"] = dispatch.present_for_alert(alert, role)
     return view
+
+
+STAFF = ("responder", "org_admin")
+
+
+def _notifications(alert: Alert, role: str, jobs_list: list[OutboxJob]) -> list[dict]:
+    """Who was told and the delivery state. Her SMS contacts' numbers are hers: she sees them;
+    a platform admin sees the last four digits (enough for support to find a failing number);
+    guardians see the name she gave the contact; responders and org admins see a label only
+    (not even her guardians' names)."""
+    jobs_list = [j for j in jobs_list if j.kind in ("alert", "alert_sms")]
+    who = {} if role in STAFF else notify.names(
+        [j.recipient_user_id for j in jobs_list if j.recipient_user_id])
+    saved = {} if role in STAFF else {
+        c.phone: c.name for c in contacts.list_contacts(alert.owner)}
+    out = []
+    for j in jobs_list:
+        row = {"channel": j.channel, "kind": j.kind, "status": j.status,
+               "attempts": j.attempts, "sent_at": j.finished_at if j.status == "sent" else None}
+        if j.channel == "sms":
+            phone = j.recipient or ""
+            row["recipient_kind"] = "sms_contact"
+            row["recipient_name"] = saved.get(phone)
+            row["recipient"] = (phone if role == "owner" else
+                                "***" + phone[-4:] if role == "admin" else "SMS contact")
+        else:
+            row["recipient_kind"] = "guardian"
+            row["recipient_name"] = who.get(j.recipient_user_id)
+            row["recipient"] = j.recipient  # a device label ("android device")
+        out.append(row)
+    return out
+
+
+def _shown_location(alert: Alert) -> dict:
+    """Where she was when it was canceled on her screen (`_hide_from_owner` keeps it; migration
+    0007 filled it in for alerts canceled before; the fallback only guards a path that forgot)."""
+    if alert.shown_location_at is None:
+        return {"lat": alert.lat, "lon": alert.lon, "accuracy_m": alert.accuracy_m,
+                "recorded_at": alert.location_at}
+    return {"lat": alert.shown_lat, "lon": alert.shown_lon,
+            "accuracy_m": alert.shown_accuracy_m, "recorded_at": alert.shown_location_at}
 
 
 def summary(alert: Alert, role: str) -> dict:
@@ -329,7 +382,7 @@ def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
         # Already canceled (for real or under duress): the same answer again.
         return CancelOutcome(alert)
     now = utcnow()
-    alert.shown_canceled_at = now
+    _hide_from_owner(alert, now)
     if kind == "duress":
         alert.duress = True
         alert.updated_at = now
@@ -340,6 +393,14 @@ def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
     return CancelOutcome(alert)
 
 
+def _hide_from_owner(alert: Alert, at: datetime) -> None:
+    """From now on her own view shows the alert canceled at `at`, frozen as it was then."""
+    alert.shown_canceled_at = at
+    alert.shown_lat, alert.shown_lon = alert.lat, alert.lon
+    alert.shown_accuracy_m = alert.accuracy_m
+    alert.shown_location_at = alert.location_at
+
+
 def _tell_duress(alert: Alert) -> None:
     owner = alert.owner
     data = {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon, "duress": "1"}
@@ -348,7 +409,7 @@ def _tell_duress(alert: Alert) -> None:
     from safety.dispatch import service as dispatch  # noqa: PLC0415
 
     notify.push_to_users(
-        contacts.guardian_ids(owner.id) + dispatch.responder_ids_for(alert),
+        without_owner(alert, contacts.guardian_ids(owner.id) + dispatch.responder_ids_for(alert)),
         "alert_duress", title, body, data, alert_id=alert.id,
     )
 
@@ -361,7 +422,7 @@ def end(alert: Alert, status: str) -> None:
     alert.ended_at = now
     alert.updated_at = now
     if status == "canceled" and alert.shown_canceled_at is None:
-        alert.shown_canceled_at = now
+        _hide_from_owner(alert, now)
     outbox.cancel_pending(alert.id, ("alert_escalate", "dispatch_offer_timeout"))
     grace = timedelta(seconds=current_app.config["TRACKING_GRACE_S"])
     for link in db.session.scalars(select(TrackingLink).where(TrackingLink.alert_id == alert.id)):
@@ -414,7 +475,8 @@ def _escalate(job: OutboxJob) -> dict:
     data = {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon,
             "duress": "1" if alert.duress else "0"}
     sent = notify.push_to_users(
-        contacts.guardian_ids(owner.id) + notify.admin_ids(), "alert_escalation",
+        without_owner(alert, contacts.guardian_ids(owner.id) + notify.admin_ids()),
+        "alert_escalation",
         f"Still no answer: {owner.full_name} needs help",
         f"Her alert has been open {minutes} min and nobody has responded.", data,
         alert_id=alert.id,

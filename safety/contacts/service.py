@@ -7,9 +7,11 @@ import uuid
 from sqlalchemy import Select, exists, false, func, select, true
 
 from safety.accounts.models import User
+from safety.alerts.models import Alert, TrackingLink
 from safety.contacts.models import Contact
 from safety.errors import Conflict, Invalid, NotFound
 from safety.extensions import db
+from safety.notify import outbox
 from safety.util import utcnow
 
 MAX_CONTACTS = 10
@@ -56,7 +58,9 @@ def update_contact(owner: User, contact_id: uuid.UUID, data: dict) -> Contact:
     contact = get_contact(owner, contact_id)
     if "phone" in data and data["phone"] != contact.phone:
         _check_phone(owner, data["phone"], exclude=contact.id)
-        # A new number is a new person: the invitation starts over.
+        # A new number is a new person: the invitation starts over, and whoever holds the old
+        # number loses her tracking links now.
+        _cut_off(contact)
         contact.phone = data["phone"]
         contact.status = "pending"
         contact.guardian_id = None
@@ -70,7 +74,9 @@ def update_contact(owner: User, contact_id: uuid.UUID, data: dict) -> Contact:
 
 
 def delete_contact(owner: User, contact_id: uuid.UUID) -> None:
-    db.session.delete(get_contact(owner, contact_id))
+    contact = get_contact(owner, contact_id)
+    _cut_off(contact)
+    db.session.delete(contact)
     db.session.flush()
 
 
@@ -80,6 +86,16 @@ def _verified_holder():
     (made before verification existed) or that moved to another number has no rights."""
     return exists().where(User.id == Contact.guardian_id, User.phone == Contact.phone,
                           User.phone_verified_at.is_not(None))
+
+
+def _cut_off(contact: Contact) -> None:
+    """The holder of this contact's number stops following her at once: every tracking link
+    sent to it is revoked (not merely left to expire), and SMS to it not yet sent are canceled."""
+    now = utcnow()
+    for link in db.session.scalars(select(TrackingLink).where(
+            TrackingLink.contact_id == contact.id, TrackingLink.revoked_at.is_(None))):
+        link.revoked_at = now
+    outbox.cancel_sms_to(contact.phone, select(Alert.id).where(Alert.user_id == contact.owner_id))
 
 
 def invitations_for(user: User) -> list[Contact]:

@@ -14,7 +14,7 @@ from sqlalchemy import Select, exists, select, update
 
 from safety import geo
 from safety.accounts.models import User
-from safety.alerts.models import Alert
+from safety.alerts.models import Alert, without_owner
 from safety.dispatch.models import HELD, OPEN, Dispatch, DispatchOffer, ResponderState
 from safety.errors import Conflict, Invalid, NotFound
 from safety.extensions import db
@@ -173,7 +173,8 @@ def _unassigned(dispatch: Dispatch, alert: Alert, why: str,
     if already:
         return
     notify.push_to_users(
-        notify.admin_ids() + orgs.org_admin_ids(org_ids or []), "alert_unassigned",
+        without_owner(alert, notify.admin_ids() + orgs.org_admin_ids(org_ids or [])),
+        "alert_unassigned",
         f"UNASSIGNED alert: {alert.owner.full_name}",
         f"Nobody could be dispatched ({why}). Call her and the police (102).",
         {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon}, alert_id=alert.id,
@@ -193,7 +194,7 @@ def _offer_timeout(job: OutboxJob) -> dict:
     missed = _expire_round(dispatch, rnd)
     if missed:
         notify.push_to_users(
-            orgs.org_admin_ids(missed), "dispatch_missed",
+            without_owner(alert, orgs.org_admin_ids(missed)), "dispatch_missed",
             "Your responders missed an alert",
             "An offer timed out unanswered; it has moved on to others.",
             {"alert_id": alert.id, "dispatch_id": dispatch.id}, alert_id=alert.id,

@@ -182,6 +182,12 @@ def cancel_secret_jobs(dedupe_keys: list[str]) -> int:
     return _cancel(OutboxJob.id.in_([job.id for job in rows])) if rows else 0
 
 
+def cancel_sms_to(phone: str, alert_ids) -> int:
+    """SMS to `phone` about these alerts (a list or a subquery) not yet sent: never send them."""
+    return _cancel(OutboxJob.channel == "sms", OutboxJob.recipient == phone,
+                   OutboxJob.alert_id.in_(alert_ids))
+
+
 def enqueue_once(kind: str, payload: dict, *, due_at: datetime, dedupe_key: str) -> bool:
     """A timer job unless one with this key exists (any worker may ask; one job results)."""
     if db.session.scalar(select(OutboxJob.id).where(OutboxJob.dedupe_key == dedupe_key)):

@@ -16,7 +16,8 @@ TRAIL_POINTS = 500
 def alert_for(token: str) -> Alert:
     link = db.session.scalar(select(TrackingLink).where(
         TrackingLink.token_hash == hash_token(token)))
-    if link is None or (link.expires_at is not None and link.expires_at <= utcnow()):
+    if link is None or link.revoked_at is not None or (
+            link.expires_at is not None and link.expires_at <= utcnow()):
         raise NotFound("This tracking link does not exist or has expired.")
     return db.session.get(Alert, link.alert_id)
 

@@ -1,0 +1,144 @@
+"""After a duress cancel her phone gets, for everything it may ask, exactly the answers it would
+get after a real cancel; behind her screen the alert stays live and keeps its trail.
+
+Two women live the same story, one cancels with her PIN, the other with her duress PIN. Their
+answers are compared byte for byte, with the ids and the server's clock readings of each story
+replaced by placeholders numbered in order of first appearance (so "updated_at equals
+canceled_at" in one story and not in the other is still a difference)."""
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from safety.util import advance_clock
+from tests.conftest import drain, jobs, make_guardian, panic, register_device
+
+T0 = datetime(2026, 11, 22, 15, 4, 5, tzinfo=UTC)
+CLIENT_TIMES = {T0 + timedelta(seconds=s): f"CLIENT+{s}" for s in (0, 10, 20, 30)}
+NEIGHBOUR = "+77015550123"
+UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
+
+
+def at(seconds: int) -> str:
+    return (T0 + timedelta(seconds=seconds)).isoformat()
+
+
+def canon(body: bytes) -> bytes:
+    """Her phone's times stay as they are; each id and server time becomes a numbered token."""
+    for t, name in CLIENT_TIMES.items():
+        for text in (t.isoformat(), t.isoformat().replace("+00:00", "Z")):
+            body = body.replace(text.encode(), name.encode())
+    for pattern, label in ((UUID, b"ID"), (TIME, b"TIME")):
+        seen: dict[bytes, bytes] = {}
+        body = pattern.sub(
+            lambda m, seen=seen, label=label: seen.setdefault(
+                m.group(0), label + str(len(seen)).encode()), body)
+    return body
+
+
+def story(app, her, mom, pin: str) -> dict:
+    """A panic, a guardian's ack, a cancel, and everything her phone does after it."""
+
+    def answer(r, exact=False) -> tuple:
+        headers = {k: v for k, v in r.headers.items() if exact or k != "Content-Length"}
+        body = r.data if exact else canon(r.data.replace(her.phone.encode(), b"HER"))
+        return (r.status_code, headers, body)
+
+    register_device(her, "her-phone")
+    make_guardian(her, mom)
+    register_device(mom, "mom-phone")
+    her.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": NEIGHBOUR})
+    cid = uuid.uuid4()
+    r = her.post("/api/v1/alerts", json={
+        "client_id": str(cid), "trigger": "button",
+        "location": {"lat": 43.25, "lon": 76.92, "accuracy_m": 10.0, "recorded_at": at(0)}})
+    assert r.status_code == 201
+    alert_id = r.get_json()["id"]
+    base = f"/api/v1/alerts/{alert_id}"
+    drain(app)
+    mom.post(f"{base}/acknowledge", json={"message": "Coming"})
+    out = {"cancel": answer(her.post(f"{base}/cancel", json={"pin": pin}))}
+    # after the cancel: he holds the phone; the app keeps doing what apps do
+    mom.post(f"{base}/acknowledge", json={"message": "Are you safe?"})
+    out["locations"] = answer(her.post(f"{base}/locations", json={"points": [
+        {"lat": 43.30, "lon": 76.99, "recorded_at": at(10)}]}), exact=True)
+    out["late_locations"] = answer(her.post(f"{base}/locations", json={"points": [
+        {"lat": 43.31, "lon": 76.98, "recorded_at": at(30)}]}), exact=True)
+    out["retry"] = answer(her.post("/api/v1/alerts", json={
+        "client_id": str(cid), "trigger": "button",
+        "location": {"lat": 43.40, "lon": 77.00, "recorded_at": at(20)}}))
+    advance_clock(app.config["ESCALATE_AFTER_S"] + 1)
+    drain(app)
+    advance_clock(app.config["ESCALATE_AFTER_S"] + 1)
+    drain(app)
+    out["get"] = answer(her.get(base))
+    out["list"] = answer(her.get("/api/v1/alerts"))
+    out["trail"] = answer(her.get(f"{base}/locations"))
+    out["trail_since"] = answer(her.get(f"{base}/locations",
+                                        query_string={"since": at(0)}))
+    out["cancel_again"] = answer(her.post(f"{base}/cancel", json={"pin": pin}))
+    out["wrong_pin"] = answer(her.post(f"{base}/cancel", json={"pin": "0000"}), exact=True)
+    out["pushes_to_her"] = sorted(
+        j.kind for j in jobs(app, recipient_user_id=her.id) if str(j.alert_id) == alert_id)
+    out["devices"] = answer(her.put("/api/v1/me/devices/phone-1", json={
+        "push_token": "her-phone", "platform": "android"}))
+    out["me"] = answer(her.get("/api/v1/me"))
+    return out
+
+
+@pytest.mark.parametrize("roles", [(), ("admin",), ("responder",)])
+def test_her_phone_cannot_tell_a_duress_cancel_from_a_real_one(app, make_person, roles):
+    real = story(app, make_person(*roles, name="Aigerim", pin="1234", duress_pin="9999"),
+                 make_person(name="Mom"), "1234")
+    forced = story(app, make_person(*roles, name="Aigerim", pin="1234", duress_pin="9999"),
+                   make_person(name="Mom"), "9999")
+    for step in real:
+        assert real[step] == forced[step], step
+
+
+def test_locations_after_a_duress_cancel_answer_409_like_a_real_cancel(user):
+    a = panic(user).get_json()
+    user.post(f"/api/v1/alerts/{a['id']}/cancel", json={"pin": "1234"})
+    real = user.post(f"/api/v1/alerts/{a['id']}/locations",
+                     json={"points": [{"lat": 1, "lon": 1}]})
+    b = panic(user).get_json()
+    user.post(f"/api/v1/alerts/{b['id']}/cancel", json={"pin": "9999"})
+    forced = user.post(f"/api/v1/alerts/{b['id']}/locations",
+                       json={"points": [{"lat": 1, "lon": 1}]})
+    assert real.status_code == forced.status_code == 409
+    assert dict(real.headers) == dict(forced.headers)
+    assert real.data == forced.data
+
+
+def test_points_after_a_duress_cancel_still_reach_guardians(user, make_person):
+    mom = make_person(name="Mom")
+    make_guardian(user, mom)
+    alert = panic(user).get_json()
+    user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "9999"})
+    later = (datetime.now(UTC) + timedelta(seconds=10)).isoformat()
+    r = user.post(f"/api/v1/alerts/{alert['id']}/locations", json={"points": [
+        {"lat": 43.30, "lon": 76.99, "recorded_at": later}]})
+    assert r.status_code == 409
+    trail = mom.get(f"/api/v1/alerts/{alert['id']}/locations").get_json()["items"]
+    assert [p["lat"] for p in trail][-1] == pytest.approx(43.30)
+    theirs = mom.get(f"/api/v1/alerts/{alert['id']}").get_json()
+    assert theirs["location"]["lat"] == pytest.approx(43.30)
+    mine = user.get(f"/api/v1/alerts/{alert['id']}").get_json()
+    assert mine["location"]["lat"] == pytest.approx(alert["location"]["lat"])
+    assert len(user.get(f"/api/v1/alerts/{alert['id']}/locations").get_json()["items"]) == 1
+
+
+def test_a_duress_cancel_sends_her_admins_escalations_not_to_her(app, make_person):
+    her = make_person("admin", name="Aigerim", pin="1234", duress_pin="9999")
+    other_admin = make_person("admin", name="Other admin")
+    register_device(her, "her-phone")
+    register_device(other_admin, "admin-phone")
+    alert = panic(her).get_json()
+    her.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "9999"})
+    advance_clock(app.config["ESCALATE_AFTER_S"] + 1)
+    drain(app)
+    escalations = jobs(app, kind="alert_escalation")
+    assert {j.recipient_user_id for j in escalations} == {other_admin.id}
