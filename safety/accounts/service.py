@@ -10,7 +10,9 @@ from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
 from sqlalchemy import select
 
+from safety.accounts import throttles
 from safety.accounts.models import ROLES, AuthSession, Device, User, UserRole
+from safety.db import committed_alone, end_read_transaction
 from safety.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from safety.extensions import db
 from safety.passwords import hash_secret, verify_secret
@@ -22,11 +24,12 @@ def user_by_phone(phone: str) -> User | None:
 
 
 def register(phone: str, password: str, full_name: str, locale: str = "kk") -> User:
+    end_read_transaction()
+    password_hash = hash_secret(password)  # before any write: argon2 holds no lock
     if user_by_phone(phone) is not None:
         raise Conflict("An account with this phone number already exists.")
     user = User(
-        phone=phone, password_hash=hash_secret(password), full_name=full_name.strip(),
-        locale=locale,
+        phone=phone, password_hash=password_hash, full_name=full_name.strip(), locale=locale,
     )
     user.role_rows.append(UserRole(role="user"))
     db.session.add(user)
@@ -59,9 +62,19 @@ def _issue(user: User, session: AuthSession) -> dict:
 
 
 def login(phone: str, password: str) -> dict:
+    """Per-account throttle first (counted and committed before the check, whether or not
+    the number has an account), then argon2 with no transaction open, then the writes."""
     user = user_by_phone(phone)
-    if not verify_secret(user.password_hash if user else None, password) or user is None:
+    stored = user.password_hash if user else None
+    ticket = throttles.admit("login", phone)
+    end_read_transaction()
+    right = verify_secret(stored, password)
+    if right and user is not None:
+        db.session.refresh(user)
+        right = user.password_hash == stored  # changed while we checked: the old one is void
+    if not right or user is None:
         raise DomainError("Wrong phone number or password.", status=401)
+    throttles.passed(ticket)
     session = AuthSession(
         user_id=user.id,
         expires_at=utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
@@ -88,9 +101,16 @@ def logout() -> None:
 
 def update_me(user: User, data: dict) -> User:
     if "password" in data:
-        if not verify_secret(user.password_hash, data["current_password"]):
+        stored = user.password_hash
+        ticket = throttles.admit("current_password", str(user.id))
+        end_read_transaction()
+        right = verify_secret(stored, data["current_password"])
+        new_hash = hash_secret(data["password"]) if right else None
+        db.session.refresh(user)
+        if not right or user.password_hash != stored:
             raise Invalid("current_password", "The current password is wrong.")
-        user.password_hash = hash_secret(data["password"])
+        throttles.passed(ticket)
+        user.password_hash = new_hash
         # A new password ends every other login.
         for session in db.session.scalars(
             select(AuthSession).where(
@@ -108,20 +128,28 @@ def update_me(user: User, data: dict) -> User:
 
 
 def set_pin(user: User, pin: str, duress_pin: str | None) -> None:
-    user.pin_hash = hash_secret(pin)
-    user.duress_pin_hash = hash_secret(duress_pin) if duress_pin else None
+    end_read_transaction()
+    pin_hash = hash_secret(pin)  # before any write: argon2 holds no lock
+    duress_hash = hash_secret(duress_pin) if duress_pin else None
+    user.pin_hash = pin_hash
+    user.duress_pin_hash = duress_hash
     db.session.flush()
 
 
-def check_pin(user: User, pin: str) -> str | None:
-    """'pin', 'duress', or None when the PIN is wrong (or none is set)."""
-    if user.pin_hash is None:
+def _pin_kind(pin_hash: str | None, duress_hash: str | None, pin: str) -> str | None:
+    if pin_hash is None:
         return None
-    if verify_secret(user.pin_hash, pin):
+    if verify_secret(pin_hash, pin):
         return "pin"
-    if user.duress_pin_hash and verify_secret(user.duress_pin_hash, pin):
+    if duress_hash and verify_secret(duress_hash, pin):
         return "duress"
     return None
+
+
+def check_pin(user: User, pin: str) -> str | None:
+    """'pin', 'duress', or None when the PIN is wrong (or none is set). Runs argon2: call it
+    with no transaction open (see `db.end_read_transaction`)."""
+    return _pin_kind(user.pin_hash, user.duress_pin_hash, pin)
 
 
 @dataclass
@@ -142,23 +170,38 @@ class PinRefusal:
 def try_pin(user: User, pin: str, holder, prefix: str) -> str | PinRefusal:
     """'pin' or 'duress' when right. Wrong PINs are counted on the holder
     (`<prefix>_failures`, `<prefix>_locked_until`): CANCEL_MAX_ATTEMPTS of them lock this gate
-    for CANCEL_LOCK_S. Only the gate: whatever it guards (an alert, a timer) goes on."""
+    for CANCEL_LOCK_S. Only the gate: whatever it guards (an alert, a timer) goes on.
+
+    The caller has locked the holder's row (FOR UPDATE) and checked it, and written nothing.
+    The attempt is counted before argon2 runs and that count is committed on its own, which
+    also lets go of the row: however many attempts run at once, no more than the limit are
+    checked, and no lock is held while argon2 runs. Then the holder is locked again and read
+    afresh: the caller must check its state again (it may have changed meanwhile)."""
     now = utcnow()
     cfg = current_app.config
     locked = getattr(holder, f"{prefix}_locked_until")
     if locked is not None and locked > now:
         return PinRefusal(0, locked)
-    kind = check_pin(user, pin)
-    if kind is not None:
+    hashes = (user.pin_hash, user.duress_pin_hash)
+    with committed_alone():
+        failures = getattr(holder, f"{prefix}_failures") + 1  # a right PIN takes it back
+        lock = None
+        if failures >= cfg["CANCEL_MAX_ATTEMPTS"]:
+            # The last try allowed: lock at once, so that no other runs beside it.
+            lock = now + timedelta(seconds=cfg["CANCEL_LOCK_S"])
+            setattr(holder, f"{prefix}_locked_until", lock)
+        setattr(holder, f"{prefix}_failures", 0 if lock else failures)
+    kind = _pin_kind(*hashes, pin)
+    model = type(holder)
+    db.session.execute(select(model.id).where(model.id == holder.id).with_for_update())
+    db.session.refresh(holder)
+    db.session.refresh(user)
+    if kind is not None and (user.pin_hash, user.duress_pin_hash) == hashes:
         setattr(holder, f"{prefix}_failures", 0)
+        setattr(holder, f"{prefix}_locked_until", None)
         return kind
-    failures = getattr(holder, f"{prefix}_failures") + 1
-    if failures >= cfg["CANCEL_MAX_ATTEMPTS"]:
-        locked = now + timedelta(seconds=cfg["CANCEL_LOCK_S"])
-        setattr(holder, f"{prefix}_locked_until", locked)
-        setattr(holder, f"{prefix}_failures", 0)
-        return PinRefusal(0, locked)
-    setattr(holder, f"{prefix}_failures", failures)
+    if lock is not None:
+        return PinRefusal(0, lock)
     return PinRefusal(cfg["CANCEL_MAX_ATTEMPTS"] - failures)
 
 

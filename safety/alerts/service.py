@@ -327,13 +327,15 @@ def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
             raise Conflict(f"This alert has already ended ({alert.status}).")
         if user.pin_hash is None:
             raise Invalid("pin", "Set a PIN (PUT /api/v1/me/pin) to be able to cancel alerts.")
-    kind = try_pin(user, pin, alert, "cancel")
+    kind = try_pin(user, pin, alert, "cancel")  # argon2 runs with the row let go: read afresh
     if isinstance(kind, PinRefusal):
         db.session.flush()
         return CancelOutcome(alert, kind)
     if alert.shown_canceled_at is not None:
         # Already canceled (for real or under duress): the same answer again.
         return CancelOutcome(alert)
+    if not alert.live:
+        raise Conflict(f"This alert has already ended ({alert.status}).")
     now = utcnow()
     alert.shown_canceled_at = now
     if kind == "duress":
@@ -436,7 +438,10 @@ def _escalate(job: OutboxJob) -> dict:
 
 @outbox.handler("retention_purge")
 def _purge_job(job: OutboxJob) -> dict:
-    return {"deleted_points": purge_locations(current_app.config["LOCATION_RETENTION_DAYS"])}
+    from safety.accounts import throttles  # noqa: PLC0415
+
+    return {"deleted_points": purge_locations(current_app.config["LOCATION_RETENTION_DAYS"]),
+            "deleted_throttles": throttles.purge()}
 
 
 def schedule_purge() -> bool:
