@@ -29,7 +29,8 @@ class NotificationSchema(Schema):
     kind = fields.String()
     recipient_name = fields.String(allow_none=True)
     recipient = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "pending, sending, sent, failed, canceled"})
+    status = fields.String(metadata={
+        "description": "pending, sending, sent, failed, canceled, skipped (a limit stopped it)"})
     attempts = fields.Integer()
     sent_at = fields.AwareDateTime(allow_none=True)
 
