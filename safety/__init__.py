@@ -18,6 +18,7 @@ def create_app(config: dict | None = None, env: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     register_logging(app)
+    register_proxy(app)
     register_extensions(app)
     register_errors(app)
     register_blueprints(app)
@@ -32,6 +33,17 @@ def register_logging(app: Flask) -> None:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind PROXY_TRUSTED_HOPS reverse proxies, the client address is the one they give in
+    X-Forwarded-For (werkzeug's ProxyFix), so rate limits are per client. 0: not behind a
+    proxy, and the header is ignored (a client cannot dodge a limit by writing it)."""
+    hops = app.config.get("PROXY_TRUSTED_HOPS", 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: PLC0415
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)
 
 
 def register_extensions(app: Flask) -> None:

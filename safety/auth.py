@@ -6,7 +6,7 @@ import uuid
 from functools import wraps
 
 from flask import Flask
-from flask_jwt_extended import current_user, verify_jwt_in_request
+from flask_jwt_extended import current_user, get_current_user, verify_jwt_in_request
 
 from safety.errors import Forbidden, problem
 from safety.extensions import db, jwt
@@ -63,8 +63,9 @@ def register_jwt(app: Flask) -> None:
 
 
 def me():
-    """The calling user (a view must be behind `login_required`)."""
-    return current_user
+    """The calling user (a view must be behind `login_required`): the User itself, not a proxy,
+    so that services may use its type and identity."""
+    return get_current_user()
 
 
 def login_required(*roles: str, refresh: bool = False):

@@ -98,6 +98,13 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "PHONE_CODE_RATE_LIMIT": env.get("PHONE_CODE_RATE_LIMIT", "5 per minute;30 per day"),
         "PHONE_CODE_CHECK_RATE_LIMIT": env.get("PHONE_CODE_CHECK_RATE_LIMIT",
                                                "10 per minute"),
+        "PROXY_TRUSTED_HOPS": _int(env, "PROXY_TRUSTED_HOPS", 0),
+        # per-account throttles of password checks (safety/accounts/throttles.py)
+        "ACCOUNT_LOGIN_MAX_FAILURES": _int(env, "ACCOUNT_LOGIN_MAX_FAILURES", 10),
+        "ACCOUNT_PASSWORD_MAX_FAILURES": _int(env, "ACCOUNT_PASSWORD_MAX_FAILURES", 5),
+        "ACCOUNT_FAILURE_WINDOW_S": _int(env, "ACCOUNT_FAILURE_WINDOW_S", 3600),
+        "ACCOUNT_LOCK_S": _int(env, "ACCOUNT_LOCK_S", 900),
+        "ACCOUNT_LOCK_MAX_S": _int(env, "ACCOUNT_LOCK_MAX_S", 86400),
         "DEFAULT_PHONE_REGION": env.get("DEFAULT_PHONE_REGION", "KZ"),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         # push / sms / worker
@@ -109,6 +116,9 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "SMS_HTTP_TOKEN": env.get("SMS_HTTP_TOKEN") or None,
         "SMS_SENDER": env.get("SMS_SENDER", "Safety"),
         "SMS_LOG_PROVIDER": _bool(env, "SMS_LOG_PROVIDER", environment != "production"),
+        "SMS_PER_ALERT_MAX": _int(env, "SMS_PER_ALERT_MAX", 10),
+        "SMS_PER_CONTACT_PER_DAY": _int(env, "SMS_PER_CONTACT_PER_DAY", 10),
+        "SMS_NAME_MAX_CHARS": _int(env, "SMS_NAME_MAX_CHARS", 40),
         "WORKER_BATCH": _int(env, "WORKER_BATCH", 500),
         "WORKER_POLL_S": float(env.get("WORKER_POLL_S", "0.5")),
         "WORKER_LEASE_S": _int(env, "WORKER_LEASE_S", 60),

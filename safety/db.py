@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask
 from sqlalchemy import event
@@ -28,12 +30,74 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _mark_flush(session, _flush_context) -> None:
+    session.info["safety_wrote"] = True
+
+
+def _mark_dml(orm_execute_state) -> None:
+    if not orm_execute_state.is_select:
+        orm_execute_state.session.info["safety_wrote"] = True
+
+
+def _transaction_end(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop("safety_wrote", None)
+
+
+def _track_writes(session) -> None:
+    event.listen(session, "after_flush", _mark_flush)
+    event.listen(session, "do_orm_execute", _mark_dml)
+    event.listen(session, "after_transaction_end", _transaction_end)
+
+
+def wrote_in_transaction() -> bool:
+    """Whether the session's transaction holds (or is about to flush) any write."""
+    session = db.session()
+    return bool(session.new or session.dirty or session.deleted
+                or session.info.get("safety_wrote"))
+
+
+def end_read_transaction() -> bool:
+    """End the session's transaction if it has written nothing, before slow work (argon2).
+
+    On SQLite every transaction holds the database's write lock from its BEGIN (IMMEDIATE, see
+    `_sqlite_begin`), and on PostgreSQL a `FOR UPDATE` holds its rows: a hash inside either
+    would make every panic wait for it. What was read stays loaded (`expire_on_commit=False`);
+    the next query begins a new transaction. Returns False and leaves the transaction open when
+    it holds writes: those are the caller's to commit (only the CLI and the seed compose so).
+    """
+    session = db.session()
+    if not session.in_transaction():
+        return True
+    if wrote_in_transaction():
+        return False
+    session.commit()
+    return True
+
+
+@contextmanager
+def committed_alone() -> Iterator[None]:
+    """Commit what the block writes on its own, when the transaction held no write before it.
+
+    For counts that must stand whatever the request then answers (a wrong password is an error
+    answer, and an error rolls back), and that must be committed before slow work. Inside a
+    transaction that already holds writes (the CLI, the seed) they ride along with those.
+    A block that raises commits nothing.
+    """
+    alone = not wrote_in_transaction()
+    yield
+    db.session.flush()
+    if alone:
+        db.session.commit()
+
+
 def register_db(app: Flask) -> None:
     from safety.notify.outbox import register_wakeup  # noqa: PLC0415
 
     db.init_app(app)
     if not getattr(db.session, "_safety_wakeup", False):  # one session object per process
         register_wakeup(db.session)
+        _track_writes(db.session)
         db.session._safety_wakeup = True
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         os.makedirs(app.instance_path, exist_ok=True)

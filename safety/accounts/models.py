@@ -119,3 +119,21 @@ class Device(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "installation_id", name="uq_devices_user_installation"),
     )
+
+
+class AuthThrottle(db.Model):
+    """Failed password checks at one gate for one account, across client addresses and
+    processes: `login` per phone number (known or not, so the lock tells nothing about who has
+    an account), `current_password` per user. The key is an HMAC of gate and subject."""
+
+    __tablename__ = "auth_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    gate: Mapped[str] = mapped_column(String(20))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locks: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_auth_throttles_updated_at", "updated_at"),)

@@ -11,8 +11,9 @@ from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
 from sqlalchemy import select
 
-from safety.accounts import phones
+from safety.accounts import phones, throttles
 from safety.accounts.models import ROLES, AuthSession, Device, User, UserRole
+from safety.db import committed_alone, end_read_transaction
 from safety.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from safety.extensions import db
 from safety.notify import outbox
@@ -27,11 +28,13 @@ def user_by_phone(phone: str) -> User | None:
 def create_account(phone: str, password: str, full_name: str, locale: str = "kk",
                    *, password_hash: str | None = None) -> User:
     """An account whose number is not verified yet (see register, mark_phone_verified)."""
+    if password_hash is None:
+        end_read_transaction()
+        password_hash = hash_secret(password)  # before any write: argon2 holds no lock
     if user_by_phone(phone) is not None:
         raise Conflict("An account with this phone number already exists.")
     user = User(
-        phone=phone, password_hash=password_hash or hash_secret(password),
-        full_name=full_name.strip(), locale=locale,
+        phone=phone, password_hash=password_hash, full_name=full_name.strip(), locale=locale,
     )
     user.role_rows.append(UserRole(role="user"))
     db.session.add(user)
@@ -49,7 +52,8 @@ def register(phone: str, code: str, password: str, full_name: str,
              locale: str = "kk") -> User | DomainError:
     """A new account for the proven holder of `phone`. A refusal that used up a try of the
     code is returned, not raised: the caller commits (the try counts), then raises it."""
-    password_hash = hash_secret(password)  # before the transaction starts
+    end_read_transaction()
+    password_hash = hash_secret(password)  # before any write: argon2 holds no lock
     if not phones.redeem(phone, "register", code):
         return phones.wrong_code()
     if user_by_phone(phone) is not None:  # told only to someone who holds the number
@@ -85,8 +89,7 @@ def change_phone(user: User, phone: str, code: str,
     """Move the account to `phone`: the current password and a code sent to the new number.
     A refusal after the code was tried is returned: commit, then raise it. The old number is
     told by SMS."""
-    if not verify_secret(user.password_hash, current_password):
-        raise Invalid("current_password", "The current password is wrong.")
+    check_current_password(user, current_password)
     if phone == user.phone:
         raise Invalid("phone", "This is already your phone number.")
     if not phones.redeem(phone, "change_phone", code, user.id):
@@ -129,9 +132,19 @@ def _issue(user: User, session: AuthSession) -> dict:
 
 
 def login(phone: str, password: str) -> dict:
+    """Per-account throttle first (counted and committed before the check, whether or not
+    the number has an account), then argon2 with no transaction open, then the writes."""
     user = user_by_phone(phone)
-    if not verify_secret(user.password_hash if user else None, password) or user is None:
+    stored = user.password_hash if user else None
+    ticket = throttles.admit("login", phone)
+    end_read_transaction()
+    right = verify_secret(stored, password)
+    if right and user is not None:
+        db.session.refresh(user)
+        right = user.password_hash == stored  # changed while we checked: the old one is void
+    if not right or user is None:
         raise DomainError("Wrong phone number or password.", status=401)
+    throttles.passed(ticket)
     session = AuthSession(
         user_id=user.id,
         expires_at=utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
@@ -156,11 +169,27 @@ def logout() -> None:
         db.session.flush()
 
 
+def check_current_password(user: User, password: str, *,
+                           new_password: str | None = None) -> str | None:
+    """Her current password, behind the per-account throttle (counted before the check) and
+    checked with no transaction open; 422 when wrong. Returns the hash of `new_password`, made
+    outside the transaction too, when one is given."""
+    stored = user.password_hash
+    ticket = throttles.admit("current_password", str(user.id))
+    end_read_transaction()
+    right = verify_secret(stored, password)
+    new_hash = hash_secret(new_password) if right and new_password is not None else None
+    db.session.refresh(user)
+    if not right or user.password_hash != stored:
+        raise Invalid("current_password", "The current password is wrong.")
+    throttles.passed(ticket)
+    return new_hash
+
+
 def update_me(user: User, data: dict) -> User:
     if "password" in data:
-        if not verify_secret(user.password_hash, data["current_password"]):
-            raise Invalid("current_password", "The current password is wrong.")
-        user.password_hash = hash_secret(data["password"])
+        user.password_hash = check_current_password(user, data["current_password"],
+                                                    new_password=data["password"])
         # A new password ends every other login.
         for session in db.session.scalars(
             select(AuthSession).where(
@@ -178,8 +207,11 @@ def update_me(user: User, data: dict) -> User:
 
 
 def set_pin(user: User, pin: str, duress_pin: str | None) -> None:
-    user.pin_hash = hash_secret(pin)
-    user.duress_pin_hash = hash_secret(duress_pin) if duress_pin else None
+    end_read_transaction()
+    pin_hash = hash_secret(pin)  # before any write: argon2 holds no lock
+    duress_hash = hash_secret(duress_pin) if duress_pin else None
+    user.pin_hash = pin_hash
+    user.duress_pin_hash = duress_hash
     db.session.flush()
 
 
@@ -189,15 +221,19 @@ def change_pin(user: User, data: dict) -> PinRefusal | None:
     answer is the same, but her PINs stay as they were: the PINs he chose become decoys that act
     as duress PINs everywhere, and her guardians are told. Returns the refusal of a wrong
     answer (the caller commits the count, then answers 403)."""
+    pin, duress_pin = data["pin"], data.get("duress_pin")
+    end_read_transaction()
+    new_pin_hash = hash_secret(pin)  # before any lock or write: argon2 holds nothing
+    new_duress_hash = hash_secret(duress_pin) if duress_pin else None
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     db.session.refresh(user)
     if user.pin_hash is None:
         if not data.get("current_password"):
             raise Invalid("current_password", "Give your password to set your first PIN.")
-        password = data["current_password"]
-        kind = _gate(user, "pin_change",
-                     lambda: "pin" if verify_secret(user.password_hash, password) else None,
-                     what="password")
+        password, stored = data["current_password"], user.password_hash
+        kind = _gate(user, user, "pin_change",
+                     lambda: "pin" if verify_secret(stored, password) else None,
+                     lambda: user.password_hash == stored, what="password")
     else:
         if not data.get("current_pin"):
             raise Invalid("current_pin", "Give your current PIN to change it.")
@@ -205,14 +241,14 @@ def change_pin(user: User, data: dict) -> PinRefusal | None:
     if isinstance(kind, PinRefusal):
         db.session.flush()
         return kind
-    pin, duress_pin = data["pin"], data.get("duress_pin")
     if kind == "duress":
-        user.decoy_pin_hash = hash_secret(pin)
-        user.decoy_duress_pin_hash = hash_secret(duress_pin) if duress_pin else None
+        user.decoy_pin_hash = new_pin_hash
+        user.decoy_duress_pin_hash = new_duress_hash
         _tell_pin_duress(user)
-        db.session.flush()
     else:
-        set_pin(user, pin, duress_pin)
+        user.pin_hash = new_pin_hash
+        user.duress_pin_hash = new_duress_hash
+    db.session.flush()
     return None
 
 
@@ -227,19 +263,30 @@ def _tell_pin_duress(user: User) -> None:
     )
 
 
-def check_pin(user: User, pin: str) -> str | None:
-    """'pin', 'duress', or None when the PIN is wrong (or none is set). Every PIN she has is
-    checked every time, so the time taken does not tell which one matched."""
-    if user.pin_hash is None:
+def _pin_hashes(user: User) -> tuple[str | None, ...]:
+    """Her PIN first, then every hash that counts as a duress PIN."""
+    return (user.pin_hash, user.duress_pin_hash, user.decoy_pin_hash,
+            user.decoy_duress_pin_hash)
+
+
+def _pin_kind(hashes: tuple[str | None, ...], pin: str) -> str | None:
+    """Every PIN she has is checked every time, so the time taken does not tell which one
+    matched. Runs argon2: call it with no transaction open (see `db.end_read_transaction`)."""
+    pin_hash, *duress_hashes = hashes
+    if pin_hash is None:
         return None
-    real = verify_secret(user.pin_hash, pin)
-    duress = [verify_secret(h, pin) for h in (
-        user.duress_pin_hash, user.decoy_pin_hash, user.decoy_duress_pin_hash) if h]
+    real = verify_secret(pin_hash, pin)
+    duress = [verify_secret(h, pin) for h in duress_hashes if h]
     if real:
         return "pin"
     if any(duress):
         return "duress"
     return None
+
+
+def check_pin(user: User, pin: str) -> str | None:
+    """'pin', 'duress', or None when the PIN is wrong (or none is set)."""
+    return _pin_kind(_pin_hashes(user), pin)
 
 
 @dataclass
@@ -262,27 +309,44 @@ def try_pin(user: User, pin: str, holder, prefix: str) -> str | PinRefusal:
     """'pin' or 'duress' when right. Wrong PINs are counted on the holder
     (`<prefix>_failures`, `<prefix>_locked_until`): CANCEL_MAX_ATTEMPTS of them lock this gate
     for CANCEL_LOCK_S. Only the gate: whatever it guards (an alert, a timer) goes on."""
-    return _gate(holder, prefix, lambda: check_pin(user, pin))
+    hashes = _pin_hashes(user)
+    return _gate(user, holder, prefix, lambda: _pin_kind(hashes, pin),
+                 lambda: _pin_hashes(user) == hashes)
 
 
-def _gate(holder, prefix: str, check: Callable[[], str | None],
-          what: str = "PIN") -> str | PinRefusal:
+def _gate(user: User, holder, prefix: str, check: Callable[[], str | None],
+          unchanged: Callable[[], bool], what: str = "PIN") -> str | PinRefusal:
+    """The caller has locked the holder's row (FOR UPDATE) and checked it, and written nothing.
+    The attempt is counted before argon2 runs (`check`) and that count is committed on its own,
+    which also lets go of the row: however many attempts run at once, no more than the limit
+    are checked, and no lock is held while argon2 runs. Then the holder is locked again and
+    read afresh (`unchanged` says whether the secret checked is still hers): the caller must
+    check its state again (it may have changed meanwhile)."""
     now = utcnow()
     cfg = current_app.config
     locked = getattr(holder, f"{prefix}_locked_until")
     if locked is not None and locked > now:
         return PinRefusal(0, locked, what)
+    with committed_alone():
+        failures = getattr(holder, f"{prefix}_failures") + 1  # a right answer takes it back
+        lock = None
+        if failures >= cfg["CANCEL_MAX_ATTEMPTS"]:
+            # The last try allowed: lock at once, so that no other runs beside it.
+            lock = now + timedelta(seconds=cfg["CANCEL_LOCK_S"])
+            setattr(holder, f"{prefix}_locked_until", lock)
+        setattr(holder, f"{prefix}_failures", 0 if lock else failures)
     kind = check()
-    if kind is not None:
+    model = type(holder)
+    db.session.execute(select(model.id).where(model.id == holder.id).with_for_update())
+    db.session.refresh(holder)
+    if holder is not user:
+        db.session.refresh(user)
+    if kind is not None and unchanged():
         setattr(holder, f"{prefix}_failures", 0)
+        setattr(holder, f"{prefix}_locked_until", None)
         return kind
-    failures = getattr(holder, f"{prefix}_failures") + 1
-    if failures >= cfg["CANCEL_MAX_ATTEMPTS"]:
-        locked = now + timedelta(seconds=cfg["CANCEL_LOCK_S"])
-        setattr(holder, f"{prefix}_locked_until", locked)
-        setattr(holder, f"{prefix}_failures", 0)
-        return PinRefusal(0, locked, what)
-    setattr(holder, f"{prefix}_failures", failures)
+    if lock is not None:
+        return PinRefusal(0, lock, what)
     return PinRefusal(cfg["CANCEL_MAX_ATTEMPTS"] - failures, None, what)
 
 

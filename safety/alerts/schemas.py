@@ -35,7 +35,8 @@ class NotificationSchema(Schema):
         "description": "A device label for pushes. For SMS: the number (her own view), its "
                        "last four digits (platform admins), or \"SMS contact\" (everyone "
                        "else)."})
-    status = fields.String(metadata={"description": "pending, sending, sent, failed, canceled"})
+    status = fields.String(metadata={
+        "description": "pending, sending, sent, failed, canceled, skipped (a limit stopped it)"})
     attempts = fields.Integer()
     sent_at = fields.AwareDateTime(allow_none=True)
 

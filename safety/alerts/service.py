@@ -34,6 +34,7 @@ from safety.extensions import db
 from safety.notify import outbox
 from safety.notify import service as notify
 from safety.notify.models import OutboxJob
+from safety.notify.sms import sms_safe_name
 from safety.util import utcnow
 
 ESCALATION_ROUNDS = 3
@@ -125,20 +126,52 @@ def _fan_out(alert: Alert) -> None:
         "She pressed the panic button. Tap to see where she is.", data, alert_id=alert.id,
     )
     if notify.sms_enabled():
-        for contact in contacts.sms_contacts(owner.id):
-            link = create_tracking_link(alert, contact.id)
-            notify.send_sms(
-                contact.phone,
-                f"{owner.full_name} pressed her panic button and may be in danger. "
-                f"Her live location: {link} . If you cannot reach her, call 102.",
-                "alert_sms", alert_id=alert.id,
-            )
+        _sms_contacts(alert, owner)
     escalate_at = utcnow() + timedelta(seconds=current_app.config["ESCALATE_AFTER_S"])
     outbox.enqueue("alert_escalate", "timer", {"round": 1}, alert_id=alert.id,
                    due_at=escalate_at, dedupe_key=f"escalate:{alert.id}:1")
     from safety.dispatch import service as dispatch  # noqa: PLC0415 (dispatch uses alerts too)
 
     dispatch.start(alert)
+
+
+def _sms_contacts(alert: Alert, owner: User) -> None:
+    """An SMS with a tracking link to each contact without the app, within the limits:
+    SMS_PER_ALERT_MAX for this alert, SMS_PER_CONTACT_PER_DAY to each of her contacts (counted
+    in the outbox, per her and that number: nobody else's alerts use up her contacts' SMS).
+    One over a limit is recorded as skipped; the panic goes on. Her name, which she typed, is
+    made safe for an SMS first (no links, numbers or line breaks; cut short)."""
+    cfg = current_app.config
+    name = sms_safe_name(owner.full_name, cfg["SMS_NAME_MAX_CHARS"])
+    phone = OutboxJob.payload["phone"].as_string()
+    today = dict(db.session.execute(
+        select(phone, func.count()).join(Alert, Alert.id == OutboxJob.alert_id)
+        .where(Alert.user_id == owner.id, OutboxJob.kind == "alert_sms",
+               OutboxJob.status != "skipped",
+               OutboxJob.created_at > utcnow() - timedelta(days=1))
+        .group_by(phone)
+    ).all())
+    for_alert = db.session.scalar(
+        select(func.count()).where(OutboxJob.alert_id == alert.id,
+                                   OutboxJob.kind == "alert_sms",
+                                   OutboxJob.status != "skipped"))
+    for contact in contacts.sms_contacts(owner.id):
+        if for_alert >= cfg["SMS_PER_ALERT_MAX"]:
+            notify.skip_sms(contact.phone, "SMS_PER_ALERT_MAX", "alert_sms", alert_id=alert.id)
+            continue
+        if today.get(contact.phone, 0) >= cfg["SMS_PER_CONTACT_PER_DAY"]:
+            notify.skip_sms(contact.phone, "SMS_PER_CONTACT_PER_DAY", "alert_sms",
+                            alert_id=alert.id)
+            continue
+        link = create_tracking_link(alert, contact.id)
+        notify.send_sms(
+            contact.phone,
+            f"{name} pressed her panic button and may be in danger. "
+            f"Her live location: {link} . If you cannot reach her, call 102.",
+            "alert_sms", alert_id=alert.id,
+        )
+        for_alert += 1
+        today[contact.phone] = today.get(contact.phone, 0) + 1
 
 
 def create_tracking_link(alert: Alert, contact_id: uuid.UUID | None) -> str:
@@ -374,13 +407,15 @@ def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
             raise Conflict(f"This alert has already ended ({alert.status}).")
         if user.pin_hash is None:
             raise Invalid("pin", "Set a PIN (PUT /api/v1/me/pin) to be able to cancel alerts.")
-    kind = try_pin(user, pin, alert, "cancel")
+    kind = try_pin(user, pin, alert, "cancel")  # argon2 runs with the row let go: read afresh
     if isinstance(kind, PinRefusal):
         db.session.flush()
         return CancelOutcome(alert, kind)
     if alert.shown_canceled_at is not None:
         # Already canceled (for real or under duress): the same answer again.
         return CancelOutcome(alert)
+    if not alert.live:
+        raise Conflict(f"This alert has already ended ({alert.status}).")
     now = utcnow()
     _hide_from_owner(alert, now)
     if kind == "duress":
@@ -492,7 +527,10 @@ def _escalate(job: OutboxJob) -> dict:
 
 @outbox.handler("retention_purge")
 def _purge_job(job: OutboxJob) -> dict:
-    return {"deleted_points": purge_locations(current_app.config["LOCATION_RETENTION_DAYS"])}
+    from safety.accounts import throttles  # noqa: PLC0415
+
+    return {"deleted_points": purge_locations(current_app.config["LOCATION_RETENTION_DAYS"]),
+            "deleted_throttles": throttles.purge()}
 
 
 def schedule_purge() -> bool:

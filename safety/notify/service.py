@@ -3,6 +3,7 @@ caller's transaction; the worker sends them after commit."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from flask import current_app
@@ -13,6 +14,9 @@ from safety.accounts.service import active_devices
 from safety.extensions import db
 from safety.notify import outbox
 from safety.notify.sms import sms_provider
+from safety.util import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def push_to_users(
@@ -59,6 +63,16 @@ def sms_enabled() -> bool:
 def send_sms(phone: str, text: str, kind: str, *, alert_id: uuid.UUID | None = None) -> None:
     outbox.enqueue(kind, "sms", {"phone": phone, "text": text}, alert_id=alert_id,
                    recipient=phone)
+
+
+def skip_sms(phone: str, reason: str, kind: str, *, alert_id: uuid.UUID | None = None) -> None:
+    """Record an SMS that a limit stopped: it is never sent, and shows as `skipped`."""
+    job = outbox.enqueue(kind, "sms", {"phone": phone, "skipped": reason}, alert_id=alert_id,
+                         recipient=phone)
+    job.status = "skipped"
+    job.finished_at = utcnow()
+    job.result = {"skipped": reason}
+    log.warning("SMS %s for alert %s not sent: %s", kind, alert_id, reason)
 
 
 def admin_ids() -> list[uuid.UUID]:

@@ -3,12 +3,57 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 
 import requests
 from flask import Flask
 
 log = logging.getLogger(__name__)
+
+
+NAME_FALLBACK = "Your contact"
+_NAME_INNER = "-'\u2019"  # hyphen and apostrophes: Jean-Luc, O'Neil
+
+
+def _name_char(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LM" or ch in _NAME_INNER
+
+
+def sms_safe_name(name: str, max_chars: int = 40) -> str:
+    """A name she typed, made safe to put in an SMS: no links, domains, e-mail addresses,
+    phone numbers, control characters or line breaks, at most `max_chars` characters, so that
+    a name cannot turn our SMS into a phishing message ("Mom http://evil.example/login",
+    "x\n\nYour bank: call +7...").
+
+    Words are kept only if, once their outer punctuation is cut off, they are made of letters
+    (any script), combining marks, hyphens and apostrophes; a word with anything else inside
+    (a dot, a slash, a colon, an @, a digit) is dropped whole. Invisible format characters
+    (zero-width spaces, direction overrides) are removed first, so they cannot hide a dot."""
+    text = unicodedata.normalize("NFKC", name or "")
+    text = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        for ch in text if unicodedata.category(ch) not in ("Cf", "Cs", "Co", "Cn")
+    )
+    words = []
+    for raw in text.split():
+        start, end = 0, len(raw)
+        while start < end and unicodedata.category(raw[start])[0] not in "LM":
+            start += 1
+        while end > start and unicodedata.category(raw[end - 1])[0] not in "LM":
+            end -= 1
+        word = raw[start:end]
+        if word and all(_name_char(ch) for ch in word):
+            words.append(word)
+    out = ""
+    for word in words:
+        candidate = f"{out} {word}" if out else word
+        if len(candidate) > max_chars:
+            if not out:
+                out = word[:max_chars]
+            break
+        out = candidate
+    return out or NAME_FALLBACK
 
 
 @dataclass

@@ -98,10 +98,12 @@ def check_in(user: User, timer_id: uuid.UUID, pin: str) -> tuple[SafetyTimer,
     timer = _running(user, timer_id)
     if user.pin_hash is None:
         raise Invalid("pin", "Set a PIN (PUT /api/v1/me/pin) to be able to check in.")
-    kind = try_pin(user, pin, timer, "pin")
+    kind = try_pin(user, pin, timer, "pin")  # argon2 runs with the row let go: read afresh
     if isinstance(kind, PinRefusal):
         db.session.flush()
         return timer, kind
+    if timer.status != "running":
+        raise Conflict(f"This timer has already ended ({timer.status}).")
     _unschedule(timer)
     timer.status = "checked_in"
     timer.ended_at = utcnow()
