@@ -113,6 +113,8 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "CANCEL_MAX_ATTEMPTS": _int(env, "CANCEL_MAX_ATTEMPTS", 5),
         "CANCEL_LOCK_S": _int(env, "CANCEL_LOCK_S", 900),
         "TRACKING_GRACE_S": _int(env, "TRACKING_GRACE_S", 3600),
+        "PHONE_CLOCK_AHEAD_S": _int(env, "PHONE_CLOCK_AHEAD_S", 300),
+        "PHONE_CLOCK_BEHIND_S": _int(env, "PHONE_CLOCK_BEHIND_S", 86400),
         "LOCATION_RETENTION_DAYS": _int(env, "LOCATION_RETENTION_DAYS", 30),
         "PURGE_EVERY_S": _int(env, "PURGE_EVERY_S", 3600),
         "TRACKING_TILE_URL": env.get("TRACKING_TILE_URL", ""),
