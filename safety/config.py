@@ -143,7 +143,9 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
                     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
                 }
             },
-            "security": [{"bearerAuth": []}],
+            # No global requirement: `login_required` documents bearerAuth on the operations
+            # that need a token, so the ones that need none (register, login, help) say so.
+            "security": [],
         },
     }
     if database_url.startswith("sqlite"):

@@ -34,6 +34,7 @@ class Register(MethodView):
 
     @blp.arguments(RegisterSchema)
     @blp.response(201, UserSchema)
+    @blp.doc(security=[])
     def post(self, data):
         """Create an account"""
         user = service.register(**data)
@@ -47,6 +48,7 @@ class Login(MethodView):
 
     @blp.arguments(LoginSchema)
     @blp.response(200, TokensSchema)
+    @blp.doc(security=[])
     def post(self, data):
         """Log in and get an access and a refresh token"""
         tokens = service.login(data["phone"], data["password"])
