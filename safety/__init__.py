@@ -20,6 +20,7 @@ def create_app(config: dict | None = None, env: dict | None = None) -> Flask:
     register_logging(app)
     register_extensions(app)
     register_errors(app)
+    register_hardening(app)
     register_blueprints(app)
     register_commands(app)
     register_in_process_worker(app)
@@ -50,6 +51,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_errors(app: Flask) -> None:
     from safety.errors import register_errors as _register
+
+    _register(app)
+
+
+def register_hardening(app: Flask) -> None:
+    from safety.hardening import register_hardening as _register
 
     _register(app)
 

@@ -2,8 +2,8 @@
 
 from http import HTTPStatus
 
-from apispec.ext.marshmallow import MarshmallowPlugin
-from apispec.ext.marshmallow.common import resolve_schema_cls
+from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
+from apispec.ext.marshmallow.common import resolve_schema_cls, resolve_schema_instance
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -46,6 +46,23 @@ class SafetyApi(Api):
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
+class SafetyConverter(OpenAPIConverter):
+    """Rules of our schemas that apispec does not write by itself: a PATCH body must change
+    something (`minProperties: 1`, see fields.Patchable)."""
+
+    def schema2jsonschema(self, schema):
+        jsonschema = super().schema2jsonschema(schema)
+        instance = resolve_schema_instance(schema)
+        if getattr(instance, "PATCH_ONLY", False) or (
+                hasattr(instance, "PATCH_ONLY") and instance.partial is True):
+            jsonschema["minProperties"] = 1
+        return jsonschema
+
+
+class SafetyMarshmallowPlugin(MarshmallowPlugin):
+    Converter = SafetyConverter
+
+
 def _schema_name(schema) -> str:
     """OpenAPI component names; a PATCH (partial) body gets its own name."""
     name = resolve_schema_cls(schema).__name__.removesuffix("Schema")
@@ -58,6 +75,7 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 jwt = JWTManager()
 api = SafetyApi(
-    spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name)}
+    spec_kwargs={"marshmallow_plugin": SafetyMarshmallowPlugin(
+        schema_name_resolver=_schema_name)}
 )
 limiter = Limiter(key_func=get_remote_address)

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import phonenumbers
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from safety.util import CURSOR_PATTERN
 
@@ -23,6 +23,34 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValueError("Not a valid phone number.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Text(fields.String):
+    """Text a person typed (a name, an address): surrounding whitespace is dropped before the
+    validators run, so a name of only spaces is refused (422), never stored as ''."""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": r"\S", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text:
+            raise ValidationError("Must not be blank.")
+        return text
+
+
+class Patchable(Schema):
+    """A schema that PATCH endpoints load with partial=True (or, with PATCH_ONLY, always a
+    change): a body that changes nothing is refused (422) rather than answered 200. The
+    OpenAPI document says `minProperties: 1` (extensions.SafetyConverter)."""
+
+    PATCH_ONLY = False
+
+    @validates_schema
+    def _something_to_change(self, data, partial=False, **kwargs):
+        if (partial or self.PATCH_ONLY) and not data:
+            raise ValidationError("Send at least one field to change.")
 
 
 class Phone(fields.String):
