@@ -134,9 +134,12 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        # Swagger UI's assets are served by this service (vendored swagger-ui-dist, pinned):
+        # the docs page loads nothing from other hosts.
         "OPENAPI_SWAGGER_UI_URL": env.get(
-            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+            "OPENAPI_SWAGGER_UI_URL", "/static/vendor/swagger-ui/"
         ),
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},  # no spec sent to swagger.io
         "API_SPEC_OPTIONS": {
             "components": {
                 "securitySchemes": {
