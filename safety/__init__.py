@@ -21,6 +21,7 @@ def create_app(config: dict | None = None, env: dict | None = None) -> Flask:
     register_proxy(app)
     register_extensions(app)
     register_errors(app)
+    register_hardening(app)
     register_blueprints(app)
     register_commands(app)
     register_in_process_worker(app)
@@ -62,6 +63,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_errors(app: Flask) -> None:
     from safety.errors import register_errors as _register
+
+    _register(app)
+
+
+def register_hardening(app: Flask) -> None:
+    from safety.hardening import register_hardening as _register
 
     _register(app)
 

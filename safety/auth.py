@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from copy import deepcopy
 from functools import wraps
 
 from flask import Flask
 from flask_jwt_extended import current_user, get_current_user, verify_jwt_in_request
+from flask_smorest.utils import deepupdate
 
 from safety.errors import Forbidden, problem
 from safety.extensions import db, jwt
@@ -69,7 +71,11 @@ def me():
 
 
 def login_required(*roles: str, refresh: bool = False):
-    """Require a valid access token (or refresh token) and, if given, one of `roles`."""
+    """Require a valid access token (or refresh token) and, if given, one of `roles`.
+
+    The OpenAPI document says so too: operations behind this decorator need `bearerAuth`;
+    every other operation is documented as needing no token (`security` is empty by default).
+    """
 
     def decorator(fn):
         @wraps(fn)
@@ -79,6 +85,9 @@ def login_required(*roles: str, refresh: bool = False):
                 raise Forbidden("Your account does not have the role this action needs.")
             return fn(*args, **kwargs)
 
+        wrapper._apidoc = deepcopy(getattr(fn, "_apidoc", {}))
+        wrapper._apidoc["manual_doc"] = deepupdate(
+            wrapper._apidoc.get("manual_doc", {}), {"security": [{"bearerAuth": []}]})
         return wrapper
 
     return decorator

@@ -135,6 +135,8 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "CANCEL_MAX_ATTEMPTS": _int(env, "CANCEL_MAX_ATTEMPTS", 5),
         "CANCEL_LOCK_S": _int(env, "CANCEL_LOCK_S", 900),
         "TRACKING_GRACE_S": _int(env, "TRACKING_GRACE_S", 3600),
+        "PHONE_CLOCK_AHEAD_S": _int(env, "PHONE_CLOCK_AHEAD_S", 300),
+        "PHONE_CLOCK_BEHIND_S": _int(env, "PHONE_CLOCK_BEHIND_S", 86400),
         "LOCATION_RETENTION_DAYS": _int(env, "LOCATION_RETENTION_DAYS", 30),
         "PURGE_EVERY_S": _int(env, "PURGE_EVERY_S", 3600),
         "TRACKING_TILE_URL": env.get("TRACKING_TILE_URL", ""),
@@ -155,16 +157,21 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        # Swagger UI's assets are served by this service (vendored swagger-ui-dist, pinned):
+        # the docs page loads nothing from other hosts.
         "OPENAPI_SWAGGER_UI_URL": env.get(
-            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+            "OPENAPI_SWAGGER_UI_URL", "/static/vendor/swagger-ui/"
         ),
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},  # no spec sent to swagger.io
         "API_SPEC_OPTIONS": {
             "components": {
                 "securitySchemes": {
                     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
                 }
             },
-            "security": [{"bearerAuth": []}],
+            # No global requirement: `login_required` documents bearerAuth on the operations
+            # that need a token, so the ones that need none (register, login, help) say so.
+            "security": [],
         },
     }
     if environment == "production" and cfg["WEBHOOK_ALLOW_PRIVATE_NETWORKS"]:

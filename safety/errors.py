@@ -6,6 +6,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import marshmallow as ma
 from flask import Flask, current_app, json
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -13,6 +14,28 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
+
+
+class ProblemSchema(ma.Schema):
+    """The body of every error (RFC 9457), as `problem()` writes it. Documentation only.
+    Open to more members (RFC 9457 extensions), as a problem may carry them."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    type = ma.fields.String(required=True, metadata={"example": "about:blank"})
+    title = ma.fields.String(required=True, metadata={"description": "The HTTP status phrase."})
+    status = ma.fields.Integer(required=True, metadata={"description": "The HTTP status code."})
+    detail = ma.fields.String(required=True, metadata={
+        "description": "What went wrong, for a person to read."})
+    errors = ma.fields.Dict(keys=ma.fields.String(), metadata={
+        "description": "422: field name -> list of messages (nested for nested fields)."})
+    attempts_left = ma.fields.Integer(metadata={
+        "description": "403 after a wrong PIN: wrong PINs left before the lock."})
+    locked_until = ma.fields.AwareDateTime(metadata={
+        "description": "403 while PIN entry is locked: when it opens again."})
+    report = ma.fields.Dict(metadata={
+        "description": "422 of an all-or-nothing import: the per-row report; nothing was stored."})
 
 
 class DomainError(Exception):

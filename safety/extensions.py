@@ -1,14 +1,19 @@
 """Extension objects, created unbound; `create_app` binds them."""
 
-from apispec.ext.marshmallow import MarshmallowPlugin
-from apispec.ext.marshmallow.common import resolve_schema_cls
+from http import HTTPStatus
+
+from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
+from apispec.ext.marshmallow.common import resolve_schema_cls, resolve_schema_instance
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
+
+from safety.errors import PROBLEM, ProblemSchema
 
 
 class Base(DeclarativeBase):
@@ -16,12 +21,46 @@ class Base(DeclarativeBase):
 
 
 class SafetyApi(Api):
-    """flask-smorest Api whose HTTP errors are problem+json (see errors.py)."""
+    """flask-smorest Api whose HTTP errors are problem+json (see errors.py), and documented so:
+    every error response in the OpenAPI document is `application/problem+json` with the
+    problem's real shape, instead of flask-smorest's `{code, status, message}` JSON."""
+
+    ERROR_SCHEMA = ProblemSchema
 
     def handle_http_exception(self, error):
         from safety.errors import problem_from_http_exception  # noqa: PLC0415
 
         return problem_from_http_exception(error)
+
+    def _register_responses(self):
+        # flask-smorest's own version, with the problem+json content type.
+        for status in HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error: see the problem's status and detail.",
+                    "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+
+class SafetyConverter(OpenAPIConverter):
+    """Rules of our schemas that apispec does not write by itself: a PATCH body must change
+    something (`minProperties: 1`, see fields.Patchable)."""
+
+    def schema2jsonschema(self, schema):
+        jsonschema = super().schema2jsonschema(schema)
+        instance = resolve_schema_instance(schema)
+        if getattr(instance, "PATCH_ONLY", False) or (
+                hasattr(instance, "PATCH_ONLY") and instance.partial is True):
+            jsonschema["minProperties"] = 1
+        return jsonschema
+
+
+class SafetyMarshmallowPlugin(MarshmallowPlugin):
+    Converter = SafetyConverter
 
 
 def _schema_name(schema) -> str:
@@ -36,6 +75,7 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 jwt = JWTManager()
 api = SafetyApi(
-    spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name)}
+    spec_kwargs={"marshmallow_plugin": SafetyMarshmallowPlugin(
+        schema_name_resolver=_schema_name)}
 )
 limiter = Limiter(key_func=get_remote_address)

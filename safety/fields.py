@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from typing import NamedTuple
+
 import phonenumbers
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from safety.util import CURSOR_PATTERN
 
 
 def normalize_phone(raw: str, region: str | None = None) -> str:
@@ -19,6 +25,34 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+class Text(fields.String):
+    """Text a person typed (a name, an address): surrounding whitespace is dropped before the
+    validators run, so a name of only spaces is refused (422), never stored as ''."""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": r"\S", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text:
+            raise ValidationError("Must not be blank.")
+        return text
+
+
+class Patchable(Schema):
+    """A schema that PATCH endpoints load with partial=True (or, with PATCH_ONLY, always a
+    change): a body that changes nothing is refused (422) rather than answered 200. The
+    OpenAPI document says `minProperties: 1` (extensions.SafetyConverter)."""
+
+    PATCH_ONLY = False
+
+    @validates_schema
+    def _something_to_change(self, data, partial=False, **kwargs):
+        if (partial or self.PATCH_ONLY) and not data:
+            raise ValidationError("Send at least one field to change.")
+
+
 class Phone(fields.String):
     """Accepts +7 701 123 4567, 87011234567, 8 (701) 123-45-67 ...; gives E.164."""
 
@@ -30,6 +64,70 @@ class Phone(fields.String):
             raise ValidationError(str(exc)) from exc
 
 
+# RFC 3339 section 5.6, all of it: "T" and "Z" in either case, any number of fraction digits,
+# a leap second, offsets up to 23:59.
+_RFC3339 = re.compile(
+    r"(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):([0-5]\d):([0-5]\d|60)"
+    r"(?:\.(\d+))?(?:([Zz])|([+-])([01]\d|2[0-3]):([0-5]\d))"
+)
+
+
+class ReportedTime(NamedTuple):
+    """A time read from her phone's clock: the text as sent, and the instant in UTC when the
+    text names one this server can represent (None for year 0000, 31 February, ...)."""
+
+    raw: str
+    at: datetime | None
+
+
+def parse_rfc3339(raw: str) -> ReportedTime:
+    m = _RFC3339.fullmatch(raw)
+    if m is None:
+        raise ValueError("Not an RFC 3339 time with an offset.")
+    year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = m.groups()
+    offset = timedelta(0) if zulu else (1 if sign == "+" else -1) * timedelta(
+        hours=int(off_h), minutes=int(off_m))
+    try:
+        local = datetime(int(year), int(month), int(day), int(hour), int(minute),
+                         min(int(second), 59), int((frac or "0")[:6].ljust(6, "0")),
+                         tzinfo=timezone(offset))
+        return ReportedTime(raw, local.astimezone(UTC))
+    except (ValueError, OverflowError):  # no such day, or not representable in UTC
+        return ReportedTime(raw, None)
+
+
+class PhoneTime(fields.String):
+    """A time from her phone's clock (RFC 3339 with an offset). Loads as a ReportedTime: any
+    well-formed time is accepted, whatever its value; the service decides whether to believe
+    it (util.phone_time). A panic must not fail because her clock is wrong."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Length(max=64))
+        metadata = {"format": "date-time", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if len(raw) > 64:
+            raise ValidationError("Longer than 64 characters.")
+        try:
+            return parse_rfc3339(raw)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class UTCDateTime(fields.AwareDateTime):
+    """An aware date-time that must name an instant representable in UTC (so it can be stored
+    and compared): `0001-01-01T00:00:00+05:00` is a 422, not a 500."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        at = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return at.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValidationError("Out of range: not a time in years 1 to 9999 (UTC).") from exc
+
+
 class LocationSchema(Schema):
     lat = fields.Float(required=True, validate=validate.Range(-90, 90), allow_nan=False)
     lon = fields.Float(required=True, validate=validate.Range(-180, 180), allow_nan=False)
@@ -37,12 +135,17 @@ class LocationSchema(Schema):
     altitude_m = fields.Float(validate=validate.Range(-1000, 20_000), allow_none=True)
     heading_deg = fields.Float(validate=validate.Range(0, 360), allow_none=True)
     speed_mps = fields.Float(validate=validate.Range(0, 500), allow_none=True)
-    recorded_at = fields.AwareDateTime(default_timezone=None, allow_none=True)
+    recorded_at = PhoneTime(allow_none=True, metadata={"description": (
+        "When the phone took this fix, by its own clock. A time more than PHONE_CLOCK_AHEAD_S "
+        "ahead of the server or more than PHONE_CLOCK_BEHIND_S behind it is not believed: the "
+        "server's receive time is used, and the answer says `clock_adjusted`.")})
 
 
 class PageArgsSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    cursor = fields.String(load_default=None)
+    cursor = fields.String(load_default=None, validate=validate.Regexp(
+        CURSOR_PATTERN, error="Not a cursor this server gave out."), metadata={
+        "description": "`next_cursor` of the previous page, as given (opaque and signed)."})
 
 
 class PageSchema(Schema):

@@ -36,8 +36,14 @@ def area_type() -> Geometry:
     return Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False)
 
 
+def _wkt_point(lat: float, lon: float) -> str:
+    """POINT(lon lat), rounded to 1e-9 degrees (0.1 mm): nothing finer means anything on the
+    ground, and SpatiaLite's ST_Distance answers NULL near subnormal values like 1e-300."""
+    return f"POINT({round(lon, 9)!r} {round(lat, 9)!r})"
+
+
 def point(lat: float, lon: float) -> WKTElement:
-    return WKTElement(f"POINT({lon!r} {lat!r})", srid=SRID)
+    return WKTElement(_wkt_point(lat, lon), srid=SRID)
 
 
 def area_from_geojson(geojson: dict) -> WKTElement:
@@ -80,7 +86,7 @@ def _rtree_filter(table: str, column: str, minx, miny, maxx, maxy):
 
 def distance_expr(session: Session, column, lat: float, lon: float):
     """Sphere distance in metres between `column` and P, the same on both backends."""
-    p = func.ST_GeomFromText(f"POINT({lon!r} {lat!r})", SRID)
+    p = func.ST_GeomFromText(_wkt_point(lat, lon), SRID)
     if _dialect(session) == "postgresql":
         return func.ST_Distance(func.geography(column), func.geography(p), False)
     return func.ST_Distance(column, p, 0)
@@ -99,7 +105,7 @@ def near(
 
     Returns [(row, distance_m), ...].
     """
-    p = func.ST_GeomFromText(f"POINT({lon!r} {lat!r})", SRID)
+    p = func.ST_GeomFromText(_wkt_point(lat, lon), SRID)
     dist = distance_expr(session, column, lat, lon).label("distance_m")
     tie_break = list(column.table.primary_key.columns)
     if _dialect(session) == "postgresql":
@@ -143,7 +149,7 @@ def near(
 
 def containing(session: Session, stmt: Select, column, lat: float, lon: float) -> list[Any]:
     """Rows of `stmt` whose area `column` contains P (its boundary included)."""
-    p = func.ST_GeomFromText(f"POINT({lon!r} {lat!r})", SRID)
+    p = func.ST_GeomFromText(_wkt_point(lat, lon), SRID)
     if _dialect(session) == "postgresql":
         stmt = stmt.where(func.ST_Intersects(column, p))
     else:

@@ -21,14 +21,42 @@ def decode(raw: bytes) -> str:
         raise Invalid("file", "The file is not UTF-8 text.") from exc
 
 
-def csv_rows(text: str, required: set[str]) -> Iterable[tuple[int, dict]]:
+class Unreadable:
+    """A row that could not be read at all (a CSV field over the csv module's limit, a GeoJSON
+    feature that is not an object): `run` reports it rejected with these errors."""
+
+    def __init__(self, errors: dict) -> None:
+        self.errors = errors
+
+
+def csv_rows(text: str, required: set[str]) -> Iterable[tuple[int, dict | Unreadable]]:
     reader = csv.DictReader(io.StringIO(text))
-    missing = required - set(reader.fieldnames or [])
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error as exc:
+        raise Invalid("file", f"The header row cannot be read: {exc}.") from exc
+    missing = required - set(fieldnames)
     if missing:
         raise Invalid("file", f"Missing columns: {', '.join(sorted(missing))}.")
-    for n, row in enumerate(reader, start=2):  # row 1 is the header
+    n = 1  # row 1 is the header
+    while True:
+        n += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over csv.field_size_limit(): 131072 characters
+            yield n, Unreadable({"_row": [f"This row cannot be read: {exc}."]})
+            continue
         yield n, {k: v.strip() for k, v in row.items()
                   if k is not None and isinstance(v, str) and v.strip() != ""}
+
+
+def only(row: dict | Unreadable, names) -> dict | Unreadable:
+    """The row's columns among `names` (an unreadable row stays as it is)."""
+    if isinstance(row, Unreadable):
+        return row
+    return {k: v for k, v in row.items() if k in names}
 
 
 def run(rows: Iterable[tuple[int, dict]], schema: Schema, key: Callable[[dict], str],
@@ -38,6 +66,9 @@ def run(rows: Iterable[tuple[int, dict]], schema: Schema, key: Callable[[dict], 
     seen: set[str] = set()
     with db.session.begin_nested() as savepoint:
         for n, raw in rows:
+            if isinstance(raw, Unreadable):
+                report.append({"row": n, "status": "rejected", "errors": raw.errors})
+                continue
             try:
                 data = schema.load(raw)
             except ValidationError as exc:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import DateTime, Select, and_, or_
 from sqlalchemy.types import TypeDecorator
 
@@ -33,6 +32,23 @@ def advance_clock(seconds: float) -> None:
 def reset_clock() -> None:
     global _clock_offset_s
     _clock_offset_s = 0.0
+
+
+def phone_time(reported, received_at: datetime) -> tuple[datetime, str | None]:
+    """Whether to believe a time from her phone's clock (a fields.ReportedTime, or None).
+
+    Returns (the time to store, the phone's text when it was not believed). A phone's time is
+    believed when it lies within [received_at - PHONE_CLOCK_BEHIND_S, received_at +
+    PHONE_CLOCK_AHEAD_S]; otherwise (a dead clock in 1970, a year-9999 clock, a day that does
+    not exist) the server's receive time stands in for it."""
+    if reported is None:
+        return received_at, None
+    cfg = current_app.config
+    at = reported.at
+    if at is None or at > received_at + timedelta(seconds=cfg["PHONE_CLOCK_AHEAD_S"]) \
+            or at < received_at - timedelta(seconds=cfg["PHONE_CLOCK_BEHIND_S"]):
+        return received_at, reported.raw
+    return at, None
 
 
 def new_id() -> uuid.UUID:
@@ -63,31 +79,43 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+CURSOR_PATTERN = r"^[A-Za-z0-9_.-]{1,300}$"
+
+
+def _cursor_signer():
+    from itsdangerous import URLSafeSerializer  # noqa: PLC0415
+
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="page-cursor")
+
+
 def encode_cursor(values: Sequence[Any]) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else str(v) for v in values])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    """An opaque, signed cursor: a client can hand back only what this server gave out."""
+    return _cursor_signer().dumps(
+        [v.isoformat() if isinstance(v, datetime) else str(v) for v in values])
 
 
-def decode_cursor(cursor: str) -> list[str]:
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """(created_at in UTC, id) from a cursor; anything else (garbled, forged, from another
+    server) is a 422, never a 500."""
+    from itsdangerous import BadData  # noqa: PLC0415
+
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list) or len(values) != 2:
+        values = _cursor_signer().loads(cursor)
+        if not isinstance(values, list) or len(values) != 2 or \
+                not all(isinstance(v, str) for v in values):
             raise ValueError
-        return values
-    except (ValueError, TypeError) as exc:
+        at = datetime.fromisoformat(values[0])
+        if at.tzinfo is None:
+            raise ValueError
+        return at.astimezone(UTC), uuid.UUID(values[1])
+    except (BadData, ValueError, TypeError, OverflowError) as exc:
         raise Invalid("cursor", "Not a cursor this server gave out.") from exc
 
 
 def paginate(session, stmt: Select, created_col, id_col, limit: int, cursor: str | None) -> dict:
     """Newest first keyset pagination on (created_at, id)."""
     if cursor:
-        at_raw, id_raw = decode_cursor(cursor)
-        try:
-            at = datetime.fromisoformat(at_raw)
-            ident = uuid.UUID(id_raw)
-        except ValueError as exc:
-            raise Invalid("cursor", "Not a cursor this server gave out.") from exc
+        at, ident = decode_cursor(cursor)
         stmt = stmt.where(or_(created_col < at, and_(created_col == at, id_col < ident)))
     rows = list(session.scalars(stmt.order_by(created_col.desc(), id_col.desc()).limit(limit + 1)))
     next_cursor = None

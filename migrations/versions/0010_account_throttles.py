@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from safety import util
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -65,6 +65,7 @@ class Register(MethodView):
 
     @blp.arguments(RegisterSchema)
     @blp.response(201, UserSchema)
+    @blp.doc(security=[])
     def post(self, data):
         """Create an account"""
         user = service.register(**data)
@@ -80,6 +81,7 @@ class Login(MethodView):
 
     @blp.arguments(LoginSchema)
     @blp.response(200, TokensSchema)
+    @blp.doc(security=[])
     def post(self, data):
         """Log in and get an access and a refresh token"""
         tokens = service.login(data["phone"], data["password"])

@@ -1,6 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from safety.fields import Phone
+from safety.fields import Patchable, Phone, Text
 
 PIN = validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits.")
 CODE = validate.Regexp(r"^\d{6}$", error="The code is the 6 digits sent by SMS.")
@@ -33,7 +33,7 @@ class RegisterSchema(Schema):
     password = fields.String(
         required=True, load_only=True, validate=validate.Length(min=8, max=128)
     )
-    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    full_name = Text(required=True, validate=validate.Length(min=1, max=200))
     locale = fields.String(load_default="kk", validate=validate.OneOf(LOCALES))
 
 
@@ -52,8 +52,10 @@ class AccessTokenSchema(Schema):
     access_token = fields.String()
 
 
-class UserUpdateSchema(Schema):
-    full_name = fields.String(validate=validate.Length(min=1, max=200))
+class UserUpdateSchema(Patchable):
+    PATCH_ONLY = True
+
+    full_name = Text(validate=validate.Length(min=1, max=200))
     locale = fields.String(validate=validate.OneOf(LOCALES))
     password = fields.String(load_only=True, validate=validate.Length(min=8, max=128))
     current_password = fields.String(load_only=True, validate=validate.Length(max=128))

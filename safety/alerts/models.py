@@ -46,6 +46,9 @@ class Alert(db.Model):
     lon: Mapped[float] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     location_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the phone's own text for location_at when its clock was not believed (util.phone_time)
+    location_reported_at: Mapped[str | None] = mapped_column(String(64))
+    shown_location_reported_at: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -95,11 +98,17 @@ class AlertLocation(db.Model):
     heading_deg: Mapped[float | None] = mapped_column(Float)
     speed_mps: Mapped[float | None] = mapped_column(Float)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the phone's own text for recorded_at when its clock was not believed (util.phone_time)
+    reported_recorded_at: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
         UniqueConstraint("alert_id", "recorded_at", name="uq_alert_locations_alert_recorded"),
     )
+
+    @property
+    def clock_adjusted(self) -> bool:
+        return self.reported_recorded_at is not None
 
 
 class AlertAck(db.Model):

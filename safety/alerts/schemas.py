@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from safety.fields import LocationSchema, PageArgsSchema
+from safety.fields import LocationSchema, PageArgsSchema, UTCDateTime
 
 TRIGGERS = ("button", "timer", "shake", "voice", "other")
 
@@ -21,7 +21,15 @@ class PointOutSchema(Schema):
     altitude_m = fields.Float(allow_none=True)
     heading_deg = fields.Float(allow_none=True)
     speed_mps = fields.Float(allow_none=True)
-    recorded_at = fields.AwareDateTime()
+    recorded_at = fields.AwareDateTime(metadata={
+        "description": "The phone's time of the fix, or the server's receive time when the "
+                       "phone's clock was not believed (see clock_adjusted)."})
+    clock_adjusted = fields.Boolean(metadata={
+        "description": "True when the phone's time was implausible (more than "
+                       "PHONE_CLOCK_AHEAD_S ahead of the server or PHONE_CLOCK_BEHIND_S behind "
+                       "it) and recorded_at is the server's receive time instead."})
+    reported_recorded_at = fields.String(allow_none=True, metadata={
+        "description": "What the phone said, as sent, when clock_adjusted; null otherwise."})
 
 
 class NotificationSchema(Schema):
@@ -110,7 +118,8 @@ class LocationBatchResultSchema(Schema):
 
 
 class TrailArgs(Schema):
-    since = fields.AwareDateTime(load_default=None)
+    since = UTCDateTime(load_default=None, metadata={
+        "description": "`next_since` of the previous page: points recorded after it."})
     limit = fields.Integer(load_default=500, validate=validate.Range(1, 1000))
 
 

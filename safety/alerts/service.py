@@ -35,7 +35,7 @@ from safety.notify import outbox
 from safety.notify import service as notify
 from safety.notify.models import OutboxJob
 from safety.notify.sms import sms_safe_name
-from safety.util import utcnow
+from safety.util import phone_time, utcnow
 
 ESCALATION_ROUNDS = 3
 
@@ -65,11 +65,13 @@ def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:
         _repeat(existing, loc, data["client_id"])
         return existing, False
     now = utcnow()
+    location_at, reported = phone_time(loc.get("recorded_at"), now)
     alert = Alert(
         user_id=user.id, client_id=data["client_id"], trigger=data["trigger"],
         battery_pct=data.get("battery_pct"), note=data.get("note"),
         lat=loc["lat"], lon=loc["lon"], accuracy_m=loc.get("accuracy_m"),
-        location_at=loc.get("recorded_at") or now, created_at=now, updated_at=now,
+        location_at=location_at, location_reported_at=reported, created_at=now,
+        updated_at=now,
     )
     try:
         with db.session.begin_nested():
@@ -188,30 +190,47 @@ def hash_token(token: str) -> str:
 # -- locations ---------------------------------------------------------------------------------
 
 
+def _point_times(points: list[dict], received_at: datetime) -> list[tuple[datetime, str | None]]:
+    """(recorded_at, the phone's text when not believed) per point. Points whose phone time is
+    not believed get the receive time, a microsecond apart in the order sent, so that none of
+    them is taken for a repeat of another."""
+    times = [phone_time(p.get("recorded_at"), received_at) for p in points]
+    adjusted = sum(1 for _, reported in times if reported is not None)
+    k = 0
+    for i, (at, reported) in enumerate(times):
+        if reported is not None:
+            times[i] = (at - timedelta(microseconds=adjusted - 1 - k), reported)
+            k += 1
+    return times
+
+
 def _store_points(alert: Alert, points: list[dict], received_at: datetime) -> int:
     """Insert points, ignoring ones already stored (same recorded_at): retries are harmless.
-    Returns how many were new. The alert's location follows the newest recorded point."""
+    Returns how many were new. The alert's location follows the newest recorded point.
+    A phone clock that is not believed (util.phone_time) gives the receive time instead."""
     rows = []
-    for p in points:
+    for p, (at, reported) in zip(points, _point_times(points, received_at), strict=True):
         rows.append({
             "alert_id": alert.id, "lat": p["lat"], "lon": p["lon"],
             "accuracy_m": p.get("accuracy_m"), "altitude_m": p.get("altitude_m"),
             "heading_deg": p.get("heading_deg"), "speed_mps": p.get("speed_mps"),
-            "recorded_at": p.get("recorded_at") or received_at, "received_at": received_at,
+            "recorded_at": at, "reported_recorded_at": reported, "received_at": received_at,
         })
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = AlertLocation.__table__
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["alert_id", "recorded_at"])
+    stmt = (insert(table).on_conflict_do_nothing(index_elements=["alert_id", "recorded_at"])
+            .returning(table.c.id))  # rowcount of an executemany is -1 on psycopg
     # Bind the column types (UTCDateTime) by executing through the ORM session's connection.
-    result = db.session.execute(stmt, rows) if rows else None
+    stored = len(db.session.execute(stmt, rows).all()) if rows else 0
     newest = max(rows, key=lambda r: r["recorded_at"]) if rows else None
     if newest and newest["recorded_at"] >= alert.location_at:
         alert.lat, alert.lon = newest["lat"], newest["lon"]
         alert.accuracy_m = newest["accuracy_m"]
         alert.location_at = newest["recorded_at"]
+        alert.location_reported_at = newest["reported_recorded_at"]
     alert.updated_at = received_at
-    return result.rowcount if result is not None and result.rowcount is not None else 0
+    return stored
 
 
 def trail_closed() -> Conflict:
@@ -315,9 +334,9 @@ def present(alert: Alert, role: str) -> dict:
         "ended_at": cutoff or alert.ended_at,
         "battery_pct": alert.battery_pct,
         "note": alert.note,
-        "location": _shown_location(alert) if owner_hidden else
-        {"lat": alert.lat, "lon": alert.lon, "accuracy_m": alert.accuracy_m,
-         "recorded_at": alert.location_at},
+        "location": _shown_location(alert) if owner_hidden else _location(
+            alert.lat, alert.lon, alert.accuracy_m, alert.location_at,
+            alert.location_reported_at),
         "notifications": _notifications(alert, role, jobs_list),
         "acknowledgements": [
             {"guardian_id": a.guardian_id, "guardian_name": a.guardian.full_name,
@@ -373,10 +392,17 @@ def _shown_location(alert: Alert) -> dict:
     """Where she was when it was canceled on her screen (`_hide_from_owner` keeps it; migration
     0007 filled it in for alerts canceled before; the fallback only guards a path that forgot)."""
     if alert.shown_location_at is None:
-        return {"lat": alert.lat, "lon": alert.lon, "accuracy_m": alert.accuracy_m,
-                "recorded_at": alert.location_at}
-    return {"lat": alert.shown_lat, "lon": alert.shown_lon,
-            "accuracy_m": alert.shown_accuracy_m, "recorded_at": alert.shown_location_at}
+        return _location(alert.lat, alert.lon, alert.accuracy_m, alert.location_at,
+                         alert.location_reported_at)
+    return _location(alert.shown_lat, alert.shown_lon, alert.shown_accuracy_m,
+                     alert.shown_location_at, alert.shown_location_reported_at)
+
+
+def _location(lat, lon, accuracy_m, recorded_at, reported_at) -> dict:
+    """A location as answered: `clock_adjusted` when the phone's own time was not believed,
+    which is then kept as `reported_recorded_at`."""
+    return {"lat": lat, "lon": lon, "accuracy_m": accuracy_m, "recorded_at": recorded_at,
+            "clock_adjusted": reported_at is not None, "reported_recorded_at": reported_at}
 
 
 def summary(alert: Alert, role: str) -> dict:
@@ -434,6 +460,7 @@ def _hide_from_owner(alert: Alert, at: datetime) -> None:
     alert.shown_lat, alert.shown_lon = alert.lat, alert.lon
     alert.shown_accuracy_m = alert.accuracy_m
     alert.shown_location_at = alert.location_at
+    alert.shown_location_reported_at = alert.location_reported_at
 
 
 def _tell_duress(alert: Alert) -> None:

@@ -1,11 +1,11 @@
 from marshmallow import Schema, fields, validate
 
-from safety.fields import PageSchema, Phone
+from safety.fields import PageSchema, Patchable, Phone, Text
 
 
-class ContactSchema(Schema):
+class ContactSchema(Patchable):
     id = fields.UUID(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
     phone = Phone(required=True)
     relation = fields.String(validate=validate.Length(max=60), allow_none=True)
     status = fields.String(dump_only=True, metadata={

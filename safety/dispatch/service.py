@@ -24,7 +24,7 @@ from safety.notify.models import OutboxJob
 from safety.notify.webhooks import enqueue_event
 from safety.orgs import service as orgs
 from safety.orgs.models import Organization, OrgMember
-from safety.util import utcnow
+from safety.util import phone_time, utcnow
 
 # -- responders --------------------------------------------------------------------------------
 
@@ -58,8 +58,9 @@ def update_location(user: User, location: dict) -> ResponderState:
 
 def _set_location(state: ResponderState, location: dict) -> None:
     state.location = geo.point(location["lat"], location["lon"])
-    state.location_at = location.get("recorded_at") or utcnow()
-    state.updated_at = utcnow()
+    now = utcnow()
+    state.location_at = phone_time(location.get("recorded_at"), now)[0]
+    state.updated_at = now
 
 
 def available_responders(org_ids: list[uuid.UUID], *, dispatch_id: uuid.UUID | None = None,

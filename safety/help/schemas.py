@@ -1,14 +1,14 @@
 from marshmallow import Schema, fields, validate
 
-from safety.fields import PageSchema, Phone
+from safety.fields import PageSchema, Patchable, Phone, Text
 from safety.help.models import PLACE_KINDS
 
 
-class PlaceSchema(Schema):
+class PlaceSchema(Patchable):
     id = fields.UUID(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    name = Text(required=True, validate=validate.Length(min=2, max=300))
     kind = fields.String(required=True, validate=validate.OneOf(PLACE_KINDS))
-    address = fields.String(required=True, validate=validate.Length(min=3, max=500))
+    address = Text(required=True, validate=validate.Length(min=3, max=500))
     phones = fields.List(Phone(), load_default=list, validate=validate.Length(max=10))
     hours = fields.String(allow_none=True, validate=validate.Length(max=200))
     website = fields.URL(allow_none=True, schemes={"http", "https"},
@@ -37,16 +37,17 @@ class NearListSchema(Schema):
     items = fields.List(fields.Nested(PlaceSchema))
 
 
-class HotlineSchema(Schema):
+class HotlineSchema(Patchable):
     id = fields.UUID(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    name = Text(required=True, validate=validate.Length(min=2, max=300))
     number = fields.String(required=True, validate=validate.Regexp(
         r"^\+?[0-9 ()-]{3,25}$", error="A hotline number: digits, spaces, +, -, ()."))
     region = fields.String(allow_none=True, validate=validate.Length(max=100), metadata={
         "description": "Empty for a national number."})
     description = fields.String(allow_none=True, validate=validate.Length(max=2000))
     hours = fields.String(allow_none=True, validate=validate.Length(max=200))
-    sort = fields.Integer(load_default=100)
+    sort = fields.Integer(load_default=100, validate=validate.Range(0, 10_000), metadata={
+        "description": "Lower first (the national numbers are 10 to 50)."})
 
 
 class HotlineArgs(Schema):

@@ -85,13 +85,21 @@ def all_places():
 def _geojson_rows(text: str):
     try:
         doc = json.loads(text)
-    except ValueError as exc:
-        raise Invalid("file", "Not valid JSON.") from exc
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+    except (ValueError, RecursionError) as exc:
+        raise Invalid("file", "Not valid JSON (or nested too deeply).") from exc
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or \
+            not isinstance(doc.get("features") or [], list):
         raise Invalid("file", "A GeoJSON import is a FeatureCollection of Point features.")
     for n, feature in enumerate(doc.get("features") or [], start=1):
-        props = dict((feature or {}).get("properties") or {})
-        geom = (feature or {}).get("geometry") or {}
+        if not isinstance(feature, dict):
+            yield n, imports.Unreadable({"_feature": ["A feature is a JSON object."]})
+            continue
+        props, geom = feature.get("properties") or {}, feature.get("geometry") or {}
+        if not isinstance(props, dict) or not isinstance(geom, dict):
+            yield n, imports.Unreadable({"_feature": [
+                "A feature's properties and geometry are JSON objects."]})
+            continue
+        props = dict(props)
         if geom.get("type") == "Point" and isinstance(geom.get("coordinates"), list) \
                 and len(geom["coordinates"]) >= 2:
             props["lon"], props["lat"] = geom["coordinates"][0], geom["coordinates"][1]
@@ -102,7 +110,7 @@ def _geojson_rows(text: str):
 
 def _csv_rows(text: str):
     for n, row in imports.csv_rows(text, {"name", "kind", "address", "lat", "lon"}):
-        if "phones" in row:
+        if isinstance(row, dict) and "phones" in row:
             row["phones"] = [p.strip() for p in row["phones"].split(";") if p.strip()]
         yield n, row
 

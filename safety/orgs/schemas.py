@@ -1,14 +1,14 @@
 from marshmallow import Schema, fields, validate
 
 from safety import geo
-from safety.fields import GeoJSONArea, PageSchema, Phone
+from safety.fields import GeoJSONArea, PageSchema, Patchable, Phone, Text
 from safety.notify import webhooks
 from safety.orgs.models import MEMBER_ROLES, ORG_KINDS
 
 
-class OrgSchema(Schema):
+class OrgSchema(Patchable):
     id = fields.UUID(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(ORG_KINDS))
     phone = Phone(required=True)
     status = fields.String(load_default="active", validate=validate.OneOf(("active", "suspended")))

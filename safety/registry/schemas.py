@@ -1,6 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from safety.fields import PageArgsSchema, PageSchema, Phone
+from safety.fields import PageArgsSchema, PageSchema, Patchable, Phone, Text
 from safety.registry import iin as iin_mod
 from safety.registry.models import CATEGORIES, LEGAL_BASES, PURPOSES
 
@@ -29,16 +29,16 @@ def entry_rules(data: dict) -> dict:
     return errors
 
 
-class EntrySchema(Schema):
+class EntrySchema(Patchable):
     id = fields.UUID(dump_only=True)
-    full_name = fields.String(required=True, validate=validate.Length(min=3, max=300))
+    full_name = Text(required=True, validate=validate.Length(min=3, max=300))
     birth_date = fields.Date(load_default=None)
     iin = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{12}$",
                                                                   error="An IIN is 12 digits."))
     phone = Phone(allow_none=True)
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     decided_on = fields.Date(required=True)
-    authority = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    authority = Text(required=True, validate=validate.Length(min=2, max=300))
     case_reference = fields.String(allow_none=True, validate=validate.Length(max=200))
     legal_basis = fields.String(required=True, validate=validate.OneOf(LEGAL_BASES))
     consent_reference = fields.String(allow_none=True, validate=validate.Length(max=200))
@@ -67,7 +67,7 @@ class EntryListSchema(PageSchema):
 
 
 class CheckSchema(Schema):
-    full_name = fields.String(required=True, validate=validate.Length(min=3, max=300))
+    full_name = Text(required=True, validate=validate.Length(min=3, max=300))
     birth_date = fields.Date(allow_none=True)
     iin = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{12}$",
                                                                   error="An IIN is 12 digits."))

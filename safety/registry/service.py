@@ -117,7 +117,7 @@ def import_csv(actor: User, raw: bytes, schema, all_or_nothing: bool) -> dict:
         "full_name", "birth_date", "category", "decided_on", "authority", "legal_basis",
         "expires_on"})
     return imports.run(
-        ((n, {k: v for k, v in row.items() if k in FIELDS}) for n, row in rows),
+        ((n, imports.only(row, FIELDS)) for n, row in rows),
         schema, _dedupe_key, lambda d: find_duplicate(d) is not None,
         lambda d: create_entry(actor, d, audit_action="import"), all_or_nothing)
 

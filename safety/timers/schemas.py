@@ -1,13 +1,13 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from safety.fields import LocationSchema, PageSchema
+from safety.fields import LocationSchema, PageSchema, UTCDateTime
 
 PIN = validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits.")
 MAX_S = 24 * 3600
 
 
 class DueSchema(Schema):
-    due_at = fields.AwareDateTime(allow_none=True)
+    due_at = UTCDateTime(allow_none=True)
     duration_s = fields.Integer(allow_none=True, validate=validate.Range(60, MAX_S))
 
     @validates_schema

@@ -1,0 +1,90 @@
+"""Guards every response and request shares (what no schema or view can say).
+
+- JSON bodies nested deeper than JSON_MAX_DEPTH are refused (400) before anyone parses them:
+  Python's json module would otherwise run out of stack (RecursionError, a 500) at ~1,000.
+- Every response: `X-Content-Type-Options: nosniff`.
+- Every response that may carry personal data: `Cache-Control: no-store` — everything under
+  /api/v1 except the OpenAPI document and Swagger UI, and the SMS tracking page /t/<token>.
+- The tracking token never reaches a log: a filter on the access loggers (werkzeug's dev
+  server, gunicorn's access and error logs) rewrites /t/<token> to /t/[redacted].
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, request
+
+from safety.errors import DomainError
+
+JSON_MAX_DEPTH = 32  # our deepest body (an org's MultiPolygon coverage) is 6 levels
+
+# A JSON string (skipped whole, brackets inside it do not count) or a bracket.
+_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+# The loggers that write request lines (and so paths) of this process.
+ACCESS_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+_TRACKING_PATH = re.compile(r"/t/[^\s/?#\"'&]+")
+REDACTED = "/t/[redacted]"
+
+
+def json_too_deep(body: bytes, limit: int = JSON_MAX_DEPTH) -> bool:
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False  # the usual body: nothing to scan
+    depth = 0
+    for token in _JSON_TOKEN.finditer(body):
+        c = token.group()
+        if c in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+def private(path: str, endpoint: str | None) -> bool:
+    """Whether a response may carry personal data (and so must not be stored by any cache)."""
+    if path.startswith("/t/"):
+        return True
+    if not path.startswith("/api/v1/"):
+        return False
+    return not (endpoint or "").startswith("api-docs.")  # the OpenAPI document and its UI
+
+
+class RedactTrackingTokens(logging.Filter):
+    """Rewrites `/t/<token>` in a log record to `/t/[redacted]` (the token is a bearer secret:
+    whoever reads the access log could follow her live location)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _TRACKING_PATH.sub(REDACTED, message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def install_log_redaction() -> None:
+    for name in ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTrackingTokens) for f in logger.filters):
+            logger.addFilter(RedactTrackingTokens())
+
+
+def register_hardening(app: Flask) -> None:
+    install_log_redaction()
+
+    @app.before_request
+    def _refuse_deep_json():
+        if request.is_json and json_too_deep(request.get_data(cache=True)):
+            raise DomainError(
+                f"The request body is nested more than {JSON_MAX_DEPTH} levels deep.",
+                status=400)
+
+    @app.after_request
+    def _headers(response):
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if private(request.path, request.endpoint):
+            response.headers["Cache-Control"] = "no-store"
+        return response
