@@ -1,9 +1,7 @@
 import hashlib
 import hmac
-import json
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -326,65 +324,34 @@ def test_org_stats(app, world, make_person):
     assert len(listed["items"]) == 2
 
 
-class _Hook:
-    def __init__(self, status=200):
-        self.status, self.got = status, []
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.got.append((dict(self.headers), body))
-                self.send_response(outer.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def test_signed_webhooks_for_dispatch_events(app, world, private_webhooks):
-    hook = _Hook()
+def test_signed_webhooks_for_dispatch_events(app, world, private_webhooks, fake_http):
+    hook = fake_http()
     secret = "s3cret-webhook-key-0123"
-    try:
-        world.admin.patch(f"/api/v1/orgs/{world.org['id']}",
-                          json={"webhook_url": hook.url, "webhook_secret": secret})
-        panic(world.user)
-        did = offers_of(world.responders["r500"])[0]["dispatch_id"]
-        world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept")
-        drain(app)
-    finally:
-        hook.close()
-    events = [json.loads(b)["event"] for _, b in hook.got]
+    world.admin.patch(f"/api/v1/orgs/{world.org['id']}",
+                      json={"webhook_url": hook.url("/hook"), "webhook_secret": secret})
+    panic(world.user)
+    did = offers_of(world.responders["r500"])[0]["dispatch_id"]
+    world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept")
+    drain(app)
+    events = [r.json()["event"] for r in hook.requests]
     assert events.count("dispatch.offered") == 3 and "dispatch.accepted" in events
-    headers, body = hook.got[-1]
+    headers, body = hook.requests[-1].headers, hook.requests[-1].body
     ts = headers["X-Safety-Timestamp"]
     expected = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
     assert headers["X-Safety-Signature"] == f"sha256={expected}"
 
 
-def test_failing_webhook_is_retried(app, world, private_webhooks):
-    hook = _Hook(status=502)
-    try:
-        world.admin.patch(f"/api/v1/orgs/{world.org['id']}",
-                          json={"webhook_url": hook.url, "webhook_secret": "x" * 20})
-        panic(world.user)
-        drain(app)
-        pending = jobs(app, kind="webhook")
-        assert pending and all(j.status == "pending" and j.attempts == 1 for j in pending)
-        hook.status = 204
-        advance_clock(app.config["WORKER_BACKOFF_MAX_S"] + 1)
-        drain(app)
-    finally:
-        hook.close()
+def test_failing_webhook_is_retried(app, world, private_webhooks, fake_http):
+    hook = fake_http(status=502)
+    world.admin.patch(f"/api/v1/orgs/{world.org['id']}",
+                      json={"webhook_url": hook.url("/hook"), "webhook_secret": "x" * 20})
+    panic(world.user)
+    drain(app)
+    pending = jobs(app, kind="webhook")
+    assert pending and all(j.status == "pending" and j.attempts == 1 for j in pending)
+    hook.status = 204
+    advance_clock(app.config["WORKER_BACKOFF_MAX_S"] + 1)
+    drain(app)
     assert {j.status for j in jobs(app, kind="webhook")} == {"sent"}
 
 

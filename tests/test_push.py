@@ -1,9 +1,7 @@
 """The outbox worker and firebase-admin against a local fake FCM server."""
 
-import json
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -230,48 +228,19 @@ def test_worker_heartbeat_makes_readyz_green(app, client):
     assert client.get("/readyz").status_code == 503
 
 
-class _SmsServer:
-    def __init__(self, status):
-        self.status = status
-        self.received = []
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.received.append((self.headers.get("Authorization"), body))
-                raw = json.dumps({"id": "sms-1"}).encode()
-                self.send_response(outer.status)
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/send"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.mark.parametrize("status, outcome", [(200, "sent"), (400, "failed"), (503, "pending")])
-def test_sms_through_the_http_provider(app, user, status, outcome):
-    server = _SmsServer(status)
-    app.config.update(SMS_HTTP_URL=server.url, SMS_HTTP_TOKEN="sekret")
+def test_sms_through_the_http_provider(app, user, status, outcome, fake_http):
+    server = fake_http(status=status, body={"id": "sms-1"})
+    app.config.update(SMS_HTTP_URL=server.url("/send"), SMS_HTTP_TOKEN="sekret")
     try:
         user.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": "+77015550123"})
         panic(user)
         drain(app)
     finally:
         app.config.update(SMS_HTTP_URL=None, SMS_HTTP_TOKEN=None)
-        server.close()
     (job,) = jobs(app, kind="alert_sms")
     assert job.status == outcome
-    auth, body = server.received[0]
+    auth, body = server.requests[0].headers.get("Authorization"), server.requests[0].json()
     assert auth == "Bearer sekret" and body["to"] == "+77015550123" and "/t/" in body["text"]
 
 
