@@ -18,6 +18,7 @@ def create_app(config: dict | None = None, env: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     register_logging(app)
+    register_clock(app)
     register_proxy(app)
     register_extensions(app)
     register_errors(app)
@@ -33,6 +34,13 @@ def register_logging(app: Flask) -> None:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_clock(app: Flask) -> None:
+    """The app's clock, which `safety.util.utcnow()` reads (the tests move it forward)."""
+    from safety.util import CLOCK, Clock
+
+    app.extensions[CLOCK] = Clock()
 
 
 def register_proxy(app: Flask) -> None:

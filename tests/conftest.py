@@ -20,7 +20,6 @@ from sqlalchemy import text
 from safety import create_app
 from safety.config import sqlite_url
 from safety.extensions import db, limiter
-from safety.util import reset_clock
 from tests.fakefcm import FakeFcm
 from tests.fakehttp import FakeHttp
 
@@ -143,11 +142,18 @@ def _empty_tables(app) -> None:
 @pytest.fixture(autouse=True)
 def _clean(request):
     yield
-    reset_clock()
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
+        app.extensions["safety_clock"].reset()
         limiter.reset()
         _empty_tables(app)
+
+
+@pytest.fixture
+def clock(app):
+    """The app's clock (safety.util.Clock): `clock.advance(seconds)` moves the service's "now"
+    forward; it is set back after each test."""
+    return app.extensions["safety_clock"]
 
 
 @pytest.fixture

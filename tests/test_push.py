@@ -6,7 +6,6 @@ import uuid
 import pytest
 
 from safety.extensions import db
-from safety.util import advance_clock
 from tests.conftest import drain, jobs, make_guardian, panic, register_device
 
 
@@ -61,14 +60,14 @@ def test_dead_token_retires_the_device_and_is_not_retried(app, user, guarded, fc
 
 
 @pytest.mark.parametrize("mode", ["500", "503", "429"])
-def test_fcm_down_for_a_while_loses_nothing(app, user, guarded, fcm, mode):
+def test_fcm_down_for_a_while_loses_nothing(app, clock, user, guarded, fcm, mode):
     register_device(guarded, "mom-token")
     register_device(guarded, "mom-tablet", installation="tablet")
     fcm.mode = mode
     panic(user)
     for _ in range(3):  # several failed rounds, each after its backoff
         drain(app)
-        advance_clock(app.config["WORKER_BACKOFF_MAX_S"] + 1)
+        clock.advance(app.config["WORKER_BACKOFF_MAX_S"] + 1)
     failing = jobs(app, kind="alert")
     assert all(j.status == "pending" and j.attempts == 3 and j.last_error for j in failing)
     assert fcm.sent == []
@@ -79,7 +78,7 @@ def test_fcm_down_for_a_while_loses_nothing(app, user, guarded, fcm, mode):
         assert [m["data"]["type"] for m in fcm.sent_to(token)].count("alert") == 1
 
 
-def test_a_hanging_fcm_times_out_and_is_retried(app, user, guarded, fcm):
+def test_a_hanging_fcm_times_out_and_is_retried(app, clock, user, guarded, fcm):
     register_device(guarded, "mom-token")
     fcm.mode = "hang"
     fcm.hang_s = app.config["PUSH_TIMEOUT_S"] + 1.5
@@ -88,7 +87,7 @@ def test_a_hanging_fcm_times_out_and_is_retried(app, user, guarded, fcm):
     (job,) = jobs(app, kind="alert")
     assert job.status == "pending" and job.attempts == 1
     fcm.mode = "ok"
-    advance_clock(app.config["WORKER_BACKOFF_MAX_S"] + 1)
+    clock.advance(app.config["WORKER_BACKOFF_MAX_S"] + 1)
     drain(app)
     assert jobs(app, kind="alert")[0].status == "sent"
     assert [m["data"]["type"] for m in fcm.sent_to("mom-token")].count("alert") == 1
@@ -106,7 +105,7 @@ def test_retry_backoff_grows_with_jitter(app):
             assert len(values) > 1  # jitter
 
 
-def test_gives_up_after_max_attempts_and_records_it(app, user, guarded, fcm):
+def test_gives_up_after_max_attempts_and_records_it(app, clock, user, guarded, fcm):
     register_device(guarded, "mom-token")
     app.config["WORKER_MAX_ATTEMPTS"] = 2
     try:
@@ -114,7 +113,7 @@ def test_gives_up_after_max_attempts_and_records_it(app, user, guarded, fcm):
         panic(user)
         for _ in range(3):
             drain(app)
-            advance_clock(app.config["WORKER_BACKOFF_MAX_S"] + 1)
+            clock.advance(app.config["WORKER_BACKOFF_MAX_S"] + 1)
     finally:
         app.config["WORKER_MAX_ATTEMPTS"] = 12
     (job,) = jobs(app, kind="alert")
@@ -167,7 +166,7 @@ def test_two_workers_never_send_one_job_twice(app, make_person, fcm):
     assert {j.status for j in jobs(app, kind="test")} == {"sent"}
 
 
-def test_a_killed_workers_claims_are_picked_up_after_its_lease(app, make_person, fcm):
+def test_a_killed_workers_claims_are_picked_up_after_its_lease(app, clock, make_person, fcm):
     from safety.notify import outbox
 
     tokens = _many_push_jobs(app, make_person, n_people=1, devices_each=5)
@@ -177,7 +176,7 @@ def test_a_killed_workers_claims_are_picked_up_after_its_lease(app, make_person,
     drain(app, worker_id="survivor")
     assert fcm.sent == []  # the lease still holds
     assert {j.status for j in jobs(app, kind="test")} == {"sending"}
-    advance_clock(app.config["WORKER_LEASE_S"] + 1)
+    clock.advance(app.config["WORKER_LEASE_S"] + 1)
     drain(app, worker_id="survivor")
     assert sorted(m["token"] for m in fcm.sent) == sorted(tokens)
     assert {(j.claimed_by, j.status) for j in jobs(app, kind="test")} == {("survivor", "sent")}
@@ -198,33 +197,33 @@ def test_rolled_back_panic_enqueues_nothing(app, user, guarded, monkeypatch):
     assert user.get("/api/v1/alerts").get_json()["items"] == []
 
 
-def test_escalation_when_nobody_answers(app, user, guarded, admin, fcm):
+def test_escalation_when_nobody_answers(app, clock, user, guarded, admin, fcm):
     register_device(guarded, "mom-token")
     register_device(admin, "admin-token")
     panic(user)
     drain(app)
-    advance_clock(app.config["ESCALATE_AFTER_S"] + 1)
+    clock.advance(app.config["ESCALATE_AFTER_S"] + 1)
     drain(app)
     esc = jobs(app, kind="alert_escalation")
     assert {j.recipient_user_id for j in esc} == {guarded.id, admin.id}
     assert len(fcm.sent_to("admin-token")) >= 1
 
 
-def test_no_escalation_once_a_guardian_acknowledged(app, user, guarded, fcm):
+def test_no_escalation_once_a_guardian_acknowledged(app, clock, user, guarded, fcm):
     register_device(guarded, "mom-token")
     alert = panic(user).get_json()
     guarded.post(f"/api/v1/alerts/{alert['id']}/acknowledge", json={})
-    advance_clock(app.config["ESCALATE_AFTER_S"] + 1)
+    clock.advance(app.config["ESCALATE_AFTER_S"] + 1)
     drain(app)
     assert jobs(app, kind="alert_escalation") == []
     (timer,) = jobs(app, kind="alert_escalate")
     assert timer.status == "sent" and timer.result == {"skipped": "someone is on it"}
 
 
-def test_worker_heartbeat_makes_readyz_green(app, client):
+def test_worker_heartbeat_makes_readyz_green(app, clock, client):
     drain(app)
     assert client.get("/readyz").status_code == 200
-    advance_clock(app.config["WORKER_HEARTBEAT_MAX_AGE_S"] + 5)
+    clock.advance(app.config["WORKER_HEARTBEAT_MAX_AGE_S"] + 5)
     assert client.get("/readyz").status_code == 503
 
 
