@@ -90,7 +90,7 @@ def test_the_holder_of_the_number_registers_and_sees_the_invitation(client, app,
 def test_the_dev_log_shows_the_code_and_the_outbox_forgets_it(client, app, caplog):
     phone = next_phone()
     assert ask(client, phone).status_code == 202
-    with caplog.at_level(logging.INFO, logger="safety.notify.sms"):
+    with caplog.at_level(logging.INFO, logger="safety.notify.channels.sms"):
         drain(app)
     logged = [r.getMessage() for r in caplog.records if phone in r.getMessage()]
     code = re.search(r"code: (\d{6})", logged[-1]).group(1)

@@ -1,5 +1,6 @@
 """The outbox worker and firebase-admin against a local fake FCM server."""
 
+import logging
 import threading
 import uuid
 
@@ -43,7 +44,7 @@ def test_push_goes_out_through_firebase_admin(app, user, guarded, fcm):
 
 @pytest.mark.parametrize("token", ["unreg-abc", "invalid-abc"])
 def test_dead_token_retires_the_device_and_is_not_retried(app, user, guarded, fcm, token):
-    from safety.accounts.models import Device
+    from safety.notify.models import Device
 
     register_device(guarded, token)
     panic(user)
@@ -254,21 +255,94 @@ def test_no_sms_provider_means_no_sms_jobs(app, user):
 
 
 def test_log_provider_without_credentials():
-    from safety.notify.push import LogPushProvider, PushMessage
+    from safety.notify.channels.push import LogPushProvider, PushMessage
 
     (out,) = LogPushProvider().send([PushMessage("tok", "t", "b", {"alert_id": "x"})])
     assert out.ok and out.message_id == "log:x"
 
 
-def test_unknown_job_kind_fails_permanently(app):
+def test_a_job_kind_nobody_registered_waits_and_is_named_in_the_log_once(app, caplog):
+    """Not claimed, so not failed: it waits for a worker whose app registered its kind."""
     from safety.notify import outbox
+    from safety.notify.worker import Worker
 
     with app.app_context():
         outbox.enqueue("no_such_kind", "timer", {}, alert_id=uuid.uuid4())
         db.session.commit()
-    drain(app)
+    worker = Worker(app, worker_id="w-test")
+    with caplog.at_level(logging.WARNING, logger="safety.notify.worker"):
+        while worker.run_once():  # (its own periodic job)
+            pass
+        with app.app_context():
+            worker.beat(force=True)
     (job,) = jobs(app, kind="no_such_kind")
-    assert job.status == "failed" and "no handler" in job.last_error
+    assert job.status == "pending" and job.attempts == 0
+    told = [r for r in caplog.records if "'no_such_kind'" in r.getMessage()]
+    assert len(told) == 1 and "'timer'" in told[0].getMessage()
+
+
+def test_a_worker_without_the_factorys_registrations_leaves_jobs_to_one_with_them(
+        app, user, guarded, fcm, caplog):
+    """A worker built on an app that did not come from create_app (no channels registered)
+    claims nothing: the alarm stays pending, and the app factory's worker then sends it."""
+    from flask import Flask
+
+    from safety.notify.worker import Worker
+
+    register_device(guarded, "mom-token")
+    panic(user)
+    bare = Flask("bare")
+    bare.config.update(app.config)
+    db.init_app(bare)
+    try:
+        with caplog.at_level(logging.WARNING, logger="safety.notify.worker"):
+            assert Worker(bare, worker_id="bare").run_once() == 0
+    finally:
+        with bare.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    assert any("registered no notification channels" in r.getMessage() for r in caplog.records)
+    (job,) = jobs(app, kind="alert")
+    assert job.status == "pending" and job.attempts == 0
+    assert fcm.sent == []
+    drain(app)
+    (job,) = jobs(app, kind="alert")
+    assert job.status == "sent"
+    assert len(fcm.sent_to("mom-token")) == 1
+
+
+def test_a_channel_is_an_object_with_send_and_one_registration(app, monkeypatch):
+    """The worker knows only the interface: batches of at most batch_size, one outcome per job
+    recorded as sent, retried (after the time the channel asks), or failed for good."""
+    from safety.notify import channels, outbox
+    from safety.notify.channels import Outcome
+
+    class Probe:
+        name, kinds, batch_size = "probe", None, 2
+
+        def __init__(self):
+            self.batches = []
+
+        def send(self, jobs):
+            self.batches.append(sorted(j.payload["n"] for j in jobs))
+            answers = {0: Outcome.sent({"ok": 0}), 1: Outcome.retry("busy", after_s=600),
+                       2: Outcome.permanent("refused")}
+            return [answers[j.payload["n"]] for j in jobs]
+
+    probe = Probe()
+    monkeypatch.setitem(channels.registry(app).channels, probe.name, probe)
+    with app.app_context():
+        for n in range(3):
+            outbox.enqueue("probe_kind", "probe", {"n": n})
+        db.session.commit()
+    drain(app)
+    assert sorted(n for batch in probe.batches for n in batch) == [0, 1, 2]
+    assert all(len(batch) <= 2 for batch in probe.batches)
+    rows = {j.payload["n"]: j for j in jobs(app, kind="probe_kind")}
+    assert rows[0].status == "sent" and rows[0].result == {"ok": 0}
+    assert rows[1].status == "pending" and rows[1].last_error == "busy"
+    assert 590 <= (rows[1].due_at - rows[1].first_attempt_at).total_seconds() <= 610
+    assert rows[2].status == "failed" and rows[2].last_error == "refused"
 
 
 def test_a_commit_with_due_jobs_wakes_an_idle_worker(app):

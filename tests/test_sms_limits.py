@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from safety.notify.sms import NAME_FALLBACK, sms_safe_name
+from safety.notify.channels.sms import NAME_FALLBACK, sms_safe_name
 from tests.conftest import jobs, panic
 
 CONTACT = "+77015550123"

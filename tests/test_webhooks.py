@@ -3,7 +3,7 @@ addresses at every delivery (DNS rebinding); the connection goes to the checked 
 TLS verified for the URL's host name; redirects are never followed.
 
 Everything here runs on loopback: receivers (the `fake_http` fixture) listen on 127.0.0.1, and
-names are made to resolve through `webhooks.resolve_host`, the resolver hook of our own code.
+names are made to resolve through `webhook.resolve_host`, the resolver hook of our own code.
 """
 
 import datetime
@@ -19,7 +19,8 @@ from cryptography.x509.oid import NameOID
 
 from safety.config import ConfigError, load_config
 from safety.extensions import db
-from safety.notify import webhooks
+from safety.notify import service as notify
+from safety.notify.channels import webhook
 from tests.conftest import drain, jobs, panic
 from tests.test_dispatch import add_member, create_org, on_duty
 
@@ -36,14 +37,14 @@ def resolve(monkeypatch):
             raise OSError(f"no such name in the test resolver: {host}")
         return table[host]
 
-    monkeypatch.setattr(webhooks, "resolve_host", fake)
+    monkeypatch.setattr(webhook, "resolve_host", fake)
     return table
 
 
 def deliver(app, url):
     """One webhook job for `url`, enqueued by our own code, then a worker pass."""
     with app.app_context():
-        webhooks.enqueue_event(url, SECRET, "dispatch.offered", {"hello": "world"})
+        notify.send_webhook(url, SECRET, "dispatch.offered", {"hello": "world"})
         db.session.commit()
     drain(app)
     [job] = jobs(app, kind="webhook")
@@ -79,17 +80,17 @@ NOT_PUBLIC = [
 
 @pytest.mark.parametrize("address", PUBLIC)
 def test_public_addresses_pass(address):
-    assert webhooks.is_public_address(address)
+    assert webhook.is_public_address(address)
 
 
 @pytest.mark.parametrize("address", NOT_PUBLIC)
 def test_non_public_addresses_are_refused(address):
-    assert not webhooks.is_public_address(address)
+    assert not webhook.is_public_address(address)
 
 
 def test_the_classifier_takes_ipaddress_objects():
-    assert webhooks.is_public_address(ipaddress.ip_address("8.8.4.4"))
-    assert not webhooks.is_public_address(ipaddress.ip_address("::ffff:192.168.0.1"))
+    assert webhook.is_public_address(ipaddress.ip_address("8.8.4.4"))
+    assert not webhook.is_public_address(ipaddress.ip_address("::ffff:192.168.0.1"))
 
 
 # -- when the URL is saved ---------------------------------------------------------------------
