@@ -42,10 +42,11 @@ def free_port() -> int:
 def setup(app, n: int) -> list[str]:
     from flask_jwt_extended import create_access_token
 
-    from safety.accounts.models import AuthSession, Device, User
+    from safety.accounts.models import AuthSession, User
     from safety.contacts.models import Contact
     from safety.dispatch.service import set_duty
     from safety.extensions import db
+    from safety.notify.models import Device
     from safety.orgs import service as orgs
     from safety.passwords import hash_secret
     from safety.util import utcnow
@@ -57,7 +58,7 @@ def setup(app, n: int) -> list[str]:
             conn.execute(Device.__table__.insert(), [{
                 "id": uuid.uuid4(), "user_id": guardian, "installation_id": "g",
                 "push_token": "guardian-token", "platform": "android", "created_at": utcnow(),
-                "updated_at": utcnow(), "failures": 0}])
+                "updated_at": utcnow()}])
             conn.execute(Contact.__table__.insert(), [{
                 "id": uuid.uuid4(), "owner_id": i, "name": "Guardian", "phone": "+77070000000",
                 "status": "accepted", "guardian_id": guardian, "created_at": utcnow()}

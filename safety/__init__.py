@@ -18,10 +18,13 @@ def create_app(config: dict | None = None, env: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     register_logging(app)
+    register_clock(app)
     register_proxy(app)
     register_extensions(app)
     register_errors(app)
     register_hardening(app)
+    register_channels(app)
+    register_jobs(app)
     register_blueprints(app)
     register_commands(app)
     register_in_process_worker(app)
@@ -34,6 +37,13 @@ def register_logging(app: Flask) -> None:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_clock(app: Flask) -> None:
+    """The app's clock, which `safety.util.utcnow()` reads (the tests move it forward)."""
+    from safety.util import CLOCK, Clock
+
+    app.extensions[CLOCK] = Clock()
 
 
 def register_proxy(app: Flask) -> None:
@@ -73,6 +83,35 @@ def register_hardening(app: Flask) -> None:
     _register(app)
 
 
+def register_channels(app: Flask) -> None:
+    """The ways the outbox reaches people and systems, one adapter each (safety/notify/channels);
+    the worker sends through these and claims only jobs they take."""
+    from safety.notify import channels
+    from safety.notify.channels.push import PushChannel
+    from safety.notify.channels.sms import SmsChannel
+    from safety.notify.channels.timer import TimerChannel
+    from safety.notify.channels.webhook import WebhookChannel
+
+    channels.init_app(app)
+    channels.register(app, PushChannel(app.config))
+    channels.register(app, SmsChannel(app.config))
+    channels.register(app, WebhookChannel())
+    channels.register(app, TimerChannel())
+
+
+def register_jobs(app: Flask) -> None:
+    """Outbox jobs that are not sends, by kind, and the periodic jobs (the timer channel)."""
+    from safety.alerts.service import _escalate, _purge_job
+    from safety.dispatch.service import _offer_timeout
+    from safety.notify.channels.timer import register_job, register_periodic
+    from safety.timers.service import _due_now
+
+    register_job(app, "alert_escalate", _escalate)
+    register_job(app, "dispatch_offer_timeout", _offer_timeout)
+    register_job(app, "timer_due", _due_now)
+    register_periodic(app, "retention_purge", app.config["PURGE_EVERY_S"], _purge_job)
+
+
 def register_blueprints(app: Flask) -> None:
     from safety.accounts.routes import blp as accounts
     from safety.alerts.routes import blp as alerts
@@ -80,7 +119,6 @@ def register_blueprints(app: Flask) -> None:
     from safety.dispatch.routes import blp as dispatch
     from safety.extensions import api
     from safety.help.routes import blp as help_
-    from safety.notify import webhooks  # noqa: F401  (registers its outbox handler)
     from safety.ops import bp as ops
     from safety.orgs.routes import blp as orgs
     from safety.orgs.routes import invitations_blp as org_invitations

@@ -92,13 +92,9 @@ def committed_alone() -> Iterator[None]:
 
 
 def register_db(app: Flask) -> None:
-    from safety.notify.outbox import register_wakeup  # noqa: PLC0415
-
     db.init_app(app)
-    if not getattr(db.session, "_safety_wakeup", False):  # one session object per process
-        register_wakeup(db.session)
+    if not event.contains(db.session, "after_flush", _mark_flush):  # one session per process
         _track_writes(db.session)
-        db.session._safety_wakeup = True
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         os.makedirs(app.instance_path, exist_ok=True)
         with app.app_context():

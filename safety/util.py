@@ -7,31 +7,41 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import DateTime, Select, and_, or_
 from sqlalchemy.types import TypeDecorator
 
 from safety.errors import Invalid
 
-# Tests move this clock; everything that asks "what time is it" for a rule goes through it.
-_clock_offset_s = 0.0
+CLOCK = "safety_clock"  # app.extensions key
+
+
+class Clock:
+    """An app's idea of "now": real UTC time plus an offset that tests move forward (escalation,
+    expiry, retention on a controllable clock). The app factory puts one in
+    `app.extensions["safety_clock"]`; nothing outside the tests moves it."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+    def reset(self) -> None:
+        self.offset = timedelta()
 
 
 def utcnow() -> datetime:
-    from datetime import timedelta  # noqa: PLC0415
-
-    return datetime.now(UTC) + timedelta(seconds=_clock_offset_s)
-
-
-def advance_clock(seconds: float) -> None:
-    """Move the service clock forward (tests: escalation and expiry on a controllable clock)."""
-    global _clock_offset_s
-    _clock_offset_s += seconds
-
-
-def reset_clock() -> None:
-    global _clock_offset_s
-    _clock_offset_s = 0.0
+    """Now, by the current app's clock; real time outside an app context. Everything that asks
+    "what time is it" for a rule goes through here."""
+    if has_app_context():
+        clock = current_app.extensions.get(CLOCK)
+        if clock is not None:
+            return clock.now()
+    return datetime.now(UTC)
 
 
 def phone_time(reported, received_at: datetime) -> tuple[datetime, str | None]:

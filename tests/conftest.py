@@ -1,5 +1,6 @@
 """Fixtures: one app per backend (SpatiaLite always; PostGIS from SAFETY_TEST_POSTGRES_URL),
-migrated by Alembic, emptied after each test; clients and users per role; the fake FCM server.
+migrated by Alembic, emptied after each test; clients and users per role; the fake FCM server
+and local HTTP receivers.
 
 Every test that takes `app` (directly or through `client`) runs on both backends.
 """
@@ -19,8 +20,8 @@ from sqlalchemy import text
 from safety import create_app
 from safety.config import sqlite_url
 from safety.extensions import db, limiter
-from safety.util import reset_clock
 from tests.fakefcm import FakeFcm
+from tests.fakehttp import FakeHttp
 
 PG_URL = os.environ.get("SAFETY_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"]
@@ -42,6 +43,22 @@ def fake_fcm():
     yield fake
     messaging._MessagingService.FCM_URL = old
     fake.stop()
+
+
+@pytest.fixture
+def fake_http():
+    """Local HTTP receivers (tests/fakehttp.py): `fake_http(status=502, body=..., tls=...)`
+    starts one that records what it gets (`.requests`); all stop after the test."""
+    made: list[FakeHttp] = []
+
+    def make(**kw) -> FakeHttp:
+        server = FakeHttp(**kw).start()
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -125,11 +142,18 @@ def _empty_tables(app) -> None:
 @pytest.fixture(autouse=True)
 def _clean(request):
     yield
-    reset_clock()
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
+        app.extensions["safety_clock"].reset()
         limiter.reset()
         _empty_tables(app)
+
+
+@pytest.fixture
+def clock(app):
+    """The app's clock (safety.util.Clock): `clock.advance(seconds)` moves the service's "now"
+    forward; it is set back after each test."""
+    return app.extensions["safety_clock"]
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""A local fake of Google's OAuth token endpoint and FCM HTTP v1 `messages:send`.
+"""A local fake of Google's OAuth token endpoint and FCM HTTP v1 `messages:send`, built on the
+tests' one fake HTTP receiver (tests/fakehttp.py).
 
 The tests point firebase-admin at it (service-account `token_uri` and `FCM_URL`), so the real
 firebase-admin code builds, authenticates, sends and parses. Behaviour is set per push token
@@ -7,22 +8,21 @@ prefix ("unreg-", "invalid-") or for every message (`mode`: ok, 500, 503, 429, h
 
 from __future__ import annotations
 
-import json
 import re
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.fakehttp import FakeHttp, Reply, Request
 
 SEND_RE = re.compile(r"^/v1/projects/([^/]+)/messages:send$")
 
 
-def _fcm_error(status: int, grpc_status: str, code: str | None, message: str) -> dict:
+def _fcm_error(status: int, grpc_status: str, code: str | None, message: str) -> Reply:
     body: dict = {"error": {"code": status, "message": message, "status": grpc_status}}
     if code:
         body["error"]["details"] = [
             {"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": code}
         ]
-    return body
+    return Reply(status, body)
 
 
 class FakeFcm:
@@ -34,70 +34,41 @@ class FakeFcm:
         self.sent: list[dict] = []  # accepted messages
         self.requests = 0
         self.token_requests = 0
-        fake = self
+        self.http = FakeHttp(respond=self._respond)
+        self.base = self.http.base
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # quiet
-                pass
-
-            def _reply(self, status: int, body: dict) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
-                if self.path == "/token":
-                    with fake.lock:
-                        fake.token_requests += 1
-                    return self._reply(
-                        200, {"access_token": "fake-access", "expires_in": 3600,
-                              "token_type": "Bearer"}
-                    )
-                m = SEND_RE.match(self.path)
-                if not m:
-                    return self._reply(404, _fcm_error(404, "NOT_FOUND", None, "no such path"))
-                if not fake.authorized(self.headers.get("Authorization", "")):
-                    return self._reply(401, _fcm_error(401, "UNAUTHENTICATED", None, "auth"))
-                body = json.loads(raw)
-                message = body["message"]
-                token = message.get("token", "")
-                with fake.lock:
-                    fake.requests += 1
-                    mode = fake.mode
-                if mode == "hang":
-                    time.sleep(fake.hang_s)
-                    return self._reply(503, _fcm_error(503, "UNAVAILABLE", "UNAVAILABLE", "slow"))
-                if mode in ("500", "503"):
-                    return self._reply(int(mode), _fcm_error(int(mode), "INTERNAL", "INTERNAL",
-                                                             "server error"))
-                if mode == "429":
-                    return self._reply(429, _fcm_error(429, "RESOURCE_EXHAUSTED",
-                                                       "QUOTA_EXCEEDED", "quota"))
-                if token.startswith("unreg-"):
-                    return self._reply(404, _fcm_error(404, "NOT_FOUND", "UNREGISTERED",
-                                                       "Requested entity was not found."))
-                if token.startswith("invalid-"):
-                    return self._reply(400, _fcm_error(400, "INVALID_ARGUMENT",
-                                                       "INVALID_ARGUMENT", "bad token"))
-                with fake.lock:
-                    fake.sent.append(message)
-                    n = len(fake.sent)
-                return self._reply(200, {"name": f"projects/{m.group(1)}/messages/{n}"})
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 1024
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    def _respond(self, request: Request) -> Reply:
+        if request.path == "/token":
+            with self.lock:
+                self.token_requests += 1
+            return Reply(200, {"access_token": "fake-access", "expires_in": 3600,
+                               "token_type": "Bearer"})
+        m = SEND_RE.match(request.path)
+        if request.method != "POST" or not m:
+            return _fcm_error(404, "NOT_FOUND", None, "no such path")
+        if not self.authorized(request.headers.get("Authorization", "")):
+            return _fcm_error(401, "UNAUTHENTICATED", None, "auth")
+        message = request.json()["message"]
+        token = message.get("token", "")
+        with self.lock:
+            self.requests += 1
+            mode = self.mode
+        if mode == "hang":
+            reply = _fcm_error(503, "UNAVAILABLE", "UNAVAILABLE", "slow")
+            reply.delay_s = self.hang_s
+            return reply
+        if mode in ("500", "503"):
+            return _fcm_error(int(mode), "INTERNAL", "INTERNAL", "server error")
+        if mode == "429":
+            return _fcm_error(429, "RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED", "quota")
+        if token.startswith("unreg-"):
+            return _fcm_error(404, "NOT_FOUND", "UNREGISTERED", "Requested entity was not found.")
+        if token.startswith("invalid-"):
+            return _fcm_error(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT", "bad token")
+        with self.lock:
+            self.sent.append(message)
+            n = len(self.sent)
+        return Reply(200, {"name": f"projects/{m.group(1)}/messages/{n}"})
 
     def authorized(self, header: str) -> bool:
         """An OAuth token from /token, or a JWT the service account signed itself (what
@@ -116,12 +87,11 @@ class FakeFcm:
         return True
 
     def start(self) -> FakeFcm:
-        self.thread.start()
+        self.http.start()
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.stop()
 
     def reset(self) -> None:
         with self.lock:

@@ -183,7 +183,7 @@ def test_device_bad_platform_is_422(user):
 
 
 def test_token_moved_to_another_account_retires_old_device(app, user, stranger):
-    from safety.accounts.models import Device
+    from safety.notify.models import Device
 
     user.put("/api/v1/me/devices/a", json={"push_token": "shared", "platform": "android"})
     stranger.put("/api/v1/me/devices/b", json={"push_token": "shared", "platform": "android"})

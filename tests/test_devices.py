@@ -16,7 +16,7 @@ def put(person, installation, token):
 
 
 def devices(app):
-    from safety.accounts.models import Device
+    from safety.notify.models import Device
 
     with app.app_context():
         rows = {(d.user_id, d.installation_id): (d.push_token, d.retired_at is None,

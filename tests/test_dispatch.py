@@ -1,13 +1,10 @@
 import hashlib
 import hmac
-import json
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from safety.util import advance_clock
 from tests.conftest import ALMATY, drain, jobs, panic, register_device
 
 ALMATY_BOX = {"type": "Polygon", "coordinates": [[
@@ -118,10 +115,10 @@ def test_concurrent_accepts_exactly_one_wins(app, world):
     assert codes.count(200) == 1 and codes.count(409) == len(codes) - 1, results
 
 
-def test_unanswered_offers_time_out_and_move_on(app, world):
+def test_unanswered_offers_time_out_and_move_on(app, clock, world):
     panic(world.user)
     drain(app)
-    advance_clock(app.config["OFFER_TIMEOUT_S"] + 1)
+    clock.advance(app.config["OFFER_TIMEOUT_S"] + 1)
     drain(app)
     assert offers_of(world.responders["r500"]) == []
     assert len(offers_of(world.responders["r9000"])) == 1  # wider radius, next round
@@ -129,11 +126,11 @@ def test_unanswered_offers_time_out_and_move_on(app, world):
     assert {j.recipient_user_id for j in missed} == {world.org_admin.id}
 
 
-def test_nobody_left_flags_unassigned_and_tells_admins(app, world):
+def test_nobody_left_flags_unassigned_and_tells_admins(app, clock, world):
     alert = panic(world.user).get_json()
     for _ in range(3):
         drain(app)
-        advance_clock(app.config["OFFER_TIMEOUT_S"] + 1)
+        clock.advance(app.config["OFFER_TIMEOUT_S"] + 1)
     drain(app)
     seen = world.admin.get(f"/api/v1/alerts/{alert['id']}").get_json()
     assert seen["unassigned"] is True and seen["dispatch"]["status"] == "unassigned"
@@ -162,8 +159,8 @@ def test_suspended_organisation_gets_no_offers(world):
     assert all(offers_of(p) == [] for p in world.responders.values())
 
 
-def test_stale_and_off_duty_responders_are_not_offered(app, world):
-    advance_clock(app.config["RESPONDER_STALE_S"] + 1)
+def test_stale_and_off_duty_responders_are_not_offered(app, clock, world):
+    clock.advance(app.config["RESPONDER_STALE_S"] + 1)
     world.responders["r1500"].post("/api/v1/responder/location", json={"location": north(1500)})
     world.responders["r3000"].put("/api/v1/responder/duty", json={"on_duty": False})
     world.responders["r3000"].post("/api/v1/responder/location", json={"location": north(3000)})
@@ -305,15 +302,15 @@ def test_duty_needs_a_location_and_the_responder_role(make_person, world):
     assert r.status_code == 403
 
 
-def test_org_stats(app, world, make_person):
+def test_org_stats(app, clock, world, make_person):
     times = []
     for i, name in enumerate(("r500", "r1500")):
         woman = make_person(name=f"W{i}")
         panic(woman)
         did = offers_of(world.responders[name])[0]["dispatch_id"]
-        advance_clock(10 * (i + 1))
+        clock.advance(10 * (i + 1))
         world.responders[name].post(f"/api/v1/dispatches/{did}/accept")
-        advance_clock(100)
+        clock.advance(100)
         world.responders[name].post(f"/api/v1/dispatches/{did}/status",
                                     json={"status": "on_scene"})
         times.append((10 * (i + 1), 10 * (i + 1) + 100))
@@ -326,65 +323,34 @@ def test_org_stats(app, world, make_person):
     assert len(listed["items"]) == 2
 
 
-class _Hook:
-    def __init__(self, status=200):
-        self.status, self.got = status, []
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.got.append((dict(self.headers), body))
-                self.send_response(outer.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def test_signed_webhooks_for_dispatch_events(app, world, private_webhooks):
-    hook = _Hook()
+def test_signed_webhooks_for_dispatch_events(app, world, private_webhooks, fake_http):
+    hook = fake_http()
     secret = "s3cret-webhook-key-0123"
-    try:
-        world.admin.patch(f"/api/v1/orgs/{world.org['id']}",
-                          json={"webhook_url": hook.url, "webhook_secret": secret})
-        panic(world.user)
-        did = offers_of(world.responders["r500"])[0]["dispatch_id"]
-        world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept")
-        drain(app)
-    finally:
-        hook.close()
-    events = [json.loads(b)["event"] for _, b in hook.got]
+    world.admin.patch(f"/api/v1/orgs/{world.org['id']}",
+                      json={"webhook_url": hook.url("/hook"), "webhook_secret": secret})
+    panic(world.user)
+    did = offers_of(world.responders["r500"])[0]["dispatch_id"]
+    world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept")
+    drain(app)
+    events = [r.json()["event"] for r in hook.requests]
     assert events.count("dispatch.offered") == 3 and "dispatch.accepted" in events
-    headers, body = hook.got[-1]
+    headers, body = hook.requests[-1].headers, hook.requests[-1].body
     ts = headers["X-Safety-Timestamp"]
     expected = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
     assert headers["X-Safety-Signature"] == f"sha256={expected}"
 
 
-def test_failing_webhook_is_retried(app, world, private_webhooks):
-    hook = _Hook(status=502)
-    try:
-        world.admin.patch(f"/api/v1/orgs/{world.org['id']}",
-                          json={"webhook_url": hook.url, "webhook_secret": "x" * 20})
-        panic(world.user)
-        drain(app)
-        pending = jobs(app, kind="webhook")
-        assert pending and all(j.status == "pending" and j.attempts == 1 for j in pending)
-        hook.status = 204
-        advance_clock(app.config["WORKER_BACKOFF_MAX_S"] + 1)
-        drain(app)
-    finally:
-        hook.close()
+def test_failing_webhook_is_retried(app, clock, world, private_webhooks, fake_http):
+    hook = fake_http(status=502)
+    world.admin.patch(f"/api/v1/orgs/{world.org['id']}",
+                      json={"webhook_url": hook.url("/hook"), "webhook_secret": "x" * 20})
+    panic(world.user)
+    drain(app)
+    pending = jobs(app, kind="webhook")
+    assert pending and all(j.status == "pending" and j.attempts == 1 for j in pending)
+    hook.status = 204
+    clock.advance(app.config["WORKER_BACKOFF_MAX_S"] + 1)
+    drain(app)
     assert {j.status for j in jobs(app, kind="webhook")} == {"sent"}
 
 

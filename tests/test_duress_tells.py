@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from safety.util import advance_clock
 from tests.conftest import drain, jobs, make_guardian, panic, register_device
 
 T0 = datetime(2026, 11, 22, 15, 4, 5, tzinfo=UTC)
@@ -39,7 +38,7 @@ def canon(body: bytes) -> bytes:
     return body
 
 
-def story(app, her, mom, pin: str) -> dict:
+def story(app, clock, her, mom, pin: str) -> dict:
     """A panic, a guardian's ack, a cancel, and everything her phone does after it."""
 
     def answer(r, exact=False) -> tuple:
@@ -70,9 +69,9 @@ def story(app, her, mom, pin: str) -> dict:
     out["retry"] = answer(her.post("/api/v1/alerts", json={
         "client_id": str(cid), "trigger": "button",
         "location": {"lat": 43.40, "lon": 77.00, "recorded_at": at(20)}}))
-    advance_clock(app.config["ESCALATE_AFTER_S"] + 1)
+    clock.advance(app.config["ESCALATE_AFTER_S"] + 1)
     drain(app)
-    advance_clock(app.config["ESCALATE_AFTER_S"] + 1)
+    clock.advance(app.config["ESCALATE_AFTER_S"] + 1)
     drain(app)
     out["get"] = answer(her.get(base))
     out["list"] = answer(her.get("/api/v1/alerts"))
@@ -90,10 +89,10 @@ def story(app, her, mom, pin: str) -> dict:
 
 
 @pytest.mark.parametrize("roles", [(), ("admin",), ("responder",)])
-def test_her_phone_cannot_tell_a_duress_cancel_from_a_real_one(app, make_person, roles):
-    real = story(app, make_person(*roles, name="Aigerim", pin="1234", duress_pin="9999"),
+def test_her_phone_cannot_tell_a_duress_cancel_from_a_real_one(app, clock, make_person, roles):
+    real = story(app, clock, make_person(*roles, name="Aigerim", pin="1234", duress_pin="9999"),
                  make_person(name="Mom"), "1234")
-    forced = story(app, make_person(*roles, name="Aigerim", pin="1234", duress_pin="9999"),
+    forced = story(app, clock, make_person(*roles, name="Aigerim", pin="1234", duress_pin="9999"),
                    make_person(name="Mom"), "9999")
     for step in real:
         assert real[step] == forced[step], step
@@ -131,14 +130,14 @@ def test_points_after_a_duress_cancel_still_reach_guardians(user, make_person):
     assert len(user.get(f"/api/v1/alerts/{alert['id']}/locations").get_json()["items"]) == 1
 
 
-def test_a_duress_cancel_sends_her_admins_escalations_not_to_her(app, make_person):
+def test_a_duress_cancel_sends_her_admins_escalations_not_to_her(app, clock, make_person):
     her = make_person("admin", name="Aigerim", pin="1234", duress_pin="9999")
     other_admin = make_person("admin", name="Other admin")
     register_device(her, "her-phone")
     register_device(other_admin, "admin-phone")
     alert = panic(her).get_json()
     her.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "9999"})
-    advance_clock(app.config["ESCALATE_AFTER_S"] + 1)
+    clock.advance(app.config["ESCALATE_AFTER_S"] + 1)
     drain(app)
     escalations = jobs(app, kind="alert_escalation")
     assert {j.recipient_user_id for j in escalations} == {other_admin.id}

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from safety.extensions import db
-from safety.util import advance_clock
 from tests.conftest import (
     Person,
     drain,
@@ -91,7 +90,7 @@ def test_the_holder_of_the_number_registers_and_sees_the_invitation(client, app,
 def test_the_dev_log_shows_the_code_and_the_outbox_forgets_it(client, app, caplog):
     phone = next_phone()
     assert ask(client, phone).status_code == 202
-    with caplog.at_level(logging.INFO, logger="safety.notify.sms"):
+    with caplog.at_level(logging.INFO, logger="safety.notify.channels.sms"):
         drain(app)
     logged = [r.getMessage() for r in caplog.records if phone in r.getMessage()]
     code = re.search(r"code: (\d{6})", logged[-1]).group(1)
@@ -114,19 +113,19 @@ def test_code_is_stored_only_as_an_hmac(client, app):
     assert code not in " ".join(str(v) for v in vars(row).values())
 
 
-def test_code_expires(client, app):
+def test_code_expires(client, app, clock):
     phone = next_phone()
     ask(client, phone)
     code = sent_code(app, phone)
-    advance_clock(app.config["PHONE_CODE_TTL_S"] + 1)
+    clock.advance(app.config["PHONE_CODE_TTL_S"] + 1)
     assert register(client, phone, code).status_code == 422
 
 
-def test_code_not_sent_once_expired_and_its_text_is_scrubbed(client, app):
+def test_code_not_sent_once_expired_and_its_text_is_scrubbed(client, app, clock):
     phone = next_phone()
     ask(client, phone)
     code = sent_code(app, phone)
-    advance_clock(app.config["PHONE_CODE_TTL_S"] + 1)
+    clock.advance(app.config["PHONE_CODE_TTL_S"] + 1)
     drain(app)
     [job] = jobs(app, kind="phone_code")
     assert job.status == "failed" and "expired" in job.last_error
@@ -227,7 +226,7 @@ def test_an_account_is_revealed_only_to_whoever_proves_the_number(client, app, m
 # -- limits --------------------------------------------------------------------------------------
 
 
-def test_codes_per_number_are_limited_across_addresses(client, app):
+def test_codes_per_number_are_limited_across_addresses(client, app, clock):
     phone = next_phone()
     per_15 = app.config["PHONE_CODES_PER_NUMBER_15MIN"]
     for i in range(per_15):
@@ -238,19 +237,19 @@ def test_codes_per_number_are_limited_across_addresses(client, app):
     assert r.headers["Content-Type"] == "application/problem+json"
     assert len(jobs(app, kind="phone_code")) == per_15
     assert ask(client, next_phone(), addr="10.0.1.1").status_code == 202  # other numbers go on
-    advance_clock(15 * 60 + 1)
+    clock.advance(15 * 60 + 1)
     assert ask(client, phone, addr="10.0.1.2").status_code == 202
 
 
-def test_codes_per_number_per_day(client, app):
+def test_codes_per_number_per_day(client, app, clock):
     phone = next_phone()
     per_15 = app.config["PHONE_CODES_PER_NUMBER_15MIN"]
     per_day = app.config["PHONE_CODES_PER_NUMBER_DAY"]
     for i in range(per_day):
         if i and i % per_15 == 0:
-            advance_clock(15 * 60 + 1)
+            clock.advance(15 * 60 + 1)
         assert ask(client, phone, addr=f"10.1.0.{i + 1}").status_code == 202
-    advance_clock(15 * 60 + 1)
+    clock.advance(15 * 60 + 1)
     r = ask(client, phone, addr="10.1.1.1")
     assert r.status_code == 429
     assert 20 * 3600 < int(r.headers["Retry-After"]) <= 24 * 3600

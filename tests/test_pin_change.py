@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 
-from safety.util import advance_clock
 from tests.conftest import jobs, make_guardian, panic, register_device
 
 PIN = "/api/v1/me/pin"
@@ -72,7 +71,7 @@ def test_the_first_pin_needs_the_password(make_person):
     assert p.get("/api/v1/me").get_json()["has_pin"] is True
 
 
-def test_wrong_current_pins_lock_the_change_not_cancel(app, user):
+def test_wrong_current_pins_lock_the_change_not_cancel(app, clock, user):
     alert = panic(user).get_json()
     lefts = []
     for _ in range(app.config["CANCEL_MAX_ATTEMPTS"]):
@@ -84,7 +83,7 @@ def test_wrong_current_pins_lock_the_change_not_cancel(app, user):
     assert locked.status_code == 403 and "locked_until" in locked.get_json()
     # the lock guards the change only: cancel still takes her PIN
     assert _cancel(user, alert["id"], "1234").status_code == 200
-    advance_clock(app.config["CANCEL_LOCK_S"] + 1)
+    clock.advance(app.config["CANCEL_LOCK_S"] + 1)
     assert user.put(PIN, json={"current_pin": "1234", "pin": "5555"}).status_code == 204
 
 

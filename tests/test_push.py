@@ -1,14 +1,12 @@
 """The outbox worker and firebase-admin against a local fake FCM server."""
 
-import json
+import logging
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from safety.extensions import db
-from safety.util import advance_clock
 from tests.conftest import drain, jobs, make_guardian, panic, register_device
 
 
@@ -46,7 +44,7 @@ def test_push_goes_out_through_firebase_admin(app, user, guarded, fcm):
 
 @pytest.mark.parametrize("token", ["unreg-abc", "invalid-abc"])
 def test_dead_token_retires_the_device_and_is_not_retried(app, user, guarded, fcm, token):
-    from safety.accounts.models import Device
+    from safety.notify.models import Device
 
     register_device(guarded, token)
     panic(user)
@@ -63,14 +61,14 @@ def test_dead_token_retires_the_device_and_is_not_retried(app, user, guarded, fc
 
 
 @pytest.mark.parametrize("mode", ["500", "503", "429"])
-def test_fcm_down_for_a_while_loses_nothing(app, user, guarded, fcm, mode):
+def test_fcm_down_for_a_while_loses_nothing(app, clock, user, guarded, fcm, mode):
     register_device(guarded, "mom-token")
     register_device(guarded, "mom-tablet", installation="tablet")
     fcm.mode = mode
     panic(user)
     for _ in range(3):  # several failed rounds, each after its backoff
         drain(app)
-        advance_clock(app.config["WORKER_BACKOFF_MAX_S"] + 1)
+        clock.advance(app.config["WORKER_BACKOFF_MAX_S"] + 1)
     failing = jobs(app, kind="alert")
     assert all(j.status == "pending" and j.attempts == 3 and j.last_error for j in failing)
     assert fcm.sent == []
@@ -81,7 +79,7 @@ def test_fcm_down_for_a_while_loses_nothing(app, user, guarded, fcm, mode):
         assert [m["data"]["type"] for m in fcm.sent_to(token)].count("alert") == 1
 
 
-def test_a_hanging_fcm_times_out_and_is_retried(app, user, guarded, fcm):
+def test_a_hanging_fcm_times_out_and_is_retried(app, clock, user, guarded, fcm):
     register_device(guarded, "mom-token")
     fcm.mode = "hang"
     fcm.hang_s = app.config["PUSH_TIMEOUT_S"] + 1.5
@@ -90,7 +88,7 @@ def test_a_hanging_fcm_times_out_and_is_retried(app, user, guarded, fcm):
     (job,) = jobs(app, kind="alert")
     assert job.status == "pending" and job.attempts == 1
     fcm.mode = "ok"
-    advance_clock(app.config["WORKER_BACKOFF_MAX_S"] + 1)
+    clock.advance(app.config["WORKER_BACKOFF_MAX_S"] + 1)
     drain(app)
     assert jobs(app, kind="alert")[0].status == "sent"
     assert [m["data"]["type"] for m in fcm.sent_to("mom-token")].count("alert") == 1
@@ -108,7 +106,7 @@ def test_retry_backoff_grows_with_jitter(app):
             assert len(values) > 1  # jitter
 
 
-def test_gives_up_after_max_attempts_and_records_it(app, user, guarded, fcm):
+def test_gives_up_after_max_attempts_and_records_it(app, clock, user, guarded, fcm):
     register_device(guarded, "mom-token")
     app.config["WORKER_MAX_ATTEMPTS"] = 2
     try:
@@ -116,7 +114,7 @@ def test_gives_up_after_max_attempts_and_records_it(app, user, guarded, fcm):
         panic(user)
         for _ in range(3):
             drain(app)
-            advance_clock(app.config["WORKER_BACKOFF_MAX_S"] + 1)
+            clock.advance(app.config["WORKER_BACKOFF_MAX_S"] + 1)
     finally:
         app.config["WORKER_MAX_ATTEMPTS"] = 12
     (job,) = jobs(app, kind="alert")
@@ -169,7 +167,7 @@ def test_two_workers_never_send_one_job_twice(app, make_person, fcm):
     assert {j.status for j in jobs(app, kind="test")} == {"sent"}
 
 
-def test_a_killed_workers_claims_are_picked_up_after_its_lease(app, make_person, fcm):
+def test_a_killed_workers_claims_are_picked_up_after_its_lease(app, clock, make_person, fcm):
     from safety.notify import outbox
 
     tokens = _many_push_jobs(app, make_person, n_people=1, devices_each=5)
@@ -179,7 +177,7 @@ def test_a_killed_workers_claims_are_picked_up_after_its_lease(app, make_person,
     drain(app, worker_id="survivor")
     assert fcm.sent == []  # the lease still holds
     assert {j.status for j in jobs(app, kind="test")} == {"sending"}
-    advance_clock(app.config["WORKER_LEASE_S"] + 1)
+    clock.advance(app.config["WORKER_LEASE_S"] + 1)
     drain(app, worker_id="survivor")
     assert sorted(m["token"] for m in fcm.sent) == sorted(tokens)
     assert {(j.claimed_by, j.status) for j in jobs(app, kind="test")} == {("survivor", "sent")}
@@ -200,78 +198,49 @@ def test_rolled_back_panic_enqueues_nothing(app, user, guarded, monkeypatch):
     assert user.get("/api/v1/alerts").get_json()["items"] == []
 
 
-def test_escalation_when_nobody_answers(app, user, guarded, admin, fcm):
+def test_escalation_when_nobody_answers(app, clock, user, guarded, admin, fcm):
     register_device(guarded, "mom-token")
     register_device(admin, "admin-token")
     panic(user)
     drain(app)
-    advance_clock(app.config["ESCALATE_AFTER_S"] + 1)
+    clock.advance(app.config["ESCALATE_AFTER_S"] + 1)
     drain(app)
     esc = jobs(app, kind="alert_escalation")
     assert {j.recipient_user_id for j in esc} == {guarded.id, admin.id}
     assert len(fcm.sent_to("admin-token")) >= 1
 
 
-def test_no_escalation_once_a_guardian_acknowledged(app, user, guarded, fcm):
+def test_no_escalation_once_a_guardian_acknowledged(app, clock, user, guarded, fcm):
     register_device(guarded, "mom-token")
     alert = panic(user).get_json()
     guarded.post(f"/api/v1/alerts/{alert['id']}/acknowledge", json={})
-    advance_clock(app.config["ESCALATE_AFTER_S"] + 1)
+    clock.advance(app.config["ESCALATE_AFTER_S"] + 1)
     drain(app)
     assert jobs(app, kind="alert_escalation") == []
     (timer,) = jobs(app, kind="alert_escalate")
     assert timer.status == "sent" and timer.result == {"skipped": "someone is on it"}
 
 
-def test_worker_heartbeat_makes_readyz_green(app, client):
+def test_worker_heartbeat_makes_readyz_green(app, clock, client):
     drain(app)
     assert client.get("/readyz").status_code == 200
-    advance_clock(app.config["WORKER_HEARTBEAT_MAX_AGE_S"] + 5)
+    clock.advance(app.config["WORKER_HEARTBEAT_MAX_AGE_S"] + 5)
     assert client.get("/readyz").status_code == 503
 
 
-class _SmsServer:
-    def __init__(self, status):
-        self.status = status
-        self.received = []
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.received.append((self.headers.get("Authorization"), body))
-                raw = json.dumps({"id": "sms-1"}).encode()
-                self.send_response(outer.status)
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/send"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.mark.parametrize("status, outcome", [(200, "sent"), (400, "failed"), (503, "pending")])
-def test_sms_through_the_http_provider(app, user, status, outcome):
-    server = _SmsServer(status)
-    app.config.update(SMS_HTTP_URL=server.url, SMS_HTTP_TOKEN="sekret")
+def test_sms_through_the_http_provider(app, user, status, outcome, fake_http):
+    server = fake_http(status=status, body={"id": "sms-1"})
+    app.config.update(SMS_HTTP_URL=server.url("/send"), SMS_HTTP_TOKEN="sekret")
     try:
         user.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": "+77015550123"})
         panic(user)
         drain(app)
     finally:
         app.config.update(SMS_HTTP_URL=None, SMS_HTTP_TOKEN=None)
-        server.close()
     (job,) = jobs(app, kind="alert_sms")
     assert job.status == outcome
-    auth, body = server.received[0]
+    auth, body = server.requests[0].headers.get("Authorization"), server.requests[0].json()
     assert auth == "Bearer sekret" and body["to"] == "+77015550123" and "/t/" in body["text"]
 
 
@@ -286,21 +255,94 @@ def test_no_sms_provider_means_no_sms_jobs(app, user):
 
 
 def test_log_provider_without_credentials():
-    from safety.notify.push import LogPushProvider, PushMessage
+    from safety.notify.channels.push import LogPushProvider, PushMessage
 
     (out,) = LogPushProvider().send([PushMessage("tok", "t", "b", {"alert_id": "x"})])
     assert out.ok and out.message_id == "log:x"
 
 
-def test_unknown_job_kind_fails_permanently(app):
+def test_a_job_kind_nobody_registered_waits_and_is_named_in_the_log_once(app, caplog):
+    """Not claimed, so not failed: it waits for a worker whose app registered its kind."""
     from safety.notify import outbox
+    from safety.notify.worker import Worker
 
     with app.app_context():
         outbox.enqueue("no_such_kind", "timer", {}, alert_id=uuid.uuid4())
         db.session.commit()
-    drain(app)
+    worker = Worker(app, worker_id="w-test")
+    with caplog.at_level(logging.WARNING, logger="safety.notify.worker"):
+        while worker.run_once():  # (its own periodic job)
+            pass
+        with app.app_context():
+            worker.beat(force=True)
     (job,) = jobs(app, kind="no_such_kind")
-    assert job.status == "failed" and "no handler" in job.last_error
+    assert job.status == "pending" and job.attempts == 0
+    told = [r for r in caplog.records if "'no_such_kind'" in r.getMessage()]
+    assert len(told) == 1 and "'timer'" in told[0].getMessage()
+
+
+def test_a_worker_without_the_factorys_registrations_leaves_jobs_to_one_with_them(
+        app, user, guarded, fcm, caplog):
+    """A worker built on an app that did not come from create_app (no channels registered)
+    claims nothing: the alarm stays pending, and the app factory's worker then sends it."""
+    from flask import Flask
+
+    from safety.notify.worker import Worker
+
+    register_device(guarded, "mom-token")
+    panic(user)
+    bare = Flask("bare")
+    bare.config.update(app.config)
+    db.init_app(bare)
+    try:
+        with caplog.at_level(logging.WARNING, logger="safety.notify.worker"):
+            assert Worker(bare, worker_id="bare").run_once() == 0
+    finally:
+        with bare.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    assert any("registered no notification channels" in r.getMessage() for r in caplog.records)
+    (job,) = jobs(app, kind="alert")
+    assert job.status == "pending" and job.attempts == 0
+    assert fcm.sent == []
+    drain(app)
+    (job,) = jobs(app, kind="alert")
+    assert job.status == "sent"
+    assert len(fcm.sent_to("mom-token")) == 1
+
+
+def test_a_channel_is_an_object_with_send_and_one_registration(app, monkeypatch):
+    """The worker knows only the interface: batches of at most batch_size, one outcome per job
+    recorded as sent, retried (after the time the channel asks), or failed for good."""
+    from safety.notify import channels, outbox
+    from safety.notify.channels import Outcome
+
+    class Probe:
+        name, kinds, batch_size = "probe", None, 2
+
+        def __init__(self):
+            self.batches = []
+
+        def send(self, jobs):
+            self.batches.append(sorted(j.payload["n"] for j in jobs))
+            answers = {0: Outcome.sent({"ok": 0}), 1: Outcome.retry("busy", after_s=600),
+                       2: Outcome.permanent("refused")}
+            return [answers[j.payload["n"]] for j in jobs]
+
+    probe = Probe()
+    monkeypatch.setitem(channels.registry(app).channels, probe.name, probe)
+    with app.app_context():
+        for n in range(3):
+            outbox.enqueue("probe_kind", "probe", {"n": n})
+        db.session.commit()
+    drain(app)
+    assert sorted(n for batch in probe.batches for n in batch) == [0, 1, 2]
+    assert all(len(batch) <= 2 for batch in probe.batches)
+    rows = {j.payload["n"]: j for j in jobs(app, kind="probe_kind")}
+    assert rows[0].status == "sent" and rows[0].result == {"ok": 0}
+    assert rows[1].status == "pending" and rows[1].last_error == "busy"
+    assert 590 <= (rows[1].due_at - rows[1].first_attempt_at).total_seconds() <= 610
+    assert rows[2].status == "failed" and rows[2].last_error == "refused"
 
 
 def test_a_commit_with_due_jobs_wakes_an_idle_worker(app):

@@ -3,7 +3,6 @@ access to an alert ends RESPONDER_ACCESS_AFTER_END_S after the alert ended."""
 
 import pytest
 
-from safety.util import advance_clock
 from tests.conftest import drain, jobs, panic
 from tests.test_dispatch import offers_of, world  # noqa: F401  (the fixture)
 
@@ -22,10 +21,10 @@ def test_a_suspended_organisations_responder_cannot_accept(app, world):  # noqa:
     assert r500.get(f"/api/v1/alerts/{alert['id']}").status_code == 404
 
 
-def test_after_suspension_the_next_round_offers_nobody_of_that_org(app, world):  # noqa: F811
+def test_after_suspension_the_next_round_offers_nobody_of_that_org(app, clock, world):  # noqa: F811
     panic(world.user)
     world.admin.patch(f"/api/v1/orgs/{world.org['id']}", json={"status": "suspended"})
-    advance_clock(app.config["OFFER_TIMEOUT_S"] + 1)
+    clock.advance(app.config["OFFER_TIMEOUT_S"] + 1)
     drain(app)
     assert all(offers_of(p) == [] for p in world.responders.values())
     assert len(jobs(app, kind="alert_unassigned")) == 1
@@ -54,17 +53,17 @@ def reads(world, alert_id):  # noqa: F811
     }
 
 
-def test_read_access_lasts_until_the_configured_time_after_the_end(app, world):  # noqa: F811
+def test_read_access_lasts_until_the_configured_time_after_the_end(app, clock, world):  # noqa: F811
     alert_id = resolved_alert(world)
-    advance_clock(app.config["RESPONDER_ACCESS_AFTER_END_S"] - 60)
+    clock.advance(app.config["RESPONDER_ACCESS_AFTER_END_S"] - 60)
     assert reads(world, alert_id) == {
         "responder alert": 200, "responder trail": 200, "responder list": [alert_id],
         "org admin alert": 200, "org admin trail": 200}
 
 
-def test_read_access_ends_the_configured_time_after_the_end(app, world):  # noqa: F811
+def test_read_access_ends_the_configured_time_after_the_end(app, clock, world):  # noqa: F811
     alert_id = resolved_alert(world)
-    advance_clock(app.config["RESPONDER_ACCESS_AFTER_END_S"] + 1)
+    clock.advance(app.config["RESPONDER_ACCESS_AFTER_END_S"] + 1)
     assert reads(world, alert_id) == {
         "responder alert": 404, "responder trail": 404, "responder list": [],
         "org admin alert": 404, "org admin trail": 404}
@@ -74,7 +73,7 @@ def test_read_access_ends_the_configured_time_after_the_end(app, world):  # noqa
 
 
 @pytest.mark.parametrize("pin", ["1234", "9999"])
-def test_a_canceled_alert_is_timed_from_the_real_end_only(app, world, pin):  # noqa: F811
+def test_a_canceled_alert_is_timed_from_the_real_end_only(app, clock, world, pin):  # noqa: F811
     """A real cancel ends the alert; a duress cancel does not (it stays live for responders),
     so the clock does not start."""
     alert = panic(world.user).get_json()
@@ -82,6 +81,6 @@ def test_a_canceled_alert_is_timed_from_the_real_end_only(app, world, pin):  # n
     did = offers_of(r500)[0]["dispatch_id"]
     r500.post(f"/api/v1/dispatches/{did}/accept")
     world.user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": pin})
-    advance_clock(app.config["RESPONDER_ACCESS_AFTER_END_S"] + 1)
+    clock.advance(app.config["RESPONDER_ACCESS_AFTER_END_S"] + 1)
     expected = 200 if pin == "9999" else 404
     assert world.org_admin.get(f"/api/v1/alerts/{alert['id']}").status_code == expected

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from safety.notify.sms import NAME_FALLBACK, sms_safe_name
-from safety.util import advance_clock
+from safety.notify.channels.sms import NAME_FALLBACK, sms_safe_name
 from tests.conftest import jobs, panic
 
 CONTACT = "+77015550123"
@@ -42,12 +41,12 @@ def test_sms_to_one_contact_stop_at_the_daily_limit_and_the_panic_goes_on(
     assert "text" not in skipped.payload  # no text, no tracking link was made for it
 
 
-def test_the_daily_limit_is_a_rolling_day(app, user, monkeypatch):
+def test_the_daily_limit_is_a_rolling_day(app, clock, user, monkeypatch):
     monkeypatch.setitem(app.config, "SMS_PER_CONTACT_PER_DAY", 1)
     add_contact(user)
     panic_and_cancel(user)
     panic_and_cancel(user)
-    advance_clock(24 * 3600 + 1)
+    clock.advance(24 * 3600 + 1)
     panic_and_cancel(user)
     assert len(sms_to(app, CONTACT, "pending")) == 2
 

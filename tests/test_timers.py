@@ -3,7 +3,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from safety.util import advance_clock
 from tests.conftest import drain, jobs, make_guardian, register_device
 
 HERE = {"lat": 43.2567, "lon": 76.9286}
@@ -14,7 +13,7 @@ def start(person, **body):
     return person.post("/api/v1/timers", json=payload)
 
 
-def test_missed_deadline_raises_a_timer_alert(app, user, make_person):
+def test_missed_deadline_raises_a_timer_alert(app, clock, user, make_person):
     mom = make_person(name="Mom")
     make_guardian(user, mom)
     register_device(mom, "mom-token")
@@ -22,7 +21,7 @@ def test_missed_deadline_raises_a_timer_alert(app, user, make_person):
     assert t["status"] == "running"
     drain(app)
     assert user.get("/api/v1/alerts").get_json()["items"] == []
-    advance_clock(601)
+    clock.advance(601)
     drain(app)
     timer = user.get(f"/api/v1/timers/{t['id']}").get_json()
     assert timer["status"] == "alarmed" and timer["alert_id"]
@@ -33,10 +32,10 @@ def test_missed_deadline_raises_a_timer_alert(app, user, make_person):
     assert len(jobs(app, kind="alert", recipient_user_id=mom.id)) == 1
 
 
-def test_timer_alarm_survives_a_restart_and_a_retried_job(app, user):
+def test_timer_alarm_survives_a_restart_and_a_retried_job(app, clock, user):
     """The timer is a job in the database: any worker, any time later, raises it once."""
     t = start(user).get_json()
-    advance_clock(601)
+    clock.advance(601)
     from safety.notify.worker import Worker
 
     Worker(app, worker_id="after-restart").run_once()
@@ -52,11 +51,11 @@ def test_timer_alarm_survives_a_restart_and_a_retried_job(app, user):
     assert user.get(f"/api/v1/timers/{t['id']}").get_json()["status"] == "alarmed"
 
 
-def test_check_in_stops_the_timer(app, user):
+def test_check_in_stops_the_timer(app, clock, user):
     t = start(user).get_json()
     r = user.post(f"/api/v1/timers/{t['id']}/check-in", json={"pin": "1234"})
     assert r.status_code == 200 and r.get_json()["status"] == "checked_in"
-    advance_clock(601)
+    clock.advance(601)
     drain(app)
     assert user.get("/api/v1/alerts").get_json()["items"] == []
     assert jobs(app, kind="timer_due")[0].status == "canceled"
@@ -86,26 +85,26 @@ def test_duress_check_in_looks_the_same_and_raises_a_silent_alert(app, user, mak
     assert len(jobs(app, kind="alert_duress")) == 1
 
 
-def test_wrong_pin_counts_and_locks_but_the_timer_runs(app, user):
+def test_wrong_pin_counts_and_locks_but_the_timer_runs(app, clock, user):
     t = start(user).get_json()
     lefts = [user.post(f"/api/v1/timers/{t['id']}/check-in", json={"pin": "0000"})
              .get_json()["attempts_left"] for _ in range(5)]
     assert lefts == [4, 3, 2, 1, 0]
     r = user.post(f"/api/v1/timers/{t['id']}/check-in", json={"pin": "1234"})
     assert r.status_code == 403 and "locked_until" in r.get_json()
-    advance_clock(601)
+    clock.advance(601)
     drain(app)
     assert user.get(f"/api/v1/timers/{t['id']}").get_json()["status"] == "alarmed"
 
 
-def test_extend_moves_the_deadline(app, user):
+def test_extend_moves_the_deadline(app, clock, user):
     t = start(user).get_json()
     r = user.post(f"/api/v1/timers/{t['id']}/extend", json={"duration_s": 1800})
     assert r.status_code == 200
-    advance_clock(601)
+    clock.advance(601)
     drain(app)
     assert user.get(f"/api/v1/timers/{t['id']}").get_json()["status"] == "running"
-    advance_clock(1200)
+    clock.advance(1200)
     drain(app)
     assert user.get(f"/api/v1/timers/{t['id']}").get_json()["status"] == "alarmed"
     assert len(user.get("/api/v1/alerts").get_json()["items"]) == 1

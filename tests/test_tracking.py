@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from safety.util import advance_clock
 from tests.conftest import jobs, panic
 from tests.test_dispatch import add_member, create_org, on_duty
 
@@ -41,12 +40,12 @@ def test_tracking_data_reveals_only_name_status_trail(client, user, tracked):
     assert user.phone not in raw and alert["id"] not in raw
 
 
-def test_tracking_link_expires_after_the_alert_ends_plus_grace(app, client, user, tracked):
+def test_tracking_link_expires_after_the_alert_ends_plus_grace(app, clock, client, user, tracked):
     alert, path = tracked
     user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "1234"})
     body = client.get(path + "/data").get_json()
     assert body["status"] == "ended"
-    advance_clock(app.config["TRACKING_GRACE_S"] + 1)
+    clock.advance(app.config["TRACKING_GRACE_S"] + 1)
     assert client.get(path + "/data").status_code == 404
     page = client.get(path)
     assert page.status_code == 404 and b"expired" in page.data
@@ -67,7 +66,7 @@ def test_page_is_served_with_local_leaflet_and_a_strict_policy(client, tracked):
     static.close()
 
 
-def test_purge_deletes_old_trails_and_keeps_alerts(app, user):
+def test_purge_deletes_old_trails_and_keeps_alerts(app, clock, user):
     alert = panic(user).get_json()
     user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "1234"})
     live = panic(user).get_json()
@@ -75,7 +74,7 @@ def test_purge_deletes_old_trails_and_keeps_alerts(app, user):
     days = app.config["LOCATION_RETENTION_DAYS"]
     out = runner.invoke(args=["safety", "purge"])
     assert out.exit_code == 0 and "deleted 0" in out.output
-    advance_clock(days * 86400 + 60)
+    clock.advance(days * 86400 + 60)
     out = runner.invoke(args=["safety", "purge"])
     assert out.exit_code == 0 and "deleted 1" in out.output, out.output
     assert user.get(f"/api/v1/alerts/{alert['id']}").get_json()["status"] == "canceled"

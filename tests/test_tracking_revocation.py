@@ -5,7 +5,6 @@ import re
 
 import pytest
 
-from safety.util import advance_clock
 from tests.conftest import drain, jobs, panic
 from tests.test_dispatch import add_member, create_org, offers_of, on_duty
 
@@ -102,7 +101,7 @@ def held(app, user, admin, make_person):
 
 
 @pytest.mark.parametrize("how", ["cancel", "resolve"])
-def test_links_last_exactly_the_grace_after_the_alert_ends(app, client, user, held, how):
+def test_links_last_exactly_the_grace_after_the_alert_ends(app, clock, client, user, held, how):
     alert, responder, did, paths = held
     if how == "cancel":
         r = user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "1234"})
@@ -110,16 +109,16 @@ def test_links_last_exactly_the_grace_after_the_alert_ends(app, client, user, he
         r = responder.post(f"/api/v1/dispatches/{did}/status", json={"status": "resolved"})
     assert r.status_code == 200
     grace = app.config["TRACKING_GRACE_S"]
-    advance_clock(grace - 5)
+    clock.advance(grace - 5)
     for path in paths.values():
         assert client.get(path + "/data").get_json()["status"] == "ended"
-    advance_clock(10)
+    clock.advance(10)
     for path in paths.values():
         assert_dead(client, path)
 
 
-def test_a_duress_cancel_keeps_the_links_live(app, client, user, two_contacts):
+def test_a_duress_cancel_keeps_the_links_live(app, clock, client, user, two_contacts):
     alert, _, paths = two_contacts
     user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "9999"})
-    advance_clock(app.config["TRACKING_GRACE_S"] + 60)
+    clock.advance(app.config["TRACKING_GRACE_S"] + 60)
     assert client.get(paths[NEIGHBOUR] + "/data").get_json()["status"] == "live"

@@ -2,17 +2,14 @@
 addresses at every delivery (DNS rebinding); the connection goes to the checked address with
 TLS verified for the URL's host name; redirects are never followed.
 
-Everything here runs on loopback: receivers listen on 127.0.0.1, and names are made to resolve
-through `webhooks.resolve_host`, the resolver hook of our own code.
+Everything here runs on loopback: receivers (the `fake_http` fixture) listen on 127.0.0.1, and
+names are made to resolve through `webhook.resolve_host`, the resolver hook of our own code.
 """
 
 import datetime
 import ipaddress
 import json
-import ssl
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from cryptography import x509
@@ -22,64 +19,12 @@ from cryptography.x509.oid import NameOID
 
 from safety.config import ConfigError, load_config
 from safety.extensions import db
-from safety.notify import webhooks
+from safety.notify import service as notify
+from safety.notify.channels import webhook
 from tests.conftest import drain, jobs, panic
 from tests.test_dispatch import add_member, create_org, on_duty
 
 SECRET = "s3cret-webhook-key-0123"
-
-
-class Receiver:
-    """A local webhook receiver (plain http, or TLS with a given certificate)."""
-
-    def __init__(self, status=200, location=None, tls=None):
-        self.status, self.location = status, location
-        self.got, self.sni = [], []
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.got.append((dict(self.headers), body))
-                self.send_response(outer.status)
-                if outer.location:
-                    self.send_header("Location", outer.location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        class Server(ThreadingHTTPServer):
-            def handle_error(self, request, client_address):
-                pass  # a refused TLS handshake is what some tests expect
-
-        self.server = Server(("127.0.0.1", 0), H)
-        self.port = self.server.server_address[1]
-        if tls is not None:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(*tls)
-            ctx.sni_callback = lambda sock, name, c: self.sni.append(name) and None
-            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    made = []
-
-    def make(**kw):
-        r = Receiver(**kw)
-        made.append(r)
-        return r
-
-    yield make
-    for r in made:
-        r.close()
 
 
 @pytest.fixture
@@ -92,14 +37,14 @@ def resolve(monkeypatch):
             raise OSError(f"no such name in the test resolver: {host}")
         return table[host]
 
-    monkeypatch.setattr(webhooks, "resolve_host", fake)
+    monkeypatch.setattr(webhook, "resolve_host", fake)
     return table
 
 
 def deliver(app, url):
     """One webhook job for `url`, enqueued by our own code, then a worker pass."""
     with app.app_context():
-        webhooks.enqueue_event(url, SECRET, "dispatch.offered", {"hello": "world"})
+        notify.send_webhook(url, SECRET, "dispatch.offered", {"hello": "world"})
         db.session.commit()
     drain(app)
     [job] = jobs(app, kind="webhook")
@@ -135,17 +80,17 @@ NOT_PUBLIC = [
 
 @pytest.mark.parametrize("address", PUBLIC)
 def test_public_addresses_pass(address):
-    assert webhooks.is_public_address(address)
+    assert webhook.is_public_address(address)
 
 
 @pytest.mark.parametrize("address", NOT_PUBLIC)
 def test_non_public_addresses_are_refused(address):
-    assert not webhooks.is_public_address(address)
+    assert not webhook.is_public_address(address)
 
 
 def test_the_classifier_takes_ipaddress_objects():
-    assert webhooks.is_public_address(ipaddress.ip_address("8.8.4.4"))
-    assert not webhooks.is_public_address(ipaddress.ip_address("::ffff:192.168.0.1"))
+    assert webhook.is_public_address(ipaddress.ip_address("8.8.4.4"))
+    assert not webhook.is_public_address(ipaddress.ip_address("::ffff:192.168.0.1"))
 
 
 # -- when the URL is saved ---------------------------------------------------------------------
@@ -208,27 +153,27 @@ def test_the_allowance_is_refused_in_production(tmp_path):
 # -- at delivery -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("where", ["127.0.0.1", "localhost", "2130706433", "[::ffff:127.0.0.1]"])
-def test_delivery_to_this_machine_is_refused(app, receiver, where):
+def test_delivery_to_this_machine_is_refused(app, fake_http, where):
     """Today's code POSTs there. The address is judged after resolving, whatever the URL says
     (a URL saved before these rules, or a number that spells 127.0.0.1)."""
-    hook = receiver()
+    hook = fake_http()
     job = deliver(app, f"http://{where}:{hook.port}/hook")
-    assert hook.got == []
+    assert hook.requests == []
     assert job.status == "failed" and job.attempts == 1
     assert "not a public address" in job.last_error
 
 
 def test_a_name_that_resolves_to_loopback_at_delivery_is_refused(app, world_with_hook, resolve,
-                                                                 receiver):
+                                                                 fake_http):
     """DNS rebinding: the URL was fine when saved; at delivery the name points at 127.0.0.1."""
-    hook = receiver()
+    hook = fake_http()
     resolve["hooks.example.com"] = ["127.0.0.1"]
     panic(world_with_hook.user)
     drain(app)
     sent = jobs(app, kind="webhook")
     assert sent and all(j.status == "failed" and j.attempts == 1 for j in sent)
     assert all("hooks.example.com resolves to 127.0.0.1" in j.last_error for j in sent)
-    assert hook.got == []
+    assert hook.requests == []
 
 
 def test_every_resolved_address_must_be_public(app, resolve):
@@ -249,23 +194,24 @@ def test_credentials_in_a_stored_url_are_refused_at_delivery(app, resolve):
 
 
 def test_the_connection_goes_to_the_checked_address_with_the_host_header(
-        app, receiver, resolve, private_webhooks):
+        app, fake_http, resolve, private_webhooks):
     """`webhook.test` exists only in our resolver: reaching the receiver proves the connection
     went to the address we checked, not to a second lookup."""
-    hook = receiver()
+    hook = fake_http()
     resolve["webhook.test"] = ["127.0.0.1"]
     job = deliver(app, f"http://webhook.test:{hook.port}/hook?org=7")
     assert job.status == "sent", job.last_error
-    [(headers, body)] = hook.got
-    assert headers["Host"] == f"webhook.test:{hook.port}"
-    assert json.loads(body)["event"] == "dispatch.offered"
+    [request] = hook.requests
+    assert request.headers["Host"] == f"webhook.test:{hook.port}"
+    assert json.loads(request.body)["event"] == "dispatch.offered"
 
 
-def test_redirects_are_not_followed(app, receiver, private_webhooks):
-    elsewhere = receiver()
-    hook = receiver(status=307, location=f"http://127.0.0.1:{elsewhere.port}/other")
+def test_redirects_are_not_followed(app, fake_http, private_webhooks):
+    elsewhere = fake_http()
+    hook = fake_http(status=307,
+                     headers={"Location": f"http://127.0.0.1:{elsewhere.port}/other"})
     job = deliver(app, f"http://127.0.0.1:{hook.port}/hook")
-    assert len(hook.got) == 1 and elsewhere.got == []
+    assert len(hook.requests) == 1 and elsewhere.requests == []
     assert job.status == "failed" and "redirect" in job.last_error
 
 
@@ -309,31 +255,31 @@ def tls(tmp_path, app, monkeypatch):
 
 
 def test_https_to_the_pinned_address_verifies_the_hosts_certificate(
-        app, receiver, resolve, tls, private_webhooks):
-    hook = receiver(tls=tls("webhook.test"))
+        app, fake_http, resolve, tls, private_webhooks):
+    hook = fake_http(tls=tls("webhook.test"))
     resolve["webhook.test"] = ["127.0.0.1"]
     job = deliver(app, f"https://webhook.test:{hook.port}/hook")
     assert job.status == "sent", job.last_error
     assert hook.sni == ["webhook.test"]
-    assert hook.got[0][0]["Host"] == f"webhook.test:{hook.port}"
+    assert hook.requests[0].headers["Host"] == f"webhook.test:{hook.port}"
 
 
-def test_a_certificate_for_another_name_is_refused(app, receiver, resolve, tls,
+def test_a_certificate_for_another_name_is_refused(app, fake_http, resolve, tls,
                                                    private_webhooks):
-    hook = receiver(tls=tls("other.test"))
+    hook = fake_http(tls=tls("other.test"))
     resolve["webhook.test"] = ["127.0.0.1"]
     job = deliver(app, f"https://webhook.test:{hook.port}/hook")
-    assert hook.got == []
+    assert hook.requests == []
     assert job.status == "pending" and "doesn't match 'other.test'" in job.last_error
 
 
-def test_a_certificate_from_an_untrusted_ca_is_refused(app, receiver, resolve, tls,
+def test_a_certificate_from_an_untrusted_ca_is_refused(app, fake_http, resolve, tls,
                                                       private_webhooks, monkeypatch):
-    hook = receiver(tls=tls("webhook.test"))
+    hook = fake_http(tls=tls("webhook.test"))
     monkeypatch.setitem(app.config, "WEBHOOK_CA_BUNDLE", None)  # the public CAs only
     resolve["webhook.test"] = ["127.0.0.1"]
     job = deliver(app, f"https://webhook.test:{hook.port}/hook")
-    assert hook.got == []
+    assert hook.requests == []
     assert job.status == "pending" and "certificate verify failed" in job.last_error
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safety.extensions import db
@@ -36,7 +36,6 @@ class User(db.Model):
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
-    devices: Mapped[list[Device]] = relationship(back_populates="user", lazy="raise")
 
     @property
     def roles(self) -> list[str]:
@@ -97,28 +96,6 @@ class AuthSession(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_auth_sessions_user_id", "user_id"),)
-
-
-class Device(db.Model):
-    __tablename__ = "devices"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    installation_id: Mapped[str] = mapped_column(String(200))
-    push_token: Mapped[str] = mapped_column(String(1024), index=True)
-    platform: Mapped[str] = mapped_column(String(10))
-    app_version: Mapped[str | None] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    retired_reason: Mapped[str | None] = mapped_column(String(200))
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-
-    user: Mapped[User] = relationship(back_populates="devices")
-
-    __table_args__ = (
-        UniqueConstraint("user_id", "installation_id", name="uq_devices_user_installation"),
-    )
 
 
 class AuthThrottle(db.Model):

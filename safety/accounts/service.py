@@ -12,11 +12,13 @@ from flask_jwt_extended import create_access_token, create_refresh_token, get_jw
 from sqlalchemy import select
 
 from safety.accounts import phones, throttles
-from safety.accounts.models import ROLES, AuthSession, Device, User, UserRole
+from safety.accounts.models import ROLES, AuthSession, User, UserRole
 from safety.db import committed_alone, end_read_transaction
 from safety.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from safety.extensions import db
 from safety.notify import outbox
+from safety.notify import service as notify
+from safety.notify.models import Device
 from safety.passwords import hash_secret, verify_secret
 from safety.util import utcnow
 
@@ -254,7 +256,6 @@ def change_pin(user: User, data: dict) -> PinRefusal | None:
 
 def _tell_pin_duress(user: User) -> None:
     from safety.contacts import service as contacts  # noqa: PLC0415 (contacts uses accounts)
-    from safety.notify import service as notify  # noqa: PLC0415 (notify uses accounts)
 
     notify.push_to_users(
         contacts.guardian_ids(user.id), "pin_duress",
@@ -378,7 +379,6 @@ def upsert_device(user: User, installation_id: str, data: dict) -> tuple[Device,
     device.updated_at = utcnow()
     device.retired_at = None
     device.retired_reason = None
-    device.failures = 0
     db.session.flush()
     return device, created
 
@@ -393,14 +393,15 @@ def delete_device(user: User, installation_id: str) -> None:
     db.session.flush()
 
 
-def active_devices(user_ids: list[uuid.UUID]) -> list[Device]:
+def admin_ids() -> list[uuid.UUID]:
+    return list(db.session.scalars(select(UserRole.user_id).where(UserRole.role == "admin")))
+
+
+def full_names(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     if not user_ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(Device).where(Device.user_id.in_(user_ids), Device.retired_at.is_(None))
-        )
-    )
+        return {}
+    rows = db.session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids)))
+    return {row.id: row.full_name for row in rows}
 
 
 def create_admin(phone: str, password: str, full_name: str) -> User:

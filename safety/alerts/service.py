@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from safety.accounts.models import User
-from safety.accounts.service import PinRefusal, try_pin
+from safety.accounts.service import PinRefusal, admin_ids, full_names, try_pin
 from safety.alerts.models import (
     LIVE,
     Alert,
@@ -33,8 +33,8 @@ from safety.errors import Conflict, Invalid, NotFound
 from safety.extensions import db
 from safety.notify import outbox
 from safety.notify import service as notify
+from safety.notify.channels.sms import sms_safe_name
 from safety.notify.models import OutboxJob
-from safety.notify.sms import sms_safe_name
 from safety.util import phone_time, utcnow
 
 ESCALATION_ROUNDS = 3
@@ -366,7 +366,7 @@ def _notifications(alert: Alert, role: str, jobs_list: list[OutboxJob]) -> list[
     guardians see the name she gave the contact; responders and org admins see a label only
     (not even her guardians' names)."""
     jobs_list = [j for j in jobs_list if j.kind in ("alert", "alert_sms")]
-    who = {} if role in STAFF else notify.names(
+    who = {} if role in STAFF else full_names(
         [j.recipient_user_id for j in jobs_list if j.recipient_user_id])
     saved = {} if role in STAFF else {
         c.phone: c.name for c in contacts.list_contacts(alert.owner)}
@@ -523,7 +523,6 @@ def acknowledge(user: User, alert_id: uuid.UUID, message: str | None) -> AlertAc
 # -- timers ------------------------------------------------------------------------------------
 
 
-@outbox.handler("alert_escalate")
 def _escalate(job: OutboxJob) -> dict:
     alert = db.session.get(Alert, job.alert_id)
     if alert is None or not alert.live:
@@ -537,7 +536,7 @@ def _escalate(job: OutboxJob) -> dict:
     data = {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon,
             "duress": "1" if alert.duress else "0"}
     sent = notify.push_to_users(
-        without_owner(alert, contacts.guardian_ids(owner.id) + notify.admin_ids()),
+        without_owner(alert, contacts.guardian_ids(owner.id) + admin_ids()),
         "alert_escalation",
         f"Still no answer: {owner.full_name} needs help",
         f"Her alert has been open {minutes} min and nobody has responded.", data,
@@ -552,21 +551,11 @@ def _escalate(job: OutboxJob) -> dict:
     return {"round": rnd, "pushes": sent}
 
 
-@outbox.handler("retention_purge")
 def _purge_job(job: OutboxJob) -> dict:
     from safety.accounts import throttles  # noqa: PLC0415
 
     return {"deleted_points": purge_locations(current_app.config["LOCATION_RETENTION_DAYS"]),
             "deleted_throttles": throttles.purge()}
-
-
-def schedule_purge() -> bool:
-    """One purge job per PURGE_EVERY_S window, whichever worker asks first."""
-    every = current_app.config["PURGE_EVERY_S"]
-    now = utcnow()
-    window = int(now.timestamp()) // every
-    return outbox.enqueue_once("retention_purge", {}, due_at=now,
-                               dedupe_key=f"purge:{window}")
 
 
 def purge_locations(older_than_days: int) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import Select, exists, select, update
 
 from safety import geo
 from safety.accounts.models import User
+from safety.accounts.service import admin_ids
 from safety.alerts.models import Alert, without_owner
 from safety.dispatch.models import HELD, OPEN, Dispatch, DispatchOffer, ResponderState
 from safety.errors import Conflict, Invalid, NotFound
@@ -21,7 +22,6 @@ from safety.extensions import db
 from safety.notify import outbox
 from safety.notify import service as notify
 from safety.notify.models import OutboxJob
-from safety.notify.webhooks import enqueue_event
 from safety.orgs import service as orgs
 from safety.orgs.models import Organization, OrgMember
 from safety.util import phone_time, utcnow
@@ -174,7 +174,7 @@ def _unassigned(dispatch: Dispatch, alert: Alert, why: str,
     if already:
         return
     notify.push_to_users(
-        without_owner(alert, notify.admin_ids() + orgs.org_admin_ids(org_ids or [])),
+        without_owner(alert, admin_ids() + orgs.org_admin_ids(org_ids or [])),
         "alert_unassigned",
         f"UNASSIGNED alert: {alert.owner.full_name}",
         f"Nobody could be dispatched ({why}). Call her and the police (102).",
@@ -182,7 +182,6 @@ def _unassigned(dispatch: Dispatch, alert: Alert, why: str,
     )
 
 
-@outbox.handler("dispatch_offer_timeout")
 def _offer_timeout(job: OutboxJob) -> dict:
     dispatch = db.session.scalar(select(Dispatch).where(Dispatch.alert_id == job.alert_id)
                                  .with_for_update(of=Dispatch))
@@ -397,7 +396,7 @@ def _webhook(org_id: uuid.UUID, event: str, dispatch: Dispatch, alert: Alert) ->
     org = db.session.get(Organization, org_id)
     if org is None or not org.webhook_url or not org.webhook_secret:
         return
-    enqueue_event(org.webhook_url, org.webhook_secret, event, {
+    notify.send_webhook(org.webhook_url, org.webhook_secret, event, {
         "dispatch_id": str(dispatch.id), "alert_id": str(alert.id), "status": dispatch.status,
         "lat": alert.lat, "lon": alert.lon, "duress": alert.duress,
         "responder_id": str(dispatch.responder_id) if dispatch.responder_id else None,

@@ -3,11 +3,34 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safety.extensions import db
 from safety.util import UTCDateTime, new_id, utcnow
+
+
+class Device(db.Model):
+    """A phone's push registration: where a push to its user goes. Written by the device
+    endpoints (accounts.service.upsert_device); retired by the push channel when FCM says the
+    token is dead."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    installation_id: Mapped[str] = mapped_column(String(200))
+    push_token: Mapped[str] = mapped_column(String(1024), index=True)
+    platform: Mapped[str] = mapped_column(String(10))
+    app_version: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retired_reason: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "installation_id", name="uq_devices_user_installation"),
+    )
 
 
 class OutboxJob(db.Model):

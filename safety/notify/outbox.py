@@ -13,12 +13,11 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, event, func, or_, select, text, update
+from sqlalchemy import ColumnElement, bindparam, event, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from safety.extensions import db
@@ -29,22 +28,10 @@ CHANNEL = "safety_outbox"
 # Set when this process commits a job that is due now: wakes an in-process worker at once.
 WAKE = threading.Event()
 
-# kind -> handler(job) for jobs that are not push/sms (timers, webhooks). Features register
-# their handlers at import; the worker looks them up. The handler runs in the worker's
-# transaction and may enqueue further jobs; it returns a result dict or raises.
-HANDLERS: dict[str, Callable[[OutboxJob], dict | None]] = {}
 
 
 class PermanentFailure(Exception):
     """Do not retry this job."""
-
-
-def handler(kind: str):
-    def decorator(fn):
-        HANDLERS[kind] = fn
-        return fn
-
-    return decorator
 
 
 def enqueue(
@@ -90,11 +77,18 @@ def _after_commit(session) -> None:
         WAKE.set()
 
 
+def _after_rollback(session) -> None:
+    session.info.pop("outbox_wake", None)
+    session.info.pop("outbox_woke", None)
+
+
 def register_wakeup(session) -> None:
+    """Install the commit wake-up on the (process-wide) scoped session, once."""
+    if event.contains(session, "before_commit", _before_commit):
+        return
     event.listen(session, "before_commit", _before_commit)
     event.listen(session, "after_commit", _after_commit)
-    event.listen(session, "after_rollback",
-                 lambda s: (s.info.pop("outbox_wake", None), s.info.pop("outbox_woke", None)))
+    event.listen(session, "after_rollback", _after_rollback)
 
 
 class Waiter:
@@ -107,7 +101,7 @@ class Waiter:
         self.conn = None
 
     def _listen(self):
-        import psycopg  # noqa: PLC0415
+        import psycopg  # only on PostgreSQL
 
         dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.conn = psycopg.connect(dsn, autocommit=True)
@@ -126,7 +120,7 @@ class Waiter:
             for _ in self.conn.notifies(timeout=timeout, stop_after=1):
                 woke = True
             return woke
-        except Exception:  # noqa: BLE001 - a lost LISTEN connection: poll, reconnect later
+        except Exception:  # a lost LISTEN connection: poll, reconnect later
             self.close()
             time.sleep(timeout)
             return False
@@ -201,17 +195,23 @@ def enqueue_once(kind: str, payload: dict, *, due_at: datetime, dedupe_key: str)
     return True
 
 
-def claim(worker_id: str, limit: int, kinds: tuple[str, ...] | None = None) -> list[OutboxJob]:
-    """Take up to `limit` due jobs (and jobs whose lease ran out) for this worker. Commits."""
-    now = utcnow()
-    lease = now + timedelta(seconds=current_app.config["WORKER_LEASE_S"])
-    due = or_(
+def due(now: datetime):
+    """Jobs a worker may take now: pending and due, or claimed under a lease that ran out."""
+    return or_(
         (OutboxJob.status == "pending") & (OutboxJob.due_at <= now),
         (OutboxJob.status == "sending") & (OutboxJob.lease_until < now),
     )
-    inner = select(OutboxJob.id).where(due)
-    if kinds:
-        inner = inner.where(OutboxJob.kind.in_(kinds))
+
+
+def claim(worker_id: str, limit: int,
+          where: ColumnElement[bool] | None = None) -> list[OutboxJob]:
+    """Take up to `limit` due jobs (and jobs whose lease ran out) for this worker, only those
+    matching `where` when given (the channels and kinds its app registered). Commits."""
+    now = utcnow()
+    lease = now + timedelta(seconds=current_app.config["WORKER_LEASE_S"])
+    inner = select(OutboxJob.id).where(due(now))
+    if where is not None:
+        inner = inner.where(where)
     inner = inner.order_by(OutboxJob.due_at).limit(limit).with_for_update(skip_locked=True)
     stmt = (
         update(OutboxJob)
@@ -279,9 +279,10 @@ def backoff_seconds(attempts: int) -> float:
 
 def mark_failed(
     job: OutboxJob, worker_id: str, error: str, *, permanent: bool = False,
-    result: dict | None = None,
+    result: dict | None = None, after_s: float | None = None,
 ) -> str:
-    """Record a failure: retry later with backoff, or give up. Returns the new status."""
+    """Record a failure: retry later (after `after_s`, or with backoff), or give up. Returns
+    the new status."""
     give_up = permanent or job.attempts >= job.max_attempts
     status = "failed" if give_up else "pending"
     values: dict[str, Any] = {
@@ -293,7 +294,8 @@ def mark_failed(
     if give_up:
         values["finished_at"] = utcnow()
     else:
-        values["due_at"] = utcnow() + timedelta(seconds=backoff_seconds(job.attempts))
+        wait = backoff_seconds(job.attempts) if after_s is None else after_s
+        values["due_at"] = utcnow() + timedelta(seconds=wait)
     db.session.execute(
         update(OutboxJob).where(_mine(job, worker_id)).values(**values)
         .execution_options(synchronize_session=False)

@@ -9,11 +9,11 @@ import uuid
 from flask import current_app
 from sqlalchemy import select
 
-from safety.accounts.models import User, UserRole
-from safety.accounts.service import active_devices
 from safety.extensions import db
 from safety.notify import outbox
-from safety.notify.sms import sms_provider
+from safety.notify.channels import channel
+from safety.notify.channels.sms import SmsChannel
+from safety.notify.models import Device
 from safety.util import utcnow
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,13 @@ def push_to_users(
     """One push job per active device of each user. Returns the number of jobs."""
     return push_each([(uid, title, body, data) for uid in dict.fromkeys(user_ids)], kind,
                      alert_id=alert_id)
+
+
+def active_devices(user_ids: list[uuid.UUID]) -> list[Device]:
+    if not user_ids:
+        return []
+    return list(db.session.scalars(
+        select(Device).where(Device.user_id.in_(user_ids), Device.retired_at.is_(None))))
 
 
 def push_each(messages: list[tuple[uuid.UUID, str, str, dict]], kind: str, *,
@@ -57,7 +64,8 @@ def push_each(messages: list[tuple[uuid.UUID, str, str, dict]], kind: str, *,
 
 
 def sms_enabled() -> bool:
-    return sms_provider(current_app) is not None
+    sms = channel(current_app, "sms")
+    return isinstance(sms, SmsChannel) and sms.provider() is not None
 
 
 def send_sms(phone: str, text: str, kind: str, *, alert_id: uuid.UUID | None = None) -> None:
@@ -75,12 +83,12 @@ def skip_sms(phone: str, reason: str, kind: str, *, alert_id: uuid.UUID | None =
     log.warning("SMS %s for alert %s not sent: %s", kind, alert_id, reason)
 
 
-def admin_ids() -> list[uuid.UUID]:
-    return list(db.session.scalars(select(UserRole.user_id).where(UserRole.role == "admin")))
-
-
-def names(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not user_ids:
-        return {}
-    rows = db.session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids)))
-    return {row.id: row.full_name for row in rows}
+def send_webhook(url: str, secret: str, event: str, data: dict, *,
+                 alert_id: uuid.UUID | None = None) -> None:
+    """A signed POST of `event` to an organisation's endpoint (see channels/webhook.py)."""
+    outbox.enqueue(
+        "webhook", "webhook",
+        {"url": url, "secret": secret, "event": event, "data": data,
+         "event_id": str(uuid.uuid4())},
+        alert_id=alert_id, recipient=url,
+    )

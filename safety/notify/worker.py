@@ -12,16 +12,15 @@ import socket
 import threading
 import time
 import uuid
-from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import not_, select
 
+from safety.db import end_read_transaction
 from safety.extensions import db
-from safety.notify import outbox
+from safety.notify import channels, outbox
+from safety.notify.channels import Channel, Outcome
 from safety.notify.models import OutboxJob
-from safety.notify.push import PushMessage, provider_for
-from safety.notify.sms import sms_provider
 from safety.util import utcnow
 
 log = logging.getLogger(__name__)
@@ -31,11 +30,22 @@ COALESCE_S = 0.05
 
 
 class Worker:
+    """Sends through the channels its app registered (`app.extensions["safety_notify"]`, filled
+    by the app factory), and claims only jobs those channels take: a job of a channel or kind
+    this app does not know stays pending for a worker that does, and is named in the log."""
+
     def __init__(self, app: Flask, worker_id: str | None = None) -> None:
         self.app = app
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.jobs_done = 0
         self._last_beat = 0.0
+        self._told: set[tuple[str, str]] = set()  # (channel, kind) left pending, logged once
+        registry = channels.registry(app)
+        if registry is None:
+            log.warning("worker %s: its app registered no notification channels (not made by "
+                        "safety.create_app?); it claims no jobs", self.worker_id)
+            registry = channels.Registry()
+        self.registry = registry
 
     # -- one pass ------------------------------------------------------------------------------
 
@@ -43,108 +53,94 @@ class Worker:
         """Claim one batch of due jobs and work it off. Returns how many jobs were handled."""
         with self.app.app_context():
             self.beat()
-            jobs = outbox.claim(self.worker_id, self.app.config["WORKER_BATCH"])
+            where = self.registry.claimable()
+            if where is None:
+                return 0
+            jobs = outbox.claim(self.worker_id, self.app.config["WORKER_BATCH"], where)
             if not jobs:
                 return 0
-            push_jobs = [j for j in jobs if j.channel == "push"]
-            if push_jobs:
-                self._send_push(push_jobs)
-            for job in jobs:
-                if job.channel != "push":
-                    self._run_one(job)
+            for channel in self.registry.channels.values():  # in registration order: push first
+                mine = [job for job in jobs if job.channel == channel.name]
+                for start in range(0, len(mine), channel.batch_size):
+                    self._send(channel, mine[start : start + channel.batch_size])
             self.jobs_done += len(jobs)
             db.session.remove()
             return len(jobs)
 
     def beat(self, force: bool = False) -> None:
+        """Every few seconds: the heartbeat, the periodic jobs now due, and a word in the log
+        about jobs this worker leaves to others."""
         now = time.monotonic()
         if force or now - self._last_beat >= HEARTBEAT_EVERY_S:
             outbox.heartbeat(self.worker_id, socket.gethostname(), self.jobs_done)
-            from safety.alerts.service import schedule_purge  # noqa: PLC0415
-
-            if schedule_purge():
+            if self._schedule_periodic():
                 db.session.commit()
+            self._tell_unclaimed()
             self._last_beat = now
 
-    def _send_push(self, jobs: list[OutboxJob]) -> None:
-        from safety.accounts.models import Device  # noqa: PLC0415
+    def _schedule_periodic(self) -> bool:
+        """One job per periodic job's window, whichever worker asks first."""
+        now = utcnow()
+        made = False
+        for periodic in self.registry.periodic:
+            window = int(now.timestamp() // periodic.every_s)
+            made |= outbox.enqueue_once(periodic.name, {}, due_at=now,
+                                        dedupe_key=f"{periodic.name}:{window}")
+        return made
 
-        device_ids = {uuid.UUID(j.payload["device_id"]) for j in jobs}
-        devices = {
-            d.id: d for d in db.session.scalars(select(Device).where(Device.id.in_(device_ids)))
-        }
-        sendable: list[tuple[OutboxJob, object]] = []
-        for job in jobs:
-            device = devices.get(uuid.UUID(job.payload["device_id"]))
-            if device is None or device.retired_at is not None:
-                outbox.mark_failed(job, self.worker_id, "device retired or removed",
-                                   permanent=True)
-                continue
-            sendable.append((job, device))
-        db.session.commit()
-        if not sendable:
-            return
-        provider = provider_for(self.app)
-        messages = [
-            PushMessage(token=d.push_token, title=j.payload["title"], body=j.payload["body"],
-                        data=j.payload.get("data", {}))
-            for j, d in sendable
-        ]
-        outcomes = provider.send(messages)
-        sent = []
-        for (job, device), outcome in zip(sendable, outcomes, strict=True):
-            if outcome.ok:
-                sent.append((job, {"provider": provider.name,
-                                   "message_id": outcome.message_id}))
-            elif outcome.permanent:
-                outbox.mark_failed(job, self.worker_id, outcome.error or "rejected",
-                                   permanent=True, result={"code": outcome.code})
-                device.retired_at = utcnow()
-                device.retired_reason = outcome.code or outcome.error
-                log.info("retired device %s: %s", device.id, outcome.error)
-            else:
-                outbox.mark_failed(job, self.worker_id, outcome.error or "failed",
-                                   result={"code": outcome.code})
-        outbox.mark_sent_many(self.worker_id, sent)
+    def _tell_unclaimed(self) -> None:
+        stmt = select(OutboxJob.channel, OutboxJob.kind).where(outbox.due(utcnow())).distinct()
+        where = self.registry.claimable()
+        if where is not None:
+            stmt = stmt.where(not_(where))
+        for channel, kind in db.session.execute(stmt.limit(100)).all():
+            if (channel, kind) not in self._told:
+                self._told.add((channel, kind))
+                log.warning("worker %s leaves due %r jobs on channel %r pending: its app "
+                            "registered no such channel or job kind", self.worker_id, kind,
+                            channel)
         db.session.commit()
 
-    def _run_one(self, job: OutboxJob) -> None:
+    def _send(self, channel: Channel, batch: list[OutboxJob]) -> None:
+        """One batch through its channel, its outcomes recorded in one commit."""
+        end_read_transaction()  # nothing held while a provider answers
         try:
-            if job.channel == "sms":
-                result = self._send_sms(job)
-            else:
-                fn = outbox.HANDLERS.get(job.kind)
-                if fn is None:
-                    raise outbox.PermanentFailure(f"no handler for job kind {job.kind!r}")
-                result = fn(job)
-            outbox.mark_sent(job, self.worker_id, result)
-            outbox.scrub(job)
-            db.session.commit()
+            outcomes = channel.send(batch)
+            if len(outcomes) != len(batch):
+                raise RuntimeError(f"channel {channel.name!r} answered {len(outcomes)} "
+                                   f"outcomes for {len(batch)} jobs")
         except outbox.PermanentFailure as exc:
             db.session.rollback()
-            outbox.mark_failed(job, self.worker_id, str(exc), permanent=True)
-            outbox.scrub(job)
-            db.session.commit()
-        except Exception as exc:  # noqa: BLE001 - record and retry whatever went wrong
+            outcomes = [Outcome.permanent(str(exc))] * len(batch)
+        except Exception as exc:  # record and retry whatever went wrong
             db.session.rollback()
-            log.warning("job %s (%s) failed: %s", job.id, job.kind, exc)
-            if outbox.mark_failed(job, self.worker_id, f"{type(exc).__name__}: {exc}") == "failed":
-                outbox.scrub(job)
-            db.session.commit()
+            outcomes = [Outcome.retry(f"{type(exc).__name__}: {exc}")] * len(batch)
+        self._record(channel, batch, outcomes)
+        db.session.commit()
 
-    def _send_sms(self, job: OutboxJob) -> dict:
-        provider = sms_provider(self.app)
-        if provider is None:
-            raise outbox.PermanentFailure("no SMS provider is configured")
-        not_after = job.payload.get("not_after")  # a one-time code: useless once expired
-        if not_after and utcnow() >= datetime.fromisoformat(not_after):
-            raise outbox.PermanentFailure("expired before it could be sent")
-        outcome = provider.send(job.payload["phone"], job.payload["text"])
-        if outcome.ok:
-            return {"provider": provider.name, "provider_id": outcome.provider_id}
-        if outcome.permanent:
-            raise outbox.PermanentFailure(outcome.error or "rejected")
-        raise RuntimeError(outcome.error or "SMS failed")
+    def _record(self, channel: Channel, batch: list[OutboxJob],
+                outcomes: list[Outcome]) -> None:
+        sent: list[tuple[OutboxJob, dict | None]] = []
+        retried = 0
+        for job, outcome in zip(batch, outcomes, strict=True):
+            if outcome.state == "sent":
+                sent.append((job, outcome.result))
+                continue
+            retry = outcome.state == "retry"
+            if retry and not retried:
+                log.warning("job %s (%s) failed: %s", job.id, job.kind, outcome.error)
+            retried += retry
+            status = outbox.mark_failed(job, self.worker_id, outcome.error or outcome.state,
+                                        permanent=not retry, result=outcome.result,
+                                        after_s=outcome.after_s)
+            if status == "failed":
+                outbox.scrub(job)
+        if retried > 1:
+            log.warning("...and %d more %s jobs failed in the same batch", retried - 1,
+                        channel.name)
+        outbox.mark_sent_many(self.worker_id, sent)
+        for job, _result in sent:
+            outbox.scrub(job)
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -164,7 +160,7 @@ class Worker:
         while not stop.is_set():
             try:
                 handled = self.run_once()
-            except Exception:  # noqa: BLE001 - a database blip must not end the worker
+            except Exception:  # a database blip must not end the worker
                 log.exception("worker pass failed; retrying")
                 with self.app.app_context():
                     db.session.rollback()

@@ -2,7 +2,7 @@ from marshmallow import Schema, fields, validate
 
 from safety import geo
 from safety.fields import GeoJSONArea, PageSchema, Patchable, Phone, Text
-from safety.notify import webhooks
+from safety.notify.channels import webhook
 from safety.orgs.models import MEMBER_ROLES, ORG_KINDS
 
 
@@ -16,7 +16,7 @@ class OrgSchema(Patchable):
         "description": "GeoJSON Polygon or MultiPolygon, [lon, lat] positions."})
     webhook_url = fields.URL(
         schemes={"https", "http"}, allow_none=True,
-        validate=[validate.Length(max=500), webhooks.validate_url],
+        validate=[validate.Length(max=500), webhook.validate_url],
         metadata={"description": "https only, no credentials, not an address of a private "
                                  "network; every address its host resolves to must be public "
                                  "when a webhook is delivered."})

@@ -120,7 +120,6 @@ def _location(timer: SafetyTimer) -> dict:
     return {"lat": timer.lat, "lon": timer.lon, "accuracy_m": timer.accuracy_m}
 
 
-@outbox.handler("timer_due")
 def _due_now(job: OutboxJob) -> dict:
     from safety.alerts import service as alerts  # noqa: PLC0415
 

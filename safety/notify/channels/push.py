@@ -1,19 +1,29 @@
-"""Push messages: firebase-admin (FCM HTTP v1) in production, a log provider on a laptop.
+"""The push channel: firebase-admin (FCM HTTP v1) in production, a log provider on a laptop.
 
-The provider answers per message: sent, retry later, or permanent (the token is dead and its
-device is retired).
+A push job names a device (`payload["device_id"]`); the channel looks the devices up when it
+sends (a device retired or removed since is not sent to; a refreshed token is used), sends
+them in `send_each` batches, and answers per job: sent, retry later, or retire (the token is
+dead: the device is retired in the same transaction, and gets nothing more).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import requests
-from flask import Flask
+from flask import Config
+from sqlalchemy import select
+
+from safety.db import end_read_transaction
+from safety.extensions import db
+from safety.notify.channels import Outcome
+from safety.notify.models import Device, OutboxJob
+from safety.util import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +68,10 @@ class FcmPushProvider:
 
     def __init__(self, credentials: str | dict, project_id: str | None, ttl_s: int,
                  timeout_s: int, app_name: str = "safety") -> None:
-        import firebase_admin  # noqa: PLC0415
-        from firebase_admin import credentials as fb_credentials  # noqa: PLC0415
-        from firebase_admin import messaging  # noqa: PLC0415
+        # firebase-admin is imported when a Firebase project is configured, not on a laptop
+        import firebase_admin
+        from firebase_admin import credentials as fb_credentials
+        from firebase_admin import messaging
 
         self._messaging = messaging
         self.ttl = timedelta(seconds=ttl_s)
@@ -77,9 +88,9 @@ class FcmPushProvider:
         )
         # send_each runs one thread per message; give the session a pool that size so
         # connections are reused rather than opened and thrown away.
-        service = messaging._get_messaging_service(self.app)  # noqa: SLF001
-        base = service._fcm_url.split("/v1/")[0]  # noqa: SLF001
-        service._client.session.mount(  # noqa: SLF001
+        service = messaging._get_messaging_service(self.app)
+        base = service._fcm_url.split("/v1/")[0]
+        service._client.session.mount(
             base,
             requests.adapters.HTTPAdapter(
                 pool_connections=4, pool_maxsize=MAX_BATCH, max_retries=0
@@ -112,7 +123,7 @@ class FcmPushProvider:
         )
 
     def _outcome(self, response) -> PushOutcome:
-        from firebase_admin import exceptions  # noqa: PLC0415
+        from firebase_admin import exceptions
 
         if response.success:
             return PushOutcome(ok=True, message_id=response.message_id)
@@ -135,7 +146,7 @@ class FcmPushProvider:
                 batch = self._messaging.send_each(
                     [self._message(m) for m in chunk], app=self.app
                 )
-            except Exception as exc:  # noqa: BLE001 - e.g. credentials refresh failed: retry all
+            except Exception as exc:  # e.g. the credentials' refresh failed: retry them all
                 log.warning("FCM send_each failed as a whole: %s", exc)
                 outcomes.extend(PushOutcome(ok=False, error=f"{type(exc).__name__}: {exc}")
                                 for _ in chunk)
@@ -144,27 +155,63 @@ class FcmPushProvider:
         return outcomes
 
 
-_providers: dict[int, object] = {}
-_lock = threading.Lock()
+def make_provider(config: Config, app_name: str):
+    """firebase-admin when credentials are configured, the log provider otherwise."""
+    creds = config.get("FCM_CREDENTIALS") or config.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if creds:
+        return FcmPushProvider(creds, config.get("FCM_PROJECT_ID"), config["PUSH_TTL_S"],
+                               config["PUSH_TIMEOUT_S"], app_name=app_name)
+    if config["SAFETY_ENV"] == "production":
+        log.error("No GOOGLE_APPLICATION_CREDENTIALS: push messages are only logged")
+    return LogPushProvider()
 
 
-def provider_for(app: Flask):
-    """The app's push provider, made once per app."""
-    with _lock:
-        existing = _providers.get(id(app))
-        if existing is not None:
-            return existing
-        creds = app.config.get("FCM_CREDENTIALS") or app.config.get(
-            "GOOGLE_APPLICATION_CREDENTIALS"
-        )
-        if creds:
-            provider = FcmPushProvider(
-                creds, app.config.get("FCM_PROJECT_ID"), app.config["PUSH_TTL_S"],
-                app.config["PUSH_TIMEOUT_S"], app_name=f"safety-{id(app)}",
-            )
-        else:
-            if app.config["SAFETY_ENV"] == "production":
-                log.error("No GOOGLE_APPLICATION_CREDENTIALS: push messages are only logged")
-            provider = LogPushProvider()
-        _providers[id(app)] = provider
-        return provider
+class PushChannel:
+    name = "push"
+    kinds = None
+    batch_size = MAX_BATCH
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._provider = None
+        self._lock = threading.Lock()
+
+    def provider(self):
+        """The provider, made at the first send (the firebase app is this channel's own)."""
+        with self._lock:
+            if self._provider is None:
+                self._provider = make_provider(self.config, f"safety-{id(self)}")
+            return self._provider
+
+    def send(self, jobs: list[OutboxJob]) -> list[Outcome]:
+        ids = {uuid.UUID(j.payload["device_id"]) for j in jobs}
+        devices = {d.id: d for d in db.session.scalars(select(Device).where(Device.id.in_(ids)))}
+        outcomes: list[Outcome | None] = [None] * len(jobs)
+        sendable: list[tuple[int, OutboxJob, Device]] = []
+        for i, job in enumerate(jobs):
+            device = devices.get(uuid.UUID(job.payload["device_id"]))
+            if device is None or device.retired_at is not None:
+                outcomes[i] = Outcome.permanent("device retired or removed")
+            else:
+                sendable.append((i, job, device))
+        if not sendable:
+            return outcomes
+        end_read_transaction()  # no lock held while FCM answers
+        provider = self.provider()
+        answers = provider.send([
+            PushMessage(token=d.push_token, title=j.payload["title"], body=j.payload["body"],
+                        data=j.payload.get("data", {}))
+            for _, j, d in sendable
+        ])
+        for (i, _job, device), answer in zip(sendable, answers, strict=True):
+            if answer.ok:
+                outcomes[i] = Outcome.sent({"provider": provider.name,
+                                            "message_id": answer.message_id})
+            elif answer.permanent:
+                device.retired_at = utcnow()
+                device.retired_reason = answer.code or answer.error
+                log.info("retired device %s: %s", device.id, answer.error)
+                outcomes[i] = Outcome.retire(answer.error or "rejected", answer.code)
+            else:
+                outcomes[i] = Outcome.retry(answer.error or "failed", result={"code": answer.code})
+        return outcomes

@@ -1,13 +1,19 @@
-"""SMS: one HTTP provider configured by environment, and a log provider for development."""
+"""The SMS channel: one HTTP provider configured by environment, and a log provider for
+development; and `sms_safe_name`, what of a name may go into an SMS."""
 
 from __future__ import annotations
 
 import logging
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 import requests
-from flask import Flask
+from flask import Config
+
+from safety.notify.channels import Outcome
+from safety.notify.models import OutboxJob
+from safety.util import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +111,40 @@ class HttpSmsProvider:
                           error=f"HTTP {r.status_code}: {r.text[:200]}")
 
 
-def sms_provider(app: Flask):
-    """The configured provider, or None when the service sends no SMS. Made once per
-    configuration (every panic asks), so the HTTP provider keeps its connection pool."""
-    key = (app.config.get("SMS_HTTP_URL"), app.config.get("SMS_HTTP_TOKEN"),
-           app.config.get("SMS_SENDER"), bool(app.config.get("SMS_LOG_PROVIDER")))
-    made = app.extensions.setdefault("safety_sms", {})
-    if key not in made:
-        url, token, sender, log_only = key
-        made[key] = (HttpSmsProvider(url, token, sender) if url
-                     else LogSmsProvider() if log_only else None)
-    return made[key]
+class SmsChannel:
+    name = "sms"
+    kinds = None
+    batch_size = 1  # one HTTP request per message: each is recorded as soon as it is sent
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._made: dict[tuple, HttpSmsProvider | LogSmsProvider | None] = {}
+
+    def provider(self) -> HttpSmsProvider | LogSmsProvider | None:
+        """The configured provider, or None when the service sends no SMS. Made once per
+        configuration (every panic asks), so the HTTP provider keeps its connection pool."""
+        config = self.config
+        key = (config.get("SMS_HTTP_URL"), config.get("SMS_HTTP_TOKEN"),
+               config.get("SMS_SENDER"), bool(config.get("SMS_LOG_PROVIDER")))
+        if key not in self._made:
+            url, token, sender, log_only = key
+            self._made[key] = (HttpSmsProvider(url, token, sender) if url
+                               else LogSmsProvider() if log_only else None)
+        return self._made[key]
+
+    def send(self, jobs: list[OutboxJob]) -> list[Outcome]:
+        return [self._send(job) for job in jobs]
+
+    def _send(self, job: OutboxJob) -> Outcome:
+        provider = self.provider()
+        if provider is None:
+            return Outcome.permanent("no SMS provider is configured")
+        not_after = job.payload.get("not_after")  # a one-time code: useless once expired
+        if not_after and utcnow() >= datetime.fromisoformat(not_after):
+            return Outcome.permanent("expired before it could be sent")
+        answer = provider.send(job.payload["phone"], job.payload["text"])
+        if answer.ok:
+            return Outcome.sent({"provider": provider.name, "provider_id": answer.provider_id})
+        if answer.permanent:
+            return Outcome.permanent(answer.error or "rejected")
+        return Outcome.retry(answer.error or "SMS failed")

@@ -1,4 +1,5 @@
-"""Signed webhooks to an organisation's endpoint, sent and retried through the outbox.
+"""The webhook channel: signed webhooks to an organisation's endpoint, sent and retried
+through the outbox (enqueued by `safety.notify.service.send_webhook`).
 
 Each POST carries `X-Safety-Timestamp: <unix seconds>` and
 `X-Safety-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`; receivers
@@ -23,7 +24,6 @@ import ipaddress
 import json
 import socket
 import time
-import uuid
 from urllib.parse import SplitResult, urlsplit
 
 import certifi
@@ -32,6 +32,7 @@ from flask import current_app
 from marshmallow import ValidationError
 
 from safety.notify import outbox
+from safety.notify.channels import Outcome
 from safety.notify.models import OutboxJob
 
 TIMEOUT = urllib3.Timeout(connect=5.0, read=10.0)
@@ -201,32 +202,34 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def enqueue_event(url: str, secret: str, event: str, data: dict, *,
-                  alert_id: uuid.UUID | None = None) -> None:
-    outbox.enqueue(
-        "webhook", "webhook",
-        {"url": url, "secret": secret, "event": event, "data": data,
-         "event_id": str(uuid.uuid4())},
-        alert_id=alert_id, recipient=url,
-    )
+class WebhookChannel:
+    """One POST per job. Each delivery gets a connection pool of its own for exactly the
+    address just checked (see `post`), closed after it: nothing is cached between deliveries,
+    since the address is judged anew each time and a response's body is never read."""
 
+    name = "webhook"
+    kinds = None
+    batch_size = 1
 
-@outbox.handler("webhook")
-def _deliver(job: OutboxJob) -> dict:
-    p = job.payload
-    body = json.dumps({"id": p["event_id"], "event": p["event"], "data": p["data"]},
-                      separators=(",", ":"), sort_keys=True).encode()
-    ts = int(time.time())
-    status = post(
-        p["url"], body,
-        {"Content-Type": "application/json", "X-Safety-Timestamp": str(ts),
-         "X-Safety-Signature": sign(p["secret"], ts, body), "X-Safety-Event": p["event"]},
-    )
-    if 200 <= status < 300:
-        return {"status": status}
-    if 300 <= status < 400:
-        raise outbox.PermanentFailure(f"webhook answered a redirect (HTTP {status}); "
-                                      "redirects are not followed")
-    if 400 <= status < 500 and status not in (408, 409, 425, 429):
-        raise outbox.PermanentFailure(f"webhook refused: HTTP {status}")
-    raise RuntimeError(f"webhook failed: HTTP {status}")
+    def send(self, jobs: list[OutboxJob]) -> list[Outcome]:
+        return [self._deliver(job) for job in jobs]
+
+    def _deliver(self, job: OutboxJob) -> Outcome:
+        """Raises RefusedDestination (not retried) or RuntimeError (retried) from `post`."""
+        p = job.payload
+        body = json.dumps({"id": p["event_id"], "event": p["event"], "data": p["data"]},
+                          separators=(",", ":"), sort_keys=True).encode()
+        ts = int(time.time())
+        status = post(
+            p["url"], body,
+            {"Content-Type": "application/json", "X-Safety-Timestamp": str(ts),
+             "X-Safety-Signature": sign(p["secret"], ts, body), "X-Safety-Event": p["event"]},
+        )
+        if 200 <= status < 300:
+            return Outcome.sent({"status": status})
+        if 300 <= status < 400:
+            return Outcome.permanent(f"webhook answered a redirect (HTTP {status}); "
+                                     "redirects are not followed")
+        if 400 <= status < 500 and status not in (408, 409, 425, 429):
+            return Outcome.permanent(f"webhook refused: HTTP {status}")
+        return Outcome.retry(f"webhook failed: HTTP {status}")
