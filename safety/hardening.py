@@ -2,6 +2,8 @@
 
 - JSON bodies nested deeper than JSON_MAX_DEPTH are refused (400) before anyone parses them:
   Python's json module would otherwise run out of stack (RecursionError, a 500) at ~1,000.
+- A NUL character in the path, the query or a JSON string is refused (400): no field takes
+  one, and PostgreSQL cannot store one in text (a DataError, a 500, after validation passed).
 - Every response: `X-Content-Type-Options: nosniff`.
 - Every response that may carry personal data: `Cache-Control: no-store` — everything under
   /api/v1 except the OpenAPI document and Swagger UI, and the SMS tracking page /t/<token>.
@@ -23,6 +25,9 @@ JSON_MAX_DEPTH = 32  # our deepest body (an org's MultiPolygon coverage) is 6 le
 # A JSON string (skipped whole, brackets inside it do not count) or a bracket.
 _JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
+# `\u0000` in a JSON text: a backslash escape, i.e. preceded by an even number of backslashes.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
 # The loggers that write request lines (and so paths) of this process.
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 _TRACKING_PATH = re.compile(r"/t/[^\s/?#\"'&]+")
@@ -42,6 +47,11 @@ def json_too_deep(body: bytes, limit: int = JSON_MAX_DEPTH) -> bool:
         elif c in (b"]", b"}"):
             depth -= 1
     return False
+
+
+def has_nul(path: str, query: bytes, json_body: bytes | None) -> bool:
+    return "\x00" in path or b"%00" in query or b"\x00" in query or (
+        json_body is not None and _JSON_NUL.search(json_body) is not None)
 
 
 def private(path: str, endpoint: str | None) -> bool:
@@ -81,6 +91,13 @@ def register_hardening(app: Flask) -> None:
             raise DomainError(
                 f"The request body is nested more than {JSON_MAX_DEPTH} levels deep.",
                 status=400)
+
+    @app.before_request
+    def _refuse_nul():
+        body = request.get_data(cache=True) if request.is_json else None
+        if has_nul(request.path, request.query_string, body):
+            raise DomainError("The request contains a NUL character, which no field takes.",
+                              status=400)
 
     @app.after_request
     def _headers(response):

@@ -16,9 +16,12 @@ from safety.extensions import db
 
 def decode(raw: bytes) -> str:
     try:
-        return raw.decode("utf-8-sig")  # a BOM from Excel is fine
+        text = raw.decode("utf-8-sig")  # a BOM from Excel is fine
     except UnicodeDecodeError as exc:
         raise Invalid("file", "The file is not UTF-8 text.") from exc
+    if "\x00" in text:
+        raise Invalid("file", "The file contains NUL characters: it is not a text file.")
+    return text
 
 
 class Unreadable:
