@@ -108,6 +108,13 @@ class FileSchema(Schema):
     file = Upload(required=True, metadata={"description": "UTF-8 text (a BOM is fine)"})
 
 
+def upload_doc(*media_types: str) -> dict:
+    """OpenAPI for an import's multipart body: the file part is UTF-8 text of these types."""
+    types = ", ".join(f"{t}; charset=utf-8" for t in media_types)
+    return {"requestBody": {"content": {"multipart/form-data": {
+        "encoding": {"file": {"contentType": types}}}}}}
+
+
 class ImportArgs(Schema):
     all_or_nothing = fields.Boolean(load_default=False, metadata={
         "description": "Store nothing if any row is rejected."})
