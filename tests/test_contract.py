@@ -122,3 +122,110 @@ def test_uploads_are_documented_as_utf8_text():
         if multipart:
             types = multipart["encoding"]["file"]["contentType"].split(", ")
             assert types and all(t.endswith("; charset=utf-8") for t in types), path
+
+
+# -- contract fuzzing: schemathesis over the whole document, in-process ------------------------
+#
+# Every operation the app serves, on both backends: generated requests go to the WSGI app
+# in-process, and every answer must be no 5xx, a documented status with a documented content
+# type, a body that matches its documented schema, and no 2xx without the token an operation
+# says it needs. Schemathesis' coverage phase (deterministic boundary and invalid values,
+# positive and negative) runs as a person holding every role, so that it gets past the role
+# checks to the validation behind them; its fuzzing phase (random valid and invalid requests)
+# runs as each role in turn: user, responder, org_admin, admin. Path parameters name real
+# objects (the `world` fixture) when the document uses a name the fixture knows.
+
+import schemathesis  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from tests.conftest import panic, register_device  # noqa: E402
+
+ROLES = ["user", "responder", "org_admin", "admin"]
+CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
+          "response_schema_conformance", "response_headers_conformance", "ignored_auth"]
+FUZZ_EXAMPLES = 10
+
+contract = schemathesis.openapi.from_dict(served_document())
+contract.config.generation.update(max_examples=FUZZ_EXAMPLES, deterministic=True,
+                                  database="none", with_security_parameters=False)
+contract.config.checks.update(included_check_names=CHECKS)
+
+
+@pytest.fixture
+def world(admin, make_person):
+    """One of everything, so that path parameters name real objects and answers have bodies;
+    and a person for each role, plus one holding them all."""
+    from tests.test_dispatch import add_member, create_org, on_duty
+
+    victim = make_person(pin="1234", duress_pin="9999", name="Aigerim")
+    org = create_org(admin)
+    responder = make_person(name="Responder")
+    add_member(admin, org["id"], responder, "responder")
+    on_duty(responder, 500)
+    org_admin = make_person(name="Org Admin")
+    add_member(admin, org["id"], org_admin, "org_admin")
+    every = make_person("admin", pin="1234", name="Every Role")
+    add_member(admin, org["id"], every, "responder")
+    add_member(admin, org["id"], every, "org_admin")
+    contact = victim.post("/api/v1/me/contacts", json={"name": "Mother",
+                                                        "phone": "+77015550123"}).get_json()
+    register_device(victim, "tok-victim")
+    alert = panic(victim).get_json()
+    offer = responder.get("/api/v1/responder/offers").get_json()["items"][0]
+    timer = victim.post("/api/v1/timers", json={
+        "duration_s": 600, "location": {"lat": 43.25, "lon": 76.92}}).get_json()
+    place = admin.post("/api/v1/help/places", json={
+        "name": "Shelter", "kind": "shelter", "address": "Abay 1", "lat": 43.25,
+        "lon": 76.92}).get_json()
+    hotline = admin.post("/api/v1/help/hotlines", json={
+        "name": "City line", "number": "+7 727 000 00 00", "region": "Almaty"}).get_json()
+    entry = admin.post("/api/v1/registry/entries", json={
+        "full_name": "Serikov Nurlan", "birth_date": "1985-03-14",
+        "category": "domestic_violence_criminal", "decided_on": "2024-05-02",
+        "authority": "Court 2", "case_reference": "2-1/2024", "legal_basis": "court_decision",
+        "expires_on": "2032-05-02"}).get_json()
+    people = {"user": victim, "responder": responder, "org_admin": org_admin, "admin": admin,
+              "every role": every}
+    ids = {"alert_id": alert["id"], "contact_id": contact["id"], "org_id": org["id"],
+           "user_id": str(responder.id), "dispatch_id": offer["dispatch_id"],
+           "timer_id": timer["id"], "place_id": place["id"], "hotline_id": hotline["id"],
+           "entry_id": entry["id"], "installation_id": "phone-1"}
+    return people, ids
+
+
+def _headers(app, person, case) -> dict:
+    """The role's access token; the refresh token for /auth/refresh; a login of its own for
+    /auth/logout (so that logging out does not end the role's token for what follows)."""
+    path = case.operation.path
+    if path.endswith("/auth/refresh"):
+        return {"Authorization": f"Bearer {person.refresh}"}
+    if path.endswith("/auth/logout"):
+        from safety.accounts import service
+        from safety.extensions import db
+
+        with app.app_context():
+            tokens = service.login(person.phone, person.password)
+            db.session.commit()
+        return {"Authorization": f"Bearer {tokens['access_token']}"}
+    return person.headers
+
+
+@contract.parametrize()
+@settings(deadline=None, derandomize=True, database=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much,
+    HealthCheck.data_too_large])
+def test_contract(case, app, world):
+    people, ids = world
+    for name in case.path_parameters or {}:
+        if name in ids:
+            case.path_parameters[name] = ids[name]
+    # The document is loaded once; the app under test is this backend's (probes sent by the
+    # checks, e.g. ignored_auth, go through the schema's app).
+    case.operation.schema.app = app
+    fuzzing = case.meta is not None and case.meta.phase.name.value == "fuzzing"
+    for role in ROLES if fuzzing else ["every role"]:
+        try:
+            case.call_and_validate(app=app, headers=_headers(app, people[role], case))
+        except Exception as exc:
+            exc.add_note(f"(sent as {role})")
+            raise
