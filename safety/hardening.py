@@ -2,8 +2,9 @@
 
 - JSON bodies nested deeper than JSON_MAX_DEPTH are refused (400) before anyone parses them:
   Python's json module would otherwise run out of stack (RecursionError, a 500) at ~1,000.
-- A NUL character in the path, the query or a JSON string is refused (400): no field takes
-  one, and PostgreSQL cannot store one in text (a DataError, a 500, after validation passed).
+- A NUL character in a query parameter or a JSON string is a 422 naming the field (in the
+  path, a 404): no field takes one, and PostgreSQL cannot store one in text (a DataError, a
+  500, after validation had passed).
 - Every response: `X-Content-Type-Options: nosniff`.
 - Every response that may carry personal data: `Cache-Control: no-store` — everything under
   /api/v1 except the OpenAPI document and Swagger UI, and the SMS tracking page /t/<token>.
@@ -18,7 +19,7 @@ import re
 
 from flask import Flask, request
 
-from safety.errors import DomainError
+from safety.errors import DomainError, NotFound
 
 JSON_MAX_DEPTH = 32  # our deepest body (an org's MultiPolygon coverage) is 6 levels
 
@@ -49,9 +50,49 @@ def json_too_deep(body: bytes, limit: int = JSON_MAX_DEPTH) -> bool:
     return False
 
 
-def has_nul(path: str, query: bytes, json_body: bytes | None) -> bool:
-    return "\x00" in path or b"%00" in query or b"\x00" in query or (
-        json_body is not None and _JSON_NUL.search(json_body) is not None)
+NUL_MESSAGE = "Contains a NUL character."
+
+
+def _safe(key) -> str:
+    return str(key).replace("\x00", "\\u0000")
+
+
+def nul_errors(value) -> dict | list | None:
+    """Where NUL characters are in a parsed JSON value, as marshmallow-style error messages."""
+    if isinstance(value, str):
+        return [NUL_MESSAGE] if "\x00" in value else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    errors = {}
+    for key, item in items:
+        found = nul_errors(item)
+        if isinstance(key, str) and "\x00" in key:
+            found = ["A field name contains a NUL character."]
+        if found:
+            errors[_safe(key)] = found
+    return errors or None
+
+
+def _query_nul_errors() -> dict | None:
+    if b"%00" not in request.query_string and b"\x00" not in request.query_string:
+        return None
+    errors = {_safe(key): [NUL_MESSAGE] for key, values in request.args.lists()
+              if "\x00" in key or any("\x00" in v for v in values)}
+    return errors or {"_query": [NUL_MESSAGE]}
+
+
+def _body_nul_errors() -> dict | None:
+    if not request.is_json or not _JSON_NUL.search(request.get_data(cache=True)):
+        return None
+    body = request.get_json(silent=True)
+    if body is None:
+        return None  # not JSON after all: the usual 400 follows
+    found = nul_errors(body)
+    return found if isinstance(found, dict) else {"_schema": [NUL_MESSAGE]}
 
 
 def private(path: str, endpoint: str | None) -> bool:
@@ -94,10 +135,12 @@ def register_hardening(app: Flask) -> None:
 
     @app.before_request
     def _refuse_nul():
-        body = request.get_data(cache=True) if request.is_json else None
-        if has_nul(request.path, request.query_string, body):
-            raise DomainError("The request contains a NUL character, which no field takes.",
-                              status=400)
+        if "\x00" in request.path:
+            raise NotFound("No such path.")
+        errors = {**(_query_nul_errors() or {}), **(_body_nul_errors() or {})}
+        if errors:
+            raise DomainError("The request did not validate; see errors.", status=422,
+                              errors=errors)
 
     @app.after_request
     def _headers(response):

@@ -63,12 +63,13 @@ def test_brackets_inside_strings_do_not_count(user):
 
 
 @pytest.mark.parametrize("method, path", JSON_BODIES)
-def test_nul_in_a_json_string_is_400(admin, method, path):
-    body = json.dumps({"name": "He\x00lp", "full_name": "A\x00", "note": "\x00"})
+def test_nul_in_a_json_string_is_422_naming_the_field(admin, method, path):
+    body = json.dumps({"name": "He\x00lp", "location": {"note": ["ok", "\x00"]}})
     r = admin.client.open(_fill(path), method=method, data=body, headers={
         **admin.headers, "Content-Type": "application/json"})
-    assert r.status_code == 400 and r.content_type == PROBLEM, r.get_json()
-    assert "NUL" in r.get_json()["detail"]
+    assert r.status_code == 422 and r.content_type == PROBLEM, r.get_json()
+    nul = ["Contains a NUL character."]
+    assert r.get_json()["errors"] == {"name": nul, "location": {"note": {"1": nul}}}
 
 
 def test_escaped_backslash_before_u0000_is_not_a_nul(admin):
@@ -78,15 +79,21 @@ def test_escaped_backslash_before_u0000_is_not_a_nul(admin):
     assert r.get_json()["name"] == "Help \\u0000 line"
 
 
-@pytest.mark.parametrize("url", [
-    "/api/v1/help/hotlines?region=%00", "/api/v1/help/places?lat=1&lon=1&kind=%00",
-    "/api/v1/me/devices/phone%001", "/api/v1/orgs?cursor=%00",
+@pytest.mark.parametrize("url, param", [
+    ("/api/v1/help/hotlines?region=%00", "region"),
+    ("/api/v1/help/places?lat=1&lon=1&kind=Sh%00", "kind"),
+    ("/api/v1/orgs?cursor=%00", "cursor"),
 ])
-def test_nul_in_the_path_or_query_is_400(admin, url):
-    r = admin.client.open(url, method="PUT" if "devices" in url else "GET",
-                          json={"push_token": "t", "platform": "android"},
-                          headers=admin.headers)
-    assert r.status_code == 400 and r.content_type == PROBLEM, r.get_json()
+def test_nul_in_the_query_is_422_naming_the_parameter(admin, url, param):
+    r = admin.get(url)
+    assert r.status_code == 422 and r.content_type == PROBLEM, r.get_json()
+    assert r.get_json()["errors"] == {param: ["Contains a NUL character."]}
+
+
+def test_nul_in_the_path_is_404(admin):
+    r = admin.put("/api/v1/me/devices/phone%001", json={"push_token": "t",
+                                                       "platform": "android"})
+    assert r.status_code == 404 and r.content_type == PROBLEM, r.get_json()
 
 
 @pytest.mark.parametrize("path", ["/api/v1/registry/entries/import",
