@@ -48,7 +48,8 @@ class SafetyApi(Api):
 
 class SafetyConverter(OpenAPIConverter):
     """Rules of our schemas that apispec does not write by itself: a PATCH body must change
-    something (`minProperties: 1`, see fields.Patchable)."""
+    something (`minProperties: 1`, see fields.Patchable), and cross-field rules a schema
+    states in OPENAPI_RULES (e.g. `oneOf`: due_at xor duration_s)."""
 
     def schema2jsonschema(self, schema):
         jsonschema = super().schema2jsonschema(schema)
@@ -56,6 +57,7 @@ class SafetyConverter(OpenAPIConverter):
         if getattr(instance, "PATCH_ONLY", False) or (
                 hasattr(instance, "PATCH_ONLY") and instance.partial is True):
             jsonschema["minProperties"] = 1
+        jsonschema.update(getattr(instance, "OPENAPI_RULES", {}))
         return jsonschema
 
 

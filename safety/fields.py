@@ -53,11 +53,24 @@ class Patchable(Schema):
             raise ValidationError("Send at least one field to change.")
 
 
+PHONE_PATTERN = r"^\+?[0-9 ()./-]{5,30}$"
+_PHONE = re.compile(PHONE_PATTERN)
+
+
 class Phone(fields.String):
     """Accepts +7 701 123 4567, 87011234567, 8 (701) 123-45-67 ...; gives E.164."""
 
+    def __init__(self, **kwargs):
+        metadata = {"pattern": PHONE_PATTERN, "description": (
+            "A phone number in any common form (+7 701 123 4567, 8 (701) 123-45-67); the "
+            "default region is KZ. Answered as E.164 (+77011234567)."),
+            **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         raw = super()._deserialize(value, attr, data, **kwargs)
+        if not _PHONE.match(raw):
+            raise ValidationError("Not a phone number: digits, spaces, +, -, (), . only.")
         try:
             return normalize_phone(raw)
         except ValueError as exc:

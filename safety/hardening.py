@@ -2,6 +2,9 @@
 
 - JSON bodies nested deeper than JSON_MAX_DEPTH are refused (400) before anyone parses them:
   Python's json module would otherwise run out of stack (RecursionError, a 500) at ~1,000.
+- A NUL character in a query parameter or a JSON string is a 422 naming the field (in the
+  path, a 404): no field takes one, and PostgreSQL cannot store one in text (a DataError, a
+  500, after validation had passed).
 - Every response: `X-Content-Type-Options: nosniff`.
 - Every response that may carry personal data: `Cache-Control: no-store` — everything under
   /api/v1 except the OpenAPI document and Swagger UI, and the SMS tracking page /t/<token>.
@@ -16,12 +19,15 @@ import re
 
 from flask import Flask, request
 
-from safety.errors import DomainError
+from safety.errors import DomainError, NotFound
 
 JSON_MAX_DEPTH = 32  # our deepest body (an org's MultiPolygon coverage) is 6 levels
 
 # A JSON string (skipped whole, brackets inside it do not count) or a bracket.
 _JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+# `\u0000` in a JSON text: a backslash escape, i.e. preceded by an even number of backslashes.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 # The loggers that write request lines (and so paths) of this process.
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
@@ -42,6 +48,51 @@ def json_too_deep(body: bytes, limit: int = JSON_MAX_DEPTH) -> bool:
         elif c in (b"]", b"}"):
             depth -= 1
     return False
+
+
+NUL_MESSAGE = "Contains a NUL character."
+
+
+def _safe(key) -> str:
+    return str(key).replace("\x00", "\\u0000")
+
+
+def nul_errors(value) -> dict | list | None:
+    """Where NUL characters are in a parsed JSON value, as marshmallow-style error messages."""
+    if isinstance(value, str):
+        return [NUL_MESSAGE] if "\x00" in value else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    errors = {}
+    for key, item in items:
+        found = nul_errors(item)
+        if isinstance(key, str) and "\x00" in key:
+            found = ["A field name contains a NUL character."]
+        if found:
+            errors[_safe(key)] = found
+    return errors or None
+
+
+def _query_nul_errors() -> dict | None:
+    if b"%00" not in request.query_string and b"\x00" not in request.query_string:
+        return None
+    errors = {_safe(key): [NUL_MESSAGE] for key, values in request.args.lists()
+              if "\x00" in key or any("\x00" in v for v in values)}
+    return errors or {"_query": [NUL_MESSAGE]}
+
+
+def _body_nul_errors() -> dict | None:
+    if not request.is_json or not _JSON_NUL.search(request.get_data(cache=True)):
+        return None
+    body = request.get_json(silent=True)
+    if body is None:
+        return None  # not JSON after all: the usual 400 follows
+    found = nul_errors(body)
+    return found if isinstance(found, dict) else {"_schema": [NUL_MESSAGE]}
 
 
 def private(path: str, endpoint: str | None) -> bool:
@@ -81,6 +132,15 @@ def register_hardening(app: Flask) -> None:
             raise DomainError(
                 f"The request body is nested more than {JSON_MAX_DEPTH} levels deep.",
                 status=400)
+
+    @app.before_request
+    def _refuse_nul():
+        if "\x00" in request.path:
+            raise NotFound("No such path.")
+        errors = {**(_query_nul_errors() or {}), **(_body_nul_errors() or {})}
+        if errors:
+            raise DomainError("The request did not validate; see errors.", status=422,
+                              errors=errors)
 
     @app.after_request
     def _headers(response):

@@ -16,9 +16,12 @@ from safety.extensions import db
 
 def decode(raw: bytes) -> str:
     try:
-        return raw.decode("utf-8-sig")  # a BOM from Excel is fine
+        text = raw.decode("utf-8-sig")  # a BOM from Excel is fine
     except UnicodeDecodeError as exc:
         raise Invalid("file", "The file is not UTF-8 text.") from exc
+    if "\x00" in text:
+        raise Invalid("file", "The file contains NUL characters: it is not a text file.")
+    return text
 
 
 class Unreadable:
@@ -103,6 +106,13 @@ def run(rows: Iterable[tuple[int, dict]], schema: Schema, key: Callable[[dict], 
 
 class FileSchema(Schema):
     file = Upload(required=True, metadata={"description": "UTF-8 text (a BOM is fine)"})
+
+
+def upload_doc(*media_types: str) -> dict:
+    """OpenAPI for an import's multipart body: the file part is UTF-8 text of these types."""
+    types = ", ".join(f"{t}; charset=utf-8" for t in media_types)
+    return {"requestBody": {"content": {"multipart/form-data": {
+        "encoding": {"file": {"contentType": types}}}}}}
 
 
 class ImportArgs(Schema):

@@ -59,6 +59,52 @@ def test_brackets_inside_strings_do_not_count(user):
     assert r.status_code == 201, r.get_json()
 
 
+# -- NUL characters (PostgreSQL cannot store them in text) -------------------------------------
+
+
+@pytest.mark.parametrize("method, path", JSON_BODIES)
+def test_nul_in_a_json_string_is_422_naming_the_field(admin, method, path):
+    body = json.dumps({"name": "He\x00lp", "location": {"note": ["ok", "\x00"]}})
+    r = admin.client.open(_fill(path), method=method, data=body, headers={
+        **admin.headers, "Content-Type": "application/json"})
+    assert r.status_code == 422 and r.content_type == PROBLEM, r.get_json()
+    nul = ["Contains a NUL character."]
+    assert r.get_json()["errors"] == {"name": nul, "location": {"note": {"1": nul}}}
+
+
+def test_escaped_backslash_before_u0000_is_not_a_nul(admin):
+    r = admin.post("/api/v1/help/hotlines", json={
+        "name": "Help \\u0000 line", "number": "150", "region": "Almaty"})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["name"] == "Help \\u0000 line"
+
+
+@pytest.mark.parametrize("url, param", [
+    ("/api/v1/help/hotlines?region=%00", "region"),
+    ("/api/v1/help/places?lat=1&lon=1&kind=Sh%00", "kind"),
+    ("/api/v1/orgs?cursor=%00", "cursor"),
+])
+def test_nul_in_the_query_is_422_naming_the_parameter(admin, url, param):
+    r = admin.get(url)
+    assert r.status_code == 422 and r.content_type == PROBLEM, r.get_json()
+    assert r.get_json()["errors"] == {param: ["Contains a NUL character."]}
+
+
+def test_nul_in_the_path_is_404(admin):
+    r = admin.put("/api/v1/me/devices/phone%001", json={"push_token": "t",
+                                                       "platform": "android"})
+    assert r.status_code == 404 and r.content_type == PROBLEM, r.get_json()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/registry/entries/import",
+                                  "/api/v1/help/places/import"])
+def test_import_file_with_nul_is_422(admin, path):
+    raw = b"name,kind,address,lat,lon\nShel\x00ter,shelter,Abay 1,43.25,76.92\n"
+    r = admin.post(path, data={"file": (io.BytesIO(raw), "rows.csv")},
+                   content_type="multipart/form-data")
+    assert r.status_code == 422 and "file" in r.get_json()["errors"]
+
+
 # -- CSV fields over the limit ----------------------------------------------------------------
 
 BIG = "x" * 200_000  # over the csv module's 131,072-character field limit

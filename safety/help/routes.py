@@ -86,6 +86,7 @@ class ImportPlaces(MethodView):
     @blp.arguments(imports.ImportArgs, location="query")
     @blp.arguments(imports.FileSchema, location="files")
     @blp.response(200, imports.ImportReportSchema)
+    @blp.doc(**imports.upload_doc("text/csv", "application/geo+json"))
     def post(self, args, files):
         """Import places from CSV or GeoJSON: a report per row"""
         raw, filename = imports.read_upload(files)

@@ -86,6 +86,7 @@ class Import(MethodView):
     @blp.arguments(imports.ImportArgs, location="query")
     @blp.arguments(imports.FileSchema, location="files")
     @blp.response(200, imports.ImportReportSchema)
+    @blp.doc(**imports.upload_doc("text/csv"))
     def post(self, args, files):
         """Import entries from CSV: a report per row"""
         raw, _name = imports.read_upload(files)

@@ -7,6 +7,12 @@ MAX_S = 24 * 3600
 
 
 class DueSchema(Schema):
+    # exactly one of the two, not null (a null one counts as not given)
+    OPENAPI_RULES = {"oneOf": [
+        {"required": ["due_at"], "properties": {"due_at": {"type": "string"}}},
+        {"required": ["duration_s"], "properties": {"duration_s": {"type": "integer"}}},
+    ]}
+
     due_at = UTCDateTime(allow_none=True)
     duration_s = fields.Integer(allow_none=True, validate=validate.Range(60, MAX_S))
 
