@@ -63,8 +63,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_errors(app: Flask) -> None:
     from safety.errors import register_errors as _register
+    from safety.extensions import db
 
-    _register(app)
+    _register(app, db.session)
 
 
 def register_hardening(app: Flask) -> None:
