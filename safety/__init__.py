@@ -49,7 +49,7 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import safety.models  # noqa: F401  (all tables on the metadata)
-    from safety.auth import register_jwt
+    from safety.accounts.auth import register_jwt
     from safety.db import register_db
     from safety.extensions import api, db, jwt, limiter, migrate
 
