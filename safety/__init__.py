@@ -21,6 +21,7 @@ def create_app(config: dict | None = None, env: dict | None = None) -> Flask:
     register_proxy(app)
     register_extensions(app)
     register_errors(app)
+    register_events(app)
     register_hardening(app)
     register_blueprints(app)
     register_commands(app)
@@ -66,6 +67,15 @@ def register_errors(app: Flask) -> None:
     from safety.extensions import db
 
     _register(app, db.session)
+
+
+def register_events(app: Flask) -> None:
+    """Who hears what a feature announces (blinker signals, see safety/events.py): connected
+    here for this app only (`sender=app`), never at import."""
+    from safety.accounts import events as account_events
+    from safety.contacts import service as contacts
+
+    account_events.pin_duress.connect(contacts.tell_guardians_pin_duress, sender=app)
 
 
 def register_hardening(app: Flask) -> None:

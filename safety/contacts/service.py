@@ -12,6 +12,7 @@ from safety.contacts.models import Contact
 from safety.errors import Conflict, Invalid, NotFound
 from safety.extensions import db
 from safety.notify import outbox
+from safety.notify import service as notify
 from safety.util import utcnow
 
 MAX_CONTACTS = 10
@@ -159,3 +160,12 @@ def sms_contacts(owner_id: uuid.UUID) -> list[Contact]:
             | ((Contact.status == "accepted") & ~_verified_holder()),
         )
     ))
+
+
+def tell_guardians_pin_duress(_app, *, user: User) -> None:
+    """Receives `accounts.events.pin_duress`: her PIN was changed under duress."""
+    notify.push_to_users(
+        guardian_ids(user.id), "pin_duress",
+        f"DURESS: {user.full_name} was forced to change her PIN",
+        "She entered her duress PIN. She may be in danger now; reach her with care.", {},
+    )
