@@ -86,8 +86,10 @@ def register_hardening(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from safety.accounts.routes import blp as accounts
+    from safety.alerts import jobs as _alert_jobs  # noqa: F401  (registers its handlers)
     from safety.alerts.routes import blp as alerts
     from safety.contacts.routes import blp as contacts
+    from safety.dispatch import jobs as _dispatch_jobs  # noqa: F401  (registers its handler)
     from safety.dispatch.routes import blp as dispatch
     from safety.extensions import api
     from safety.help.routes import blp as help_

@@ -71,7 +71,7 @@ def seed_demo() -> None:
               help="Keep trails of alerts that ended fewer days ago (LOCATION_RETENTION_DAYS).")
 def purge(days: int | None) -> None:
     """Delete the location trails of alerts that ended long ago; the alerts themselves stay."""
-    from safety.alerts.service import purge_locations  # noqa: PLC0415
+    from safety.alerts.jobs import purge_locations  # noqa: PLC0415
 
     days = current_app.config["LOCATION_RETENTION_DAYS"] if days is None else days
     if days < 0:

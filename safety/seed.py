@@ -8,7 +8,7 @@ from safety.accounts import service as accounts
 from safety.accounts.models import User
 from safety.contacts import service as contacts
 from safety.contacts.models import Contact
-from safety.dispatch import service as dispatch
+from safety.dispatch import responders as dispatch
 from safety.extensions import db
 from safety.orgs import service as orgs
 from safety.orgs.models import Organization, OrgMember

@@ -195,7 +195,7 @@ def test_idle_throttle_rows_are_purged(app, client, user):
     assert rows() == 1
     advance_clock(app.config["ACCOUNT_FAILURE_WINDOW_S"] + app.config["ACCOUNT_LOCK_MAX_S"] + 1)
     with app.app_context():
-        from safety.alerts.service import schedule_purge
+        from safety.alerts.jobs import schedule_purge
 
         schedule_purge()
         db.session.commit()

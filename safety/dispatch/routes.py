@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from safety.alerts.models import Alert
 from safety.auth import login_required, me
-from safety.dispatch import service
+from safety.dispatch import offers, queries, responders
 from safety.dispatch.schemas import (
     DeclineResultSchema,
     DeclineSchema,
@@ -29,7 +29,7 @@ class Duty(MethodView):
     @blp.response(200, ResponderStateSchema)
     def put(self, data):
         """Go on or off duty"""
-        state = service.set_duty(me(), data["on_duty"], data.get("location"))
+        state = responders.set_duty(me(), data["on_duty"], data.get("location"))
         db.session.commit()
         return state
 
@@ -41,7 +41,7 @@ class ResponderLocation(MethodView):
     @blp.response(200, ResponderStateSchema)
     def post(self, data):
         """Report where you are"""
-        state = service.update_location(me(), data["location"])
+        state = responders.update_location(me(), data["location"])
         db.session.commit()
         return state
 
@@ -52,7 +52,7 @@ class Offers(MethodView):
     @blp.response(200, OfferListSchema)
     def get(self):
         """Open dispatch offers for you, with the alert's location"""
-        offers = service.open_offers(me())
+        offers = queries.open_offers(me())
         items = []
         for offer in offers:
             alert = db.session.get(Alert, offer.dispatch.alert_id)
@@ -71,7 +71,7 @@ class Accept(MethodView):
     @blp.response(200, DispatchSchema)
     def post(self, dispatch_id: uuid.UUID):
         """Accept a dispatch (the first responder wins; 409 for everyone after)"""
-        dispatch = service.accept(me(), dispatch_id)
+        dispatch = offers.accept(me(), dispatch_id)
         db.session.commit()
         return dispatch
 
@@ -83,7 +83,7 @@ class Decline(MethodView):
     @blp.response(200, DeclineResultSchema)
     def post(self, data, dispatch_id: uuid.UUID):
         """Decline a dispatch offer"""
-        offer = service.decline(me(), dispatch_id, data.get("reason"))
+        offer = offers.decline(me(), dispatch_id, data.get("reason"))
         db.session.commit()
         return offer
 
@@ -95,6 +95,6 @@ class Status(MethodView):
     @blp.response(200, DispatchSchema)
     def post(self, data, dispatch_id: uuid.UUID):
         """Report progress: en_route, on_scene, resolved (ends the alert) or unable"""
-        dispatch = service.set_status(me(), dispatch_id, data["status"], data.get("note"))
+        dispatch = offers.set_status(me(), dispatch_id, data["status"], data.get("note"))
         db.session.commit()
         return dispatch

@@ -60,7 +60,7 @@ class Worker:
         now = time.monotonic()
         if force or now - self._last_beat >= HEARTBEAT_EVERY_S:
             outbox.heartbeat(self.worker_id, socket.gethostname(), self.jobs_done)
-            from safety.alerts.service import schedule_purge  # noqa: PLC0415
+            from safety.alerts.jobs import schedule_purge  # noqa: PLC0415
 
             if schedule_purge():
                 db.session.commit()

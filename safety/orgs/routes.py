@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from safety.audit import AuditEvent
 from safety.auth import login_required, me
-from safety.dispatch import service as dispatch
+from safety.dispatch import queries as dispatch
 from safety.dispatch.models import Dispatch
 from safety.dispatch.schemas import DispatchListSchema
 from safety.extensions import db

@@ -108,7 +108,7 @@ def check_in(user: User, timer_id: uuid.UUID, pin: str) -> tuple[SafetyTimer,
     timer.status = "checked_in"
     timer.ended_at = utcnow()
     if kind == "duress":
-        from safety.alerts import service as alerts  # noqa: PLC0415
+        from safety.alerts import commands as alerts  # noqa: PLC0415
 
         alert = alerts.raise_silent_duress(user, timer.id, _location(timer), note=timer.note)
         timer.alert_id = alert.id
@@ -122,7 +122,7 @@ def _location(timer: SafetyTimer) -> dict:
 
 @outbox.handler("timer_due")
 def _due_now(job: OutboxJob) -> dict:
-    from safety.alerts import service as alerts  # noqa: PLC0415
+    from safety.alerts import commands as alerts  # noqa: PLC0415
 
     timer = db.session.get(SafetyTimer, uuid.UUID(job.payload["timer_id"]))
     if timer is None or timer.status != "running" or timer.version != job.payload["version"]:
