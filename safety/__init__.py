@@ -73,9 +73,17 @@ def register_events(app: Flask) -> None:
     """Who hears what a feature announces (blinker signals, see safety/events.py): connected
     here for this app only (`sender=app`), never at import."""
     from safety.accounts import events as account_events
+    from safety.alerts import events as alert_events
+    from safety.alerts.access import register_access
     from safety.contacts import service as contacts
+    from safety.dispatch import offers
+    from safety.dispatch.queries import DispatchAccess
 
     account_events.pin_duress.connect(contacts.tell_guardians_pin_duress, sender=app)
+    alert_events.raised.connect(offers.on_alert_raised, sender=app)
+    alert_events.ended.connect(offers.on_alert_ended, sender=app)
+    # what alerts asks of the feature that puts staff on an alert (alerts imports no dispatch)
+    register_access(app, DispatchAccess())
 
 
 def register_hardening(app: Flask) -> None:

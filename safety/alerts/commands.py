@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 
 from safety.accounts.models import User
 from safety.accounts.service import PinRefusal, try_pin
+from safety.alerts import events
+from safety.alerts.access import staff
 from safety.alerts.links import create_tracking_link
 from safety.alerts.models import (
     LIVE,
@@ -30,6 +32,7 @@ from safety.alerts.models import (
 )
 from safety.contacts import service as contacts
 from safety.errors import Conflict, Invalid, NotFound
+from safety.events import send
 from safety.extensions import db
 from safety.notify import outbox
 from safety.notify import service as notify
@@ -129,9 +132,7 @@ def _fan_out(alert: Alert) -> None:
     escalate_at = utcnow() + timedelta(seconds=current_app.config["ESCALATE_AFTER_S"])
     outbox.enqueue("alert_escalate", "timer", {"round": 1}, alert_id=alert.id,
                    due_at=escalate_at, dedupe_key=f"escalate:{alert.id}:1")
-    from safety.dispatch import offers as dispatch  # noqa: PLC0415 (dispatch uses alerts too)
-
-    dispatch.start(alert)
+    send(events.raised, alert=alert)
 
 
 def _sms_contacts(alert: Alert, owner: User) -> None:
@@ -299,30 +300,29 @@ def _tell_duress(alert: Alert) -> None:
     data = {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon, "duress": "1"}
     title = f"DURESS: {owner.full_name} was forced to cancel"
     body = "Her alert was canceled with her duress PIN. She is still in danger."
-    from safety.dispatch import queries as dispatch  # noqa: PLC0415
-
     notify.push_to_users(
-        without_owner(alert, contacts.guardian_ids(owner.id) + dispatch.responder_ids_for(alert)),
+        without_owner(alert, contacts.guardian_ids(owner.id) + staff().responder_ids(alert)),
         "alert_duress", title, body, data, alert_id=alert.id,
     )
+    send(events.duress, alert=alert)
 
 
-def end(alert: Alert, status: str) -> None:
+def end(alert: Alert, status: str, at: datetime | None = None) -> None:
     """Close a live alert (canceled or resolved): stop its timers, tell the guardians,
     and let tracking links expire after the grace period."""
-    now = utcnow()
+    now = at or utcnow()
+    previous = alert.status
     alert.status = status
     alert.ended_at = now
     alert.updated_at = now
     if status == "canceled" and alert.shown_canceled_at is None:
         _hide_from_owner(alert, now)
-    outbox.cancel_pending(alert.id, ("alert_escalate", "dispatch_offer_timeout"))
+    outbox.cancel_pending(alert.id, ("alert_escalate",))
     grace = timedelta(seconds=current_app.config["TRACKING_GRACE_S"])
     for link in db.session.scalars(select(TrackingLink).where(TrackingLink.alert_id == alert.id)):
         link.expires_at = now + grace
-    from safety.dispatch import offers as dispatch  # noqa: PLC0415
-
-    dispatch.alert_ended(alert)
+    send(events.status_changed, alert=alert, previous=previous)
+    send(events.ended, alert=alert)
     owner = alert.owner
     words = "canceled her alert: she is safe" if status == "canceled" else "is safe: resolved"
     notify.push_to_users(
@@ -349,3 +349,39 @@ def acknowledge(user: User, alert_id: uuid.UUID, message: str | None) -> AlertAc
         )
     db.session.flush()
     return ack
+
+
+# -- what dispatch asks of an alert ------------------------------------------------------------
+
+
+def mark_dispatched(alert: Alert, at: datetime) -> None:
+    """A responder accepted: dispatched, and no longer flagged unassigned."""
+    alert.unassigned = False
+    _set_status(alert, "dispatched", at)
+    send(events.dispatched, alert=alert)
+
+
+def mark_responding(alert: Alert, at: datetime) -> None:
+    """The responder is on the way or on scene."""
+    _set_status(alert, "responding", at)
+
+
+def back_to_active(alert: Alert, at: datetime) -> None:
+    """The responder cannot come: live again, waiting for the next one."""
+    _set_status(alert, "active", at)
+
+
+def flag_unassigned(alert: Alert) -> bool:
+    """Nobody could be dispatched. True when that is news (it was not flagged already)."""
+    if alert.unassigned:
+        return False
+    alert.unassigned = True
+    return True
+
+
+def _set_status(alert: Alert, status: str, at: datetime) -> None:
+    previous = alert.status
+    alert.status = status
+    alert.updated_at = at
+    if status != previous:
+        send(events.status_changed, alert=alert, previous=previous)

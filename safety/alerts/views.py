@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from safety.accounts.models import User
+from safety.alerts.access import staff
 from safety.alerts.models import Alert, AlertAck, AlertLocation
 from safety.contacts import service as contacts
 from safety.errors import NotFound
@@ -23,9 +24,7 @@ def viewer_role(user: User, alert: Alert) -> str | None:
         return None if alert.silent else "owner"
     if user.has_role("admin"):
         return "admin"
-    from safety.dispatch import queries as dispatch  # noqa: PLC0415
-
-    role = dispatch.viewer_role(user, alert)
+    role = staff().viewer_role(user, alert)
     if role:
         return role
     if contacts.is_guardian(user, alert.user_id):
@@ -45,9 +44,7 @@ def list_for(user: User, role: str | None):
     if role == "guardian":
         return select(Alert).where(Alert.user_id.in_(contacts.guarded_owners(user)))
     if role == "responder":
-        from safety.dispatch import queries as dispatch  # noqa: PLC0415
-
-        return select(Alert).where(Alert.id.in_(dispatch.alert_ids_held_by(user)))
+        return select(Alert).where(Alert.id.in_(staff().alert_ids_held_by(user)))
     return select(Alert).where(Alert.user_id == user.id, Alert.silent.is_(False))
 
 
@@ -91,9 +88,7 @@ def present(alert: Alert, role: str) -> dict:
         view["person"] = {"id": alert.owner.id, "full_name": alert.owner.full_name,
                           "phone": alert.owner.phone}
     if not owner_hidden:
-        from safety.dispatch import queries as dispatch  # noqa: PLC0415
-
-        view["dispatch"] = dispatch.present_for_alert(alert, role)
+        view["dispatch"] = staff().dispatch_view(alert, role)
     return view
 
 

@@ -13,7 +13,9 @@ from sqlalchemy import select, update
 
 from safety import geo
 from safety.accounts.models import User
+from safety.alerts import commands as alerts
 from safety.alerts.models import Alert, without_owner
+from safety.contacts import service as contacts
 from safety.dispatch.models import HELD, OPEN, Dispatch, DispatchOffer, ResponderState
 from safety.dispatch.responders import available_responders
 from safety.errors import Conflict, NotFound
@@ -106,11 +108,9 @@ def _member_org(org_ids: list[uuid.UUID], user_ids: list[uuid.UUID]) -> dict:
 
 def _unassigned(dispatch: Dispatch, alert: Alert, why: str,
                 org_ids: list[uuid.UUID] | None = None) -> None:
-    already = alert.unassigned
     dispatch.status = "unassigned"
-    alert.unassigned = True
-    if already:
-        return
+    if not alerts.flag_unassigned(alert):
+        return  # already told
     notify.push_to_users(
         without_owner(alert, notify.admin_ids() + orgs.org_admin_ids(org_ids or [])),
         "alert_unassigned",
@@ -162,9 +162,7 @@ def accept(user: User, dispatch_id: uuid.UUID) -> Dispatch:
         other.status = "withdrawn"
         other.responded_at = now
     outbox.cancel_pending(alert.id, ("dispatch_offer_timeout",))
-    alert.status = "dispatched"
-    alert.unassigned = False
-    alert.updated_at = now
+    alerts.mark_dispatched(alert, now)
     _tell_people(alert, f"Help is coming: {user.full_name} ({org.name}) accepted",
                  "A responder is on the way to you.", "dispatch_accepted")
     org_webhook(org.id, "dispatch.accepted", dispatch, alert)
@@ -202,8 +200,6 @@ TRANSITIONS = {
 
 
 def set_status(user: User, dispatch_id: uuid.UUID, status: str, note: str | None) -> Dispatch:
-    from safety.alerts import commands as alerts  # noqa: PLC0415
-
     dispatch = db.session.scalar(select(Dispatch).where(Dispatch.id == dispatch_id)
                                  .with_for_update(of=Dispatch))
     if dispatch is None or dispatch.responder_id != user.id:
@@ -224,8 +220,7 @@ def set_status(user: User, dispatch_id: uuid.UUID, status: str, note: str | None
         dispatch.accepted_at = None
         dispatch.en_route_at = None
         dispatch.on_scene_at = None
-        alert.status = "active"
-        alert.updated_at = now
+        alerts.back_to_active(alert, now)
         _tell_people(alert, "Your responder cannot come", "We are finding someone else.",
                      "dispatch_unable")
         next_round(dispatch, alert)
@@ -234,27 +229,38 @@ def set_status(user: User, dispatch_id: uuid.UUID, status: str, note: str | None
     org_id = dispatch.org_id
     if status == "en_route":
         dispatch.en_route_at = now
-        alert.status = "responding"
+        alerts.mark_responding(alert, now)
         _tell_people(alert, f"{user.full_name} is on the way", "Your responder is en route.",
                      "dispatch_en_route")
     elif status == "on_scene":
         dispatch.on_scene_at = now
-        alert.status = "responding"
+        alerts.mark_responding(alert, now)
         _tell_people(alert, f"{user.full_name} has arrived", "Your responder is on scene.",
                      "dispatch_on_scene")
     elif status == "resolved":
         dispatch.resolved_at = now
         if alert.live:
-            alerts.end(alert, "resolved")
-    alert.updated_at = now
+            alerts.end(alert, "resolved", now)
     if org_id:
         org_webhook(org_id, f"dispatch.{status}", dispatch, alert)
     db.session.flush()
     return dispatch
 
 
+def on_alert_raised(_app, *, alert: Alert) -> None:
+    """Receives `alerts.events.raised`: offer the new alert, in the panic's transaction."""
+    start(alert)
+
+
+def on_alert_ended(_app, *, alert: Alert) -> None:
+    """Receives `alerts.events.ended`."""
+    alert_ended(alert)
+
+
 def alert_ended(alert: Alert) -> None:
-    """The alert was canceled: withdraw what is still offered."""
+    """The alert ended (canceled or resolved): no more offer timeouts; withdraw what is still
+    offered; a canceled alert cancels its dispatch and stands its responder down."""
+    outbox.cancel_pending(alert.id, ("dispatch_offer_timeout",))
     dispatch = db.session.scalar(select(Dispatch).where(Dispatch.alert_id == alert.id))
     if dispatch is None or dispatch.status not in OPEN + HELD:
         return
@@ -275,8 +281,6 @@ def alert_ended(alert: Alert) -> None:
 
 
 def _tell_people(alert: Alert, title: str, body: str, kind: str) -> None:
-    from safety.contacts import service as contacts  # noqa: PLC0415
-
     people = contacts.guardian_ids(alert.user_id)
     if alert.shown_canceled_at is None:  # after a duress cancel her phone learns nothing
         people.append(alert.user_id)

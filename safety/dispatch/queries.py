@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from safety.accounts.models import User
 from safety.alerts.models import Alert
@@ -51,7 +51,7 @@ def viewer_role(user: User, alert: Alert) -> str | None:
     return None
 
 
-def alert_ids_held_by(user: User):
+def alert_ids_held_by(user: User) -> Select:
     """Alerts `user` may read as their responder (the rule of `viewer_role`)."""
     return select(Dispatch.alert_id).join(Alert, Alert.id == Dispatch.alert_id).where(
         Dispatch.responder_id == user.id, Dispatch.status.in_(HELD + ("resolved",)),
@@ -90,3 +90,19 @@ def org_dispatches(user: User, org_id: uuid.UUID):
     org = orgs.get_org(user, org_id)
     offered = select(DispatchOffer.dispatch_id).where(DispatchOffer.org_id == org.id)
     return select(Dispatch).where((Dispatch.org_id == org.id) | Dispatch.id.in_(offered))
+
+
+class DispatchAccess:
+    """Dispatch's answer to `safety.alerts.access.AlertAccess` (registered by the factory)."""
+
+    def viewer_role(self, user: User, alert: Alert) -> str | None:
+        return viewer_role(user, alert)
+
+    def alert_ids_held_by(self, user: User) -> Select:
+        return alert_ids_held_by(user)
+
+    def responder_ids(self, alert: Alert) -> list[uuid.UUID]:
+        return responder_ids_for(alert)
+
+    def dispatch_view(self, alert: Alert, role: str) -> dict | None:
+        return present_for_alert(alert, role)
