@@ -74,7 +74,9 @@ def register_events(app: Flask) -> None:
     here for this app only (`sender=app`), never at import."""
     from safety.accounts import events as account_events
     from safety.alerts import events as alert_events
+    from safety.alerts import links
     from safety.alerts.access import register_access
+    from safety.contacts import events as contact_events
     from safety.contacts import service as contacts
     from safety.dispatch import offers
     from safety.dispatch.queries import DispatchAccess
@@ -82,6 +84,7 @@ def register_events(app: Flask) -> None:
     account_events.pin_duress.connect(contacts.tell_guardians_pin_duress, sender=app)
     alert_events.raised.connect(offers.on_alert_raised, sender=app)
     alert_events.ended.connect(offers.on_alert_ended, sender=app)
+    contact_events.cut_off.connect(links.revoke_for_contact, sender=app)
     # what alerts asks of the feature that puts staff on an alert (alerts imports no dispatch)
     register_access(app, DispatchAccess())
 

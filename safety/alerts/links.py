@@ -7,9 +7,13 @@ import secrets
 import uuid
 
 from flask import current_app
+from sqlalchemy import select
 
 from safety.alerts.models import Alert, TrackingLink
+from safety.contacts.models import Contact
 from safety.extensions import db
+from safety.notify import outbox
+from safety.util import utcnow
 
 
 def create_tracking_link(alert: Alert, contact_id: uuid.UUID | None) -> str:
@@ -21,3 +25,14 @@ def create_tracking_link(alert: Alert, contact_id: uuid.UUID | None) -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def revoke_for_contact(_app, *, contact: Contact) -> None:
+    """Receives `contacts.events.cut_off`: the holder of this contact's number stops following
+    her at once. Every tracking link sent to it is revoked (not merely left to expire), and SMS
+    to it about her alerts not yet sent are canceled."""
+    now = utcnow()
+    for link in db.session.scalars(select(TrackingLink).where(
+            TrackingLink.contact_id == contact.id, TrackingLink.revoked_at.is_(None))):
+        link.revoked_at = now
+    outbox.cancel_sms_to(contact.phone, select(Alert.id).where(Alert.user_id == contact.owner_id))

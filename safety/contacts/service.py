@@ -7,11 +7,11 @@ import uuid
 from sqlalchemy import Select, exists, false, func, select, true
 
 from safety.accounts.models import User
-from safety.alerts.models import Alert, TrackingLink
+from safety.contacts import events
 from safety.contacts.models import Contact
 from safety.errors import Conflict, Invalid, NotFound
+from safety.events import send
 from safety.extensions import db
-from safety.notify import outbox
 from safety.notify import service as notify
 from safety.util import utcnow
 
@@ -91,12 +91,9 @@ def _verified_holder():
 
 def _cut_off(contact: Contact) -> None:
     """The holder of this contact's number stops following her at once: every tracking link
-    sent to it is revoked (not merely left to expire), and SMS to it not yet sent are canceled."""
-    now = utcnow()
-    for link in db.session.scalars(select(TrackingLink).where(
-            TrackingLink.contact_id == contact.id, TrackingLink.revoked_at.is_(None))):
-        link.revoked_at = now
-    outbox.cancel_sms_to(contact.phone, select(Alert.id).where(Alert.user_id == contact.owner_id))
+    sent to it is revoked (not merely left to expire), and SMS to it not yet sent are canceled
+    (by alerts, which owns both: `events.cut_off`)."""
+    send(events.cut_off, contact=contact)
 
 
 def invitations_for(user: User) -> list[Contact]:
