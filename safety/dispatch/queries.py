@@ -4,6 +4,7 @@ organisation's dispatches."""
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import timedelta
 
@@ -90,6 +91,34 @@ def org_dispatches(user: User, org_id: uuid.UUID):
     org = orgs.get_org(user, org_id)
     offered = select(DispatchOffer.dispatch_id).where(DispatchOffer.org_id == org.id)
     return select(Dispatch).where((Dispatch.org_id == org.id) | Dispatch.id.in_(offered))
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return None
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def org_stats(user: User, org_id: uuid.UUID) -> dict:
+    """Time to accept and time to arrive of an organisation's dispatches (its admins)."""
+    org = orgs.get_org(user, org_id)
+    rows = list(db.session.scalars(select(Dispatch).where(Dispatch.org_id == org.id)))
+    accept = [(d.accepted_at - d.created_at).total_seconds() for d in rows if d.accepted_at]
+    arrive = [(d.on_scene_at - d.created_at).total_seconds() for d in rows if d.on_scene_at]
+
+    def summary(xs):
+        return {"count": len(xs), "median_s": percentile(xs, 0.5), "p90_s": percentile(xs, 0.9)}
+
+    return {
+        "dispatches": len(rows),
+        "resolved": sum(1 for d in rows if d.status == "resolved"),
+        "time_to_accept": summary(accept),
+        "time_to_arrive": summary(arrive),
+    }
 
 
 class DispatchAccess:

@@ -6,17 +6,22 @@ from flask_smorest import Blueprint
 from safety.alerts.models import Alert
 from safety.auth import login_required, me
 from safety.dispatch import offers, queries, responders
+from safety.dispatch.models import Dispatch
 from safety.dispatch.schemas import (
     DeclineResultSchema,
     DeclineSchema,
+    DispatchListSchema,
     DispatchSchema,
     DutySchema,
     OfferListSchema,
     ResponderLocationSchema,
     ResponderStateSchema,
+    StatsSchema,
     StatusSchema,
 )
 from safety.extensions import db
+from safety.fields import PageArgsSchema
+from safety.util import paginate
 
 blp = Blueprint("dispatch", __name__, url_prefix="/api/v1",
                 description="Responders: duty, offers, dispatches")
@@ -98,3 +103,27 @@ class Status(MethodView):
         dispatch = offers.set_status(me(), dispatch_id, data["status"], data.get("note"))
         db.session.commit()
         return dispatch
+
+
+# An organisation's dispatches and their statistics: under /orgs in the API (tagged so), served
+# here because they are dispatch's data (orgs imports nothing of dispatch).
+
+
+@blp.route("/orgs/<uuid:org_id>/dispatches", tags=["orgs"])
+class OrgDispatches(MethodView):
+    @login_required()
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, DispatchListSchema)
+    def get(self, args, org_id: uuid.UUID):
+        """Dispatches offered to or held by the organisation"""
+        return paginate(db.session, queries.org_dispatches(me(), org_id), Dispatch.created_at,
+                        Dispatch.id, args["limit"], args["cursor"])
+
+
+@blp.route("/orgs/<uuid:org_id>/stats", tags=["orgs"])
+class Stats(MethodView):
+    @login_required()
+    @blp.response(200, StatsSchema)
+    def get(self, org_id: uuid.UUID):
+        """Time to accept and time to arrive: median and p90"""
+        return queries.org_stats(me(), org_id)
