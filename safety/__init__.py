@@ -43,7 +43,7 @@ def register_proxy(app: Flask) -> None:
     proxy, and the header is ignored (a client cannot dodge a limit by writing it)."""
     hops = app.config.get("PROXY_TRUSTED_HOPS", 0)
     if hops > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: PLC0415
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from safety.accounts import throttles
 from safety.alerts.models import LIVE, Alert, AlertAck, AlertLocation, without_owner
 from safety.contacts import service as contacts
 from safety.extensions import db
@@ -50,8 +51,6 @@ def _escalate(job: OutboxJob) -> dict:
 
 @outbox.handler("retention_purge")
 def _purge_job(job: OutboxJob) -> dict:
-    from safety.accounts import throttles  # noqa: PLC0415
-
     return {"deleted_points": purge_locations(current_app.config["LOCATION_RETENTION_DAYS"]),
             "deleted_throttles": throttles.purge()}
 

@@ -11,6 +11,7 @@ from safety.accounts import service as accounts
 from safety.accounts.models import User
 from safety.errors import Conflict, Forbidden, NotFound
 from safety.extensions import db
+from safety.notify import service as notify
 from safety.orgs.models import Organization, OrgInvitation, OrgMember
 from safety.util import utcnow
 
@@ -113,8 +114,6 @@ def invite_member(user: User, org_id: uuid.UUID, phone: str, role: str) -> OrgIn
     db.session.flush()
     invitee = accounts.user_by_phone(phone)
     if invitee is not None and invitee.phone_verified_at is not None:
-        from safety.notify import service as notify  # noqa: PLC0415
-
         words = "a responder" if role == "responder" else "an administrator"
         notify.push_to_users([invitee.id], "org_invitation", f"{org.name} invites you",
                              f"to join as {words}. Open the app to accept or decline.",
