@@ -40,7 +40,7 @@ from safety.notify.models import OutboxJob
 from safety.notify.sms import sms_safe_name
 from safety.util import phone_time, utcnow
 
-# -- raising ---------------------------------------------------------------------------------------
+# -- raising -----------------------------------------------------------------------------------
 
 
 def _live_alert(user_id: uuid.UUID) -> Alert | None:
@@ -119,7 +119,9 @@ def raise_silent_duress(user: User, client_id: uuid.UUID, location: dict,
 
 
 def _fan_out(alert: Alert) -> None:
-    """Everything a new alert causes, in this transaction."""
+    """Everything a new alert causes, in this transaction: her guardians' pushes, SMS to her
+    other contacts, the escalation timer; then `events.raised`, whose receivers add theirs
+    (dispatch's offers)."""
     owner = alert.owner
     data = {"alert_id": alert.id, "trigger": alert.trigger, "lat": alert.lat, "lon": alert.lon,
             "duress": "0"}
@@ -174,7 +176,7 @@ def _sms_contacts(alert: Alert, owner: User) -> None:
         today[contact.phone] = today.get(contact.phone, 0) + 1
 
 
-# -- locations -------------------------------------------------------------------------------------
+# -- locations ---------------------------------------------------------------------------------
 
 
 def _point_times(points: list[dict], received_at: datetime) -> list[tuple[datetime, str | None]]:
@@ -239,7 +241,7 @@ def add_locations(user: User, alert_id: uuid.UUID, points: list[dict]) -> dict |
     return {"received": len(points), "stored": stored}
 
 
-# -- cancel, acknowledge, end ----------------------------------------------------------------------
+# -- cancel, acknowledge, end ------------------------------------------------------------------
 
 
 def _owned(user: User, alert_id: uuid.UUID) -> Alert:
