@@ -81,7 +81,7 @@ def run(backend: str, args) -> None:
         build(app, args.responders, args.orgs, rng)
         with app.app_context():
             points = [(rng.gauss(43.25, 0.1), rng.gauss(76.92, 0.1)) for _ in range(args.queries)]
-            from safety.dispatch.service import available_responders
+            from safety.dispatch.responders import available_responders
 
             def nearest(i):
                 lat, lon = points[i]

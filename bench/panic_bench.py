@@ -44,7 +44,7 @@ def setup(app, n: int) -> list[str]:
 
     from safety.accounts.models import AuthSession, User
     from safety.contacts.models import Contact
-    from safety.dispatch.service import set_duty
+    from safety.dispatch.responders import set_duty
     from safety.extensions import db
     from safety.notify.models import Device
     from safety.orgs import service as orgs

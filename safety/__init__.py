@@ -22,6 +22,7 @@ def create_app(config: dict | None = None, env: dict | None = None) -> Flask:
     register_proxy(app)
     register_extensions(app)
     register_errors(app)
+    register_events(app)
     register_hardening(app)
     register_channels(app)
     register_jobs(app)
@@ -52,14 +53,14 @@ def register_proxy(app: Flask) -> None:
     proxy, and the header is ignored (a client cannot dodge a limit by writing it)."""
     hops = app.config.get("PROXY_TRUSTED_HOPS", 0)
     if hops > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: PLC0415
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)
 
 
 def register_extensions(app: Flask) -> None:
     import safety.models  # noqa: F401  (all tables on the metadata)
-    from safety.auth import register_jwt
+    from safety.accounts.auth import register_jwt
     from safety.db import register_db
     from safety.extensions import api, db, jwt, limiter, migrate
 
@@ -73,8 +74,29 @@ def register_extensions(app: Flask) -> None:
 
 def register_errors(app: Flask) -> None:
     from safety.errors import register_errors as _register
+    from safety.extensions import db
 
-    _register(app)
+    _register(app, db.session)
+
+
+def register_events(app: Flask) -> None:
+    """Who hears what a feature announces (blinker signals, see safety/events.py): connected
+    here for this app only (`sender=app`), never at import."""
+    from safety.accounts import events as account_events
+    from safety.alerts import events as alert_events
+    from safety.alerts import links
+    from safety.alerts.access import register_access
+    from safety.contacts import events as contact_events
+    from safety.contacts import service as contacts
+    from safety.dispatch import offers
+    from safety.dispatch.queries import DispatchAccess
+
+    account_events.pin_duress.connect(contacts.tell_guardians_pin_duress, sender=app)
+    alert_events.raised.connect(offers.on_alert_raised, sender=app)
+    alert_events.ended.connect(offers.on_alert_ended, sender=app)
+    contact_events.cut_off.connect(links.revoke_for_contact, sender=app)
+    # what alerts asks of the feature that puts staff on an alert (alerts imports no dispatch)
+    register_access(app, DispatchAccess())
 
 
 def register_hardening(app: Flask) -> None:
@@ -101,8 +123,8 @@ def register_channels(app: Flask) -> None:
 
 def register_jobs(app: Flask) -> None:
     """Outbox jobs that are not sends, by kind, and the periodic jobs (the timer channel)."""
-    from safety.alerts.service import _escalate, _purge_job
-    from safety.dispatch.service import _offer_timeout
+    from safety.alerts.jobs import _escalate, _purge_job
+    from safety.dispatch.jobs import _offer_timeout
     from safety.notify.channels.timer import register_job, register_periodic
     from safety.timers.service import _due_now
 

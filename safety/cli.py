@@ -9,7 +9,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from safety import seed
+from safety.accounts import service as accounts
+from safety.alerts.jobs import purge_locations
 from safety.extensions import db
+from safety.fields import normalize_phone
+from safety.notify.worker import Worker
 
 cli = AppGroup("safety", help="Safety service commands.")
 
@@ -20,16 +25,13 @@ cli = AppGroup("safety", help="Safety service commands.")
 @click.password_option()
 def create_admin(phone: str, full_name: str, password: str) -> None:
     """Create a platform administrator (or make an existing account one)."""
-    from safety.accounts import service  # noqa: PLC0415
-    from safety.fields import normalize_phone  # noqa: PLC0415
-
     try:
         phone = normalize_phone(phone)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--phone") from exc
     if len(password) < 8:
         raise click.BadParameter("at least 8 characters", param_hint="--password")
-    user = service.create_admin(phone, password, full_name)
+    user = accounts.create_admin(phone, password, full_name)
     db.session.commit()
     click.echo(f"admin {user.phone} ({user.id})")
     if user.phone_verified_at is None:
@@ -41,9 +43,7 @@ def create_admin(phone: str, full_name: str, password: str) -> None:
 @click.option("--once", is_flag=True, help="Work off what is due now, then exit.")
 def worker(once: bool) -> None:
     """Send what the outbox holds: push, SMS, webhooks, timers."""
-    from safety.notify.worker import Worker  # noqa: PLC0415
-
-    w = Worker(current_app._get_current_object())  # noqa: SLF001
+    w = Worker(current_app._get_current_object())
     if once:
         total = 0
         while n := w.run_once():
@@ -59,9 +59,7 @@ def worker(once: bool) -> None:
 @cli.command("seed-demo")
 def seed_demo() -> None:
     """Demo data for a laptop: an admin, a woman with two guardians, an Almaty partner org."""
-    from safety.seed import seed_demo as _seed  # noqa: PLC0415
-
-    for line in _seed():
+    for line in seed.seed_demo():
         click.echo(line)
     db.session.commit()
 
@@ -71,8 +69,6 @@ def seed_demo() -> None:
               help="Keep trails of alerts that ended fewer days ago (LOCATION_RETENTION_DAYS).")
 def purge(days: int | None) -> None:
     """Delete the location trails of alerts that ended long ago; the alerts themselves stay."""
-    from safety.alerts.service import purge_locations  # noqa: PLC0415
-
     days = current_app.config["LOCATION_RETENTION_DAYS"] if days is None else days
     if days < 0:
         raise click.BadParameter("must be 0 or more", param_hint="--days")

@@ -191,9 +191,9 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
 def sqlite_engine_options() -> dict[str, Any]:
     """SQLite through pysqlite3 (whose sqlite can load extensions) with SpatiaLite loaded."""
     try:
-        import pysqlite3.dbapi2 as module  # noqa: PLC0415
+        import pysqlite3.dbapi2 as module  # optional: the wheel whose sqlite loads extensions
     except ImportError:  # pragma: no cover - a Python whose sqlite3 can load extensions
-        import sqlite3 as module  # noqa: PLC0415
+        import sqlite3 as module
     os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
     return {
         "module": module,

@@ -9,6 +9,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, current_app, json
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import scoped_session
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -153,12 +154,13 @@ def problem_from_http_exception(error: HTTPException):
     return problem(status, detail, errors=errors, headers=headers)
 
 
-def register_errors(app: Flask) -> None:
-    from safety.extensions import db  # noqa: PLC0415
+def register_errors(app: Flask, session: scoped_session) -> None:
+    """Every error answers problem+json; one that ends the request rolls `session` back (the
+    app's database session, given by the factory: this module imports no extension)."""
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
-        db.session.rollback()
+        session.rollback()
         return problem(
             error.status, error.detail, errors=error.errors, extra=error.extra,
             headers=error.headers,
@@ -166,7 +168,7 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     def _integrity(error: IntegrityError):
-        db.session.rollback()
+        session.rollback()
         log.info("integrity error: %s", error.orig)
         return problem(409, "The request conflicts with data already stored.")
 
@@ -178,6 +180,6 @@ def register_errors(app: Flask) -> None:
     def _unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return problem_from_http_exception(error)
-        db.session.rollback()
+        session.rollback()
         log.exception("unhandled error")
         return problem(500, "Something went wrong on our side. The request was not completed.")

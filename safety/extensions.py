@@ -13,7 +13,7 @@ from flask_smorest.utils import prepare_response
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
 
-from safety.errors import PROBLEM, ProblemSchema
+from safety.errors import PROBLEM, ProblemSchema, problem_from_http_exception
 
 
 class Base(DeclarativeBase):
@@ -28,8 +28,6 @@ class SafetyApi(Api):
     ERROR_SCHEMA = ProblemSchema
 
     def handle_http_exception(self, error):
-        from safety.errors import problem_from_http_exception  # noqa: PLC0415
-
         return problem_from_http_exception(error)
 
     def _register_responses(self):

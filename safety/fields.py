@@ -9,6 +9,8 @@ from typing import NamedTuple
 import phonenumbers
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from shapely.geometry import shape
+from shapely.validation import explain_validity
 
 from safety.util import CURSOR_PATTERN
 
@@ -183,9 +185,6 @@ class GeoJSONArea(fields.Dict):
                 raise ValidationError("Each polygon is a non-empty array of rings.")
             for ring in polygon:
                 _check_ring(ring)
-        from shapely.geometry import shape  # noqa: PLC0415
-        from shapely.validation import explain_validity  # noqa: PLC0415
-
         geom = shape(value)
         if not geom.is_valid:
             raise ValidationError(f"Not a valid area: {explain_validity(geom)}.")

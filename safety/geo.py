@@ -20,7 +20,7 @@ from typing import Any
 from geoalchemy2 import Geometry
 from geoalchemy2.elements import WKBElement, WKTElement
 from geoalchemy2.shape import to_shape
-from shapely.geometry import mapping, shape
+from shapely.geometry import MultiPolygon, mapping, shape
 from sqlalchemy import Select, func, literal_column, text
 from sqlalchemy.orm import Session
 
@@ -50,8 +50,6 @@ def area_from_geojson(geojson: dict) -> WKTElement:
     """A GeoJSON Polygon/MultiPolygon (already validated) as a MULTIPOLYGON element."""
     geom = shape(geojson)
     if geom.geom_type == "Polygon":
-        from shapely.geometry import MultiPolygon  # noqa: PLC0415
-
         geom = MultiPolygon([geom])
     return WKTElement(geom.wkt, srid=SRID)
 

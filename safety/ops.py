@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from safety.errors import problem
 from safety.extensions import db, limiter
+from safety.notify.outbox import freshest_heartbeat_age
 
 bp = Blueprint("ops", __name__)
 
@@ -22,11 +23,9 @@ def healthz():
 @limiter.exempt
 def readyz():
     """Database reachable and a worker's heartbeat fresh"""
-    from safety.notify.outbox import freshest_heartbeat_age  # noqa: PLC0415
-
     try:
         db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means not ready
+    except Exception:  # any failure means not ready
         db.session.rollback()
         return problem(503, "The database is not reachable.")
     age = freshest_heartbeat_age()

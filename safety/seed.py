@@ -8,8 +8,10 @@ from safety.accounts import service as accounts
 from safety.accounts.models import User
 from safety.contacts import service as contacts
 from safety.contacts.models import Contact
-from safety.dispatch import service as dispatch
+from safety.dispatch import responders as dispatch
 from safety.extensions import db
+from safety.help import service as help_
+from safety.help.models import Place
 from safety.orgs import service as orgs
 from safety.orgs.models import Organization, OrgMember
 
@@ -85,9 +87,6 @@ def seed_demo() -> list[str]:
         dispatch.set_duty(responder, True, {"lat": lat, "lon": lon})
         _demo_device(responder)
         lines.append(f"responder:  {responder.phone}  on duty at {lat}, {lon}")
-    from safety.help import service as help_  # noqa: PLC0415
-    from safety.help.models import Place  # noqa: PLC0415
-
     for name, kind, lat, lon in (
         ("Crisis centre (demo data)", "crisis_center", 43.2450, 76.9120),
         ("Police station (demo data)", "police", 43.2610, 76.9450),

@@ -364,3 +364,50 @@ def test_a_responder_holds_one_dispatch_at_a_time(world, make_person):
     assert r500.post(f"/api/v1/dispatches/{offers[0]['dispatch_id']}/accept").status_code == 200
     second = r500.post(f"/api/v1/dispatches/{offers[1]['dispatch_id']}/accept")
     assert second.status_code == 409
+
+
+def test_alerts_announce_each_status_change_dispatch_asks_for(app, world):
+    """Dispatch asks alerts to change the alert's status; alerts announces each change
+    (alerts.events.status_changed), in order, with the status before."""
+    from safety.alerts import events
+
+    seen = []
+
+    def record(_app, *, alert, previous):
+        seen.append((previous, alert.status))
+
+    events.status_changed.connect(record, sender=app)
+    try:
+        panic(world.user)
+        r500 = world.responders["r500"]
+        did = offers_of(r500)[0]["dispatch_id"]
+        assert r500.post(f"/api/v1/dispatches/{did}/accept").status_code == 200
+        for status in ("en_route", "on_scene", "resolved"):
+            r = r500.post(f"/api/v1/dispatches/{did}/status", json={"status": status})
+            assert r.status_code == 200, r.get_json()
+    finally:
+        events.status_changed.disconnect(record, sender=app)
+    assert seen == [("active", "dispatched"), ("dispatched", "responding"),
+                    ("responding", "resolved")]
+
+
+def test_receivers_hear_only_their_own_app(app, world):
+    """The factory connects receivers with sender=app: another app's never hear this one."""
+    from safety import create_app
+    from safety.alerts import events
+    from safety.dispatch import offers
+
+    other = create_app(env={"SAFETY_ENV": "testing", "DATABASE_URL": "sqlite://"})
+    assert offers.on_alert_raised in events.raised.receivers_for(other)
+    heard = []
+
+    def record(sender, *, alert):
+        heard.append(sender)
+
+    events.raised.connect(record, sender=other)
+    try:
+        panic(world.user)
+    finally:
+        events.raised.disconnect(record, sender=other)
+    assert heard == []
+    assert len(jobs(app, kind="dispatch_offer")) == 3  # this app's dispatch heard it

@@ -186,7 +186,7 @@ def test_a_killed_workers_claims_are_picked_up_after_its_lease(app, clock, make_
 def test_rolled_back_panic_enqueues_nothing(app, user, guarded, monkeypatch):
     """The outbox is transactional: if the alert is not committed, no job exists."""
     register_device(guarded, "mom-token")
-    from safety.dispatch import service as dispatch
+    from safety.dispatch import offers as dispatch
 
     def broken(alert):
         raise RuntimeError("database went away")

@@ -11,13 +11,14 @@ from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
 from sqlalchemy import select
 
+from safety import events
 from safety.accounts import phones, throttles
+from safety.accounts.events import pin_duress
 from safety.accounts.models import ROLES, AuthSession, User, UserRole
 from safety.db import committed_alone, end_read_transaction
 from safety.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from safety.extensions import db
 from safety.notify import outbox
-from safety.notify import service as notify
 from safety.notify.models import Device
 from safety.passwords import hash_secret, verify_secret
 from safety.util import utcnow
@@ -246,22 +247,12 @@ def change_pin(user: User, data: dict) -> PinRefusal | None:
     if kind == "duress":
         user.decoy_pin_hash = new_pin_hash
         user.decoy_duress_pin_hash = new_duress_hash
-        _tell_pin_duress(user)
+        events.send(pin_duress, user=user)
     else:
         user.pin_hash = new_pin_hash
         user.duress_pin_hash = new_duress_hash
     db.session.flush()
     return None
-
-
-def _tell_pin_duress(user: User) -> None:
-    from safety.contacts import service as contacts  # noqa: PLC0415 (contacts uses accounts)
-
-    notify.push_to_users(
-        contacts.guardian_ids(user.id), "pin_duress",
-        f"DURESS: {user.full_name} was forced to change her PIN",
-        "She entered her duress PIN. She may be in danger now; reach her with care.", {},
-    )
 
 
 def _pin_hashes(user: User) -> tuple[str | None, ...]:

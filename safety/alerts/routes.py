@@ -3,7 +3,7 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from safety.alerts import service
+from safety.alerts import commands, views
 from safety.alerts.models import Alert
 from safety.alerts.schemas import (
     AckResultSchema,
@@ -35,20 +35,20 @@ class Alerts(MethodView):
                       "with the same client_id, or a panic while one is already live.")
     def post(self, data):
         """Raise a panic alert"""
-        alert, created = service.raise_alert(me(), data)
+        alert, created = commands.raise_alert(me(), data)
         db.session.commit()
-        return service.present(alert, "owner"), 201 if created else 200
+        return views.present(alert, "owner"), 201 if created else 200
 
     @login_required()
     @blp.arguments(AlertListArgs, location="query")
     @blp.response(200, AlertListSchema)
     def get(self, args):
         """Your alerts; ?role=guardian or ?role=responder for the ones you may see"""
-        stmt = service.list_for(me(), args["role"])
+        stmt = views.list_for(me(), args["role"])
         page = paginate(db.session, stmt, Alert.created_at, Alert.id, args["limit"],
                         args["cursor"])
         role = args["role"] or "owner"
-        page["items"] = [service.summary(a, role) for a in page["items"]]
+        page["items"] = [views.summary(a, role) for a in page["items"]]
         return page
 
 
@@ -58,8 +58,8 @@ class AlertResource(MethodView):
     @blp.response(200, AlertSchema)
     def get(self, alert_id: uuid.UUID):
         """An alert: status, location, who was notified, the dispatch"""
-        alert, role = service.get_visible(me(), alert_id)
-        return service.present(alert, role)
+        alert, role = views.get_visible(me(), alert_id)
+        return views.present(alert, role)
 
 
 @blp.route("/<uuid:alert_id>/locations")
@@ -69,10 +69,10 @@ class Locations(MethodView):
     @blp.response(202, LocationBatchResultSchema)
     def post(self, data, alert_id: uuid.UUID):
         """Add up to 100 location points (late and out-of-order points are kept in order)"""
-        result = service.add_locations(me(), alert_id, data["points"])
+        result = commands.add_locations(me(), alert_id, data["points"])
         db.session.commit()  # after a duress cancel the points are kept, and the answer is 409
         if result is None:
-            raise service.trail_closed()
+            raise commands.trail_closed()
         return result
 
     @login_required()
@@ -80,8 +80,8 @@ class Locations(MethodView):
     @blp.response(200, TrailSchema)
     def get(self, args, alert_id: uuid.UUID):
         """The location trail, oldest first"""
-        alert, role = service.get_visible(me(), alert_id)
-        return service.trail(alert, role, args["since"], args["limit"])
+        alert, role = views.get_visible(me(), alert_id)
+        return views.trail(alert, role, args["since"], args["limit"])
 
 
 @blp.route("/<uuid:alert_id>/cancel")
@@ -91,7 +91,7 @@ class Cancel(MethodView):
     @blp.response(200, CancelResultSchema)
     def post(self, data, alert_id: uuid.UUID):
         """Cancel your alert with your PIN"""
-        outcome = service.cancel(me(), alert_id, data["pin"])
+        outcome = commands.cancel(me(), alert_id, data["pin"])
         db.session.commit()  # a wrong PIN counts even though the answer is an error
         if outcome.refusal is not None:
             raise outcome.refusal.forbidden(
@@ -107,6 +107,6 @@ class Acknowledge(MethodView):
     @blp.response(200, AckResultSchema)
     def post(self, data, alert_id: uuid.UUID):
         """Tell her you have seen her alert (guardians)"""
-        ack = service.acknowledge(me(), alert_id, data.get("message"))
+        ack = commands.acknowledge(me(), alert_id, data.get("message"))
         db.session.commit()
         return ack

@@ -7,11 +7,12 @@ import uuid
 from sqlalchemy import Select, exists, false, func, select, true
 
 from safety.accounts.models import User
-from safety.alerts.models import Alert, TrackingLink
+from safety.contacts import events
 from safety.contacts.models import Contact
 from safety.errors import Conflict, Invalid, NotFound
+from safety.events import send
 from safety.extensions import db
-from safety.notify import outbox
+from safety.notify import service as notify
 from safety.util import utcnow
 
 MAX_CONTACTS = 10
@@ -90,12 +91,9 @@ def _verified_holder():
 
 def _cut_off(contact: Contact) -> None:
     """The holder of this contact's number stops following her at once: every tracking link
-    sent to it is revoked (not merely left to expire), and SMS to it not yet sent are canceled."""
-    now = utcnow()
-    for link in db.session.scalars(select(TrackingLink).where(
-            TrackingLink.contact_id == contact.id, TrackingLink.revoked_at.is_(None))):
-        link.revoked_at = now
-    outbox.cancel_sms_to(contact.phone, select(Alert.id).where(Alert.user_id == contact.owner_id))
+    sent to it is revoked (not merely left to expire), and SMS to it not yet sent are canceled
+    (by alerts, which owns both: `events.cut_off`)."""
+    send(events.cut_off, contact=contact)
 
 
 def invitations_for(user: User) -> list[Contact]:
@@ -159,3 +157,12 @@ def sms_contacts(owner_id: uuid.UUID) -> list[Contact]:
             | ((Contact.status == "accepted") & ~_verified_holder()),
         )
     ))
+
+
+def tell_guardians_pin_duress(_app, *, user: User) -> None:
+    """Receives `accounts.events.pin_duress`: her PIN was changed under duress."""
+    notify.push_to_users(
+        guardian_ids(user.id), "pin_duress",
+        f"DURESS: {user.full_name} was forced to change her PIN",
+        "She entered her duress PIN. She may be in danger now; reach her with care.", {},
+    )

@@ -26,8 +26,6 @@ class ResponderState(db.Model):
     location_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    user: Mapped[User] = relationship(lazy="select")
-
 
 class Dispatch(db.Model):
     """One per alert. status: offering -> accepted -> en_route -> on_scene -> resolved;

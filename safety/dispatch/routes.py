@@ -5,18 +5,23 @@ from flask_smorest import Blueprint
 
 from safety.alerts.models import Alert
 from safety.auth import login_required, me
-from safety.dispatch import service
+from safety.dispatch import offers, queries, responders
+from safety.dispatch.models import Dispatch
 from safety.dispatch.schemas import (
     DeclineResultSchema,
     DeclineSchema,
+    DispatchListSchema,
     DispatchSchema,
     DutySchema,
     OfferListSchema,
     ResponderLocationSchema,
     ResponderStateSchema,
+    StatsSchema,
     StatusSchema,
 )
 from safety.extensions import db
+from safety.fields import PageArgsSchema
+from safety.util import paginate
 
 blp = Blueprint("dispatch", __name__, url_prefix="/api/v1",
                 description="Responders: duty, offers, dispatches")
@@ -29,7 +34,7 @@ class Duty(MethodView):
     @blp.response(200, ResponderStateSchema)
     def put(self, data):
         """Go on or off duty"""
-        state = service.set_duty(me(), data["on_duty"], data.get("location"))
+        state = responders.set_duty(me(), data["on_duty"], data.get("location"))
         db.session.commit()
         return state
 
@@ -41,7 +46,7 @@ class ResponderLocation(MethodView):
     @blp.response(200, ResponderStateSchema)
     def post(self, data):
         """Report where you are"""
-        state = service.update_location(me(), data["location"])
+        state = responders.update_location(me(), data["location"])
         db.session.commit()
         return state
 
@@ -52,7 +57,7 @@ class Offers(MethodView):
     @blp.response(200, OfferListSchema)
     def get(self):
         """Open dispatch offers for you, with the alert's location"""
-        offers = service.open_offers(me())
+        offers = queries.open_offers(me())
         items = []
         for offer in offers:
             alert = db.session.get(Alert, offer.dispatch.alert_id)
@@ -71,7 +76,7 @@ class Accept(MethodView):
     @blp.response(200, DispatchSchema)
     def post(self, dispatch_id: uuid.UUID):
         """Accept a dispatch (the first responder wins; 409 for everyone after)"""
-        dispatch = service.accept(me(), dispatch_id)
+        dispatch = offers.accept(me(), dispatch_id)
         db.session.commit()
         return dispatch
 
@@ -83,7 +88,7 @@ class Decline(MethodView):
     @blp.response(200, DeclineResultSchema)
     def post(self, data, dispatch_id: uuid.UUID):
         """Decline a dispatch offer"""
-        offer = service.decline(me(), dispatch_id, data.get("reason"))
+        offer = offers.decline(me(), dispatch_id, data.get("reason"))
         db.session.commit()
         return offer
 
@@ -95,6 +100,30 @@ class Status(MethodView):
     @blp.response(200, DispatchSchema)
     def post(self, data, dispatch_id: uuid.UUID):
         """Report progress: en_route, on_scene, resolved (ends the alert) or unable"""
-        dispatch = service.set_status(me(), dispatch_id, data["status"], data.get("note"))
+        dispatch = offers.set_status(me(), dispatch_id, data["status"], data.get("note"))
         db.session.commit()
         return dispatch
+
+
+# An organisation's dispatches and their statistics: under /orgs in the API (tagged so), served
+# here because they are dispatch's data (orgs imports nothing of dispatch).
+
+
+@blp.route("/orgs/<uuid:org_id>/dispatches", tags=["orgs"])
+class OrgDispatches(MethodView):
+    @login_required()
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, DispatchListSchema)
+    def get(self, args, org_id: uuid.UUID):
+        """Dispatches offered to or held by the organisation"""
+        return paginate(db.session, queries.org_dispatches(me(), org_id), Dispatch.created_at,
+                        Dispatch.id, args["limit"], args["cursor"])
+
+
+@blp.route("/orgs/<uuid:org_id>/stats", tags=["orgs"])
+class Stats(MethodView):
+    @login_required()
+    @blp.response(200, StatsSchema)
+    def get(self, org_id: uuid.UUID):
+        """Time to accept and time to arrive: median and p90"""
+        return queries.org_stats(me(), org_id)

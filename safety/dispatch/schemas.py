@@ -65,3 +65,18 @@ class StatusSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(
         ("en_route", "on_scene", "resolved", "unable")))
     note = fields.String(validate=validate.Length(max=1000), allow_none=True)
+
+
+class DurationSummarySchema(Schema):
+    count = fields.Integer()
+    median_s = fields.Float(allow_none=True)
+    p90_s = fields.Float(allow_none=True)
+
+
+class StatsSchema(Schema):
+    dispatches = fields.Integer()
+    resolved = fields.Integer()
+    time_to_accept = fields.Nested(DurationSummarySchema, metadata={
+        "description": "From the alert's dispatch start to a responder's accept."})
+    time_to_arrive = fields.Nested(DurationSummarySchema, metadata={
+        "description": "From the alert's dispatch start to the responder on scene."})

@@ -5,9 +5,6 @@ from flask_smorest import Blueprint
 
 from safety.audit import AuditEvent
 from safety.auth import login_required, me
-from safety.dispatch import service as dispatch
-from safety.dispatch.models import Dispatch
-from safety.dispatch.schemas import DispatchListSchema
 from safety.extensions import db
 from safety.fields import PageArgsSchema
 from safety.orgs import service
@@ -22,7 +19,6 @@ from safety.orgs.schemas import (
     OrgListSchema,
     OrgOutSchema,
     OrgSchema,
-    StatsSchema,
 )
 from safety.util import paginate
 
@@ -117,26 +113,6 @@ class OrgInvitationResource(MethodView):
         """Withdraw an invitation"""
         service.withdraw_invitation(me(), org_id, invitation_id)
         db.session.commit()
-
-
-@blp.route("/<uuid:org_id>/dispatches")
-class OrgDispatches(MethodView):
-    @login_required()
-    @blp.arguments(PageArgsSchema, location="query")
-    @blp.response(200, DispatchListSchema)
-    def get(self, args, org_id: uuid.UUID):
-        """Dispatches offered to or held by the organisation"""
-        return paginate(db.session, dispatch.org_dispatches(me(), org_id), Dispatch.created_at,
-                        Dispatch.id, args["limit"], args["cursor"])
-
-
-@blp.route("/<uuid:org_id>/stats")
-class Stats(MethodView):
-    @login_required()
-    @blp.response(200, StatsSchema)
-    def get(self, org_id: uuid.UUID):
-        """Time to accept and time to arrive: median and p90"""
-        return service.stats(me(), org_id)
 
 
 @invitations_blp.route("/org-invitations")

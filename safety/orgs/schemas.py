@@ -89,21 +89,6 @@ class MyOrgInvitationListSchema(PageSchema):
     items = fields.List(fields.Nested(MyOrgInvitationSchema))
 
 
-class DurationSummarySchema(Schema):
-    count = fields.Integer()
-    median_s = fields.Float(allow_none=True)
-    p90_s = fields.Float(allow_none=True)
-
-
-class StatsSchema(Schema):
-    dispatches = fields.Integer()
-    resolved = fields.Integer()
-    time_to_accept = fields.Nested(DurationSummarySchema, metadata={
-        "description": "From the alert's dispatch start to a responder's accept."})
-    time_to_arrive = fields.Nested(DurationSummarySchema, metadata={
-        "description": "From the alert's dispatch start to the responder on scene."})
-
-
 class OrgAuditEventSchema(Schema):
     id = fields.UUID()
     actor_id = fields.UUID(allow_none=True)

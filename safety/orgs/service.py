@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from safety.accounts import service as accounts
 from safety.accounts.models import User
 from safety.errors import Conflict, Forbidden, NotFound
 from safety.extensions import db
+from safety.notify import service as notify
 from safety.orgs.models import Organization, OrgInvitation, OrgMember
 from safety.util import utcnow
 
@@ -114,8 +114,6 @@ def invite_member(user: User, org_id: uuid.UUID, phone: str, role: str) -> OrgIn
     db.session.flush()
     invitee = accounts.user_by_phone(phone)
     if invitee is not None and invitee.phone_verified_at is not None:
-        from safety.notify import service as notify  # noqa: PLC0415
-
         words = "a responder" if role == "responder" else "an administrator"
         notify.push_to_users([invitee.id], "org_invitation", f"{org.name} invites you",
                              f"to join as {words}. Open the app to accept or decline.",
@@ -207,32 +205,3 @@ def org_admin_ids(org_ids: list[uuid.UUID]) -> list[uuid.UUID]:
 
 def is_org_admin(user: User, org_id: uuid.UUID | None) -> bool:
     return org_id is not None and _admin_of(user, org_id)
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not values:
-        return None
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
-
-
-def stats(user: User, org_id: uuid.UUID) -> dict:
-    from safety.dispatch.models import Dispatch  # noqa: PLC0415
-
-    org = get_org(user, org_id)
-    rows = list(db.session.scalars(select(Dispatch).where(Dispatch.org_id == org.id)))
-    accept = [(d.accepted_at - d.created_at).total_seconds() for d in rows if d.accepted_at]
-    arrive = [(d.on_scene_at - d.created_at).total_seconds() for d in rows if d.on_scene_at]
-
-    def summary(xs):
-        return {"count": len(xs), "median_s": percentile(xs, 0.5), "p90_s": percentile(xs, 0.9)}
-
-    return {
-        "dispatches": len(rows),
-        "resolved": sum(1 for d in rows if d.status == "resolved"),
-        "time_to_accept": summary(accept),
-        "time_to_arrive": summary(arrive),
-    }

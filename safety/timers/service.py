@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from safety.accounts.models import User
 from safety.accounts.service import PinRefusal, try_pin
+from safety.alerts import commands as alerts
 from safety.errors import Conflict, Invalid, NotFound
 from safety.extensions import db
 from safety.notify import outbox
@@ -108,8 +109,6 @@ def check_in(user: User, timer_id: uuid.UUID, pin: str) -> tuple[SafetyTimer,
     timer.status = "checked_in"
     timer.ended_at = utcnow()
     if kind == "duress":
-        from safety.alerts import service as alerts  # noqa: PLC0415
-
         alert = alerts.raise_silent_duress(user, timer.id, _location(timer), note=timer.note)
         timer.alert_id = alert.id
     db.session.flush()
@@ -121,8 +120,6 @@ def _location(timer: SafetyTimer) -> dict:
 
 
 def _due_now(job: OutboxJob) -> dict:
-    from safety.alerts import service as alerts  # noqa: PLC0415
-
     timer = db.session.get(SafetyTimer, uuid.UUID(job.payload["timer_id"]))
     if timer is None or timer.status != "running" or timer.version != job.payload["version"]:
         return {"skipped": "checked in or extended"}

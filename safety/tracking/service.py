@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from safety.alerts.links import hash_token
 from safety.alerts.models import Alert, AlertLocation, TrackingLink
-from safety.alerts.service import hash_token
 from safety.errors import NotFound
 from safety.extensions import db
 from safety.util import utcnow

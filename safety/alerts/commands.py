@@ -1,4 +1,5 @@
-"""Panic alerts: raise (idempotent), track, cancel with PIN or duress PIN, acknowledge.
+"""Panic alerts, what changes them: raise (idempotent), add locations, cancel with PIN or
+duress PIN, acknowledge, end.
 
 Everything an alert causes (pushes, SMS, escalation timers, dispatch offers) is enqueued in the
 same transaction as the alert itself.
@@ -6,8 +7,6 @@ same transaction as the alert itself.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +18,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from safety.accounts.models import User
-from safety.accounts.service import PinRefusal, admin_ids, full_names, try_pin
+from safety.accounts.service import PinRefusal, try_pin
+from safety.alerts import events
+from safety.alerts.access import staff
+from safety.alerts.links import create_tracking_link
 from safety.alerts.models import (
     LIVE,
     Alert,
@@ -30,15 +32,13 @@ from safety.alerts.models import (
 )
 from safety.contacts import service as contacts
 from safety.errors import Conflict, Invalid, NotFound
+from safety.events import send
 from safety.extensions import db
 from safety.notify import outbox
 from safety.notify import service as notify
 from safety.notify.channels.sms import sms_safe_name
 from safety.notify.models import OutboxJob
 from safety.util import phone_time, utcnow
-
-ESCALATION_ROUNDS = 3
-
 
 # -- raising -----------------------------------------------------------------------------------
 
@@ -119,7 +119,9 @@ def raise_silent_duress(user: User, client_id: uuid.UUID, location: dict,
 
 
 def _fan_out(alert: Alert) -> None:
-    """Everything a new alert causes, in this transaction."""
+    """Everything a new alert causes, in this transaction: her guardians' pushes, SMS to her
+    other contacts, the escalation timer; then `events.raised`, whose receivers add theirs
+    (dispatch's offers)."""
     owner = alert.owner
     data = {"alert_id": alert.id, "trigger": alert.trigger, "lat": alert.lat, "lon": alert.lon,
             "duress": "0"}
@@ -132,9 +134,7 @@ def _fan_out(alert: Alert) -> None:
     escalate_at = utcnow() + timedelta(seconds=current_app.config["ESCALATE_AFTER_S"])
     outbox.enqueue("alert_escalate", "timer", {"round": 1}, alert_id=alert.id,
                    due_at=escalate_at, dedupe_key=f"escalate:{alert.id}:1")
-    from safety.dispatch import service as dispatch  # noqa: PLC0415 (dispatch uses alerts too)
-
-    dispatch.start(alert)
+    send(events.raised, alert=alert)
 
 
 def _sms_contacts(alert: Alert, owner: User) -> None:
@@ -174,17 +174,6 @@ def _sms_contacts(alert: Alert, owner: User) -> None:
         )
         for_alert += 1
         today[contact.phone] = today.get(contact.phone, 0) + 1
-
-
-def create_tracking_link(alert: Alert, contact_id: uuid.UUID | None) -> str:
-    token = secrets.token_urlsafe(24)
-    db.session.add(TrackingLink(token_hash=hash_token(token), alert_id=alert.id,
-                                contact_id=contact_id))
-    return f"{current_app.config['PUBLIC_BASE_URL']}/t/{token}"
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # -- locations ---------------------------------------------------------------------------------
@@ -252,22 +241,7 @@ def add_locations(user: User, alert_id: uuid.UUID, points: list[dict]) -> dict |
     return {"received": len(points), "stored": stored}
 
 
-def trail(alert: Alert, role: str, since: datetime | None, limit: int) -> dict:
-    """Oldest first. Her own view after a (duress) cancel ends at the cancel."""
-    stmt = select(AlertLocation).where(AlertLocation.alert_id == alert.id)
-    if role == "owner" and alert.shown_canceled_at is not None:
-        stmt = stmt.where(AlertLocation.received_at <= alert.shown_canceled_at)
-    if since is not None:
-        stmt = stmt.where(AlertLocation.recorded_at > since)
-    rows = list(db.session.scalars(
-        stmt.order_by(AlertLocation.recorded_at, AlertLocation.id).limit(limit + 1)
-    ))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": rows, "next_since": rows[-1].recorded_at if more else None}
-
-
-# -- reading -----------------------------------------------------------------------------------
+# -- cancel, acknowledge, end ------------------------------------------------------------------
 
 
 def _owned(user: User, alert_id: uuid.UUID) -> Alert:
@@ -275,146 +249,6 @@ def _owned(user: User, alert_id: uuid.UUID) -> Alert:
     if alert is None or alert.user_id != user.id:
         raise NotFound("No such alert.")
     return alert
-
-
-def viewer_role(user: User, alert: Alert) -> str | None:
-    """How `user` may see `alert`: owner, guardian, responder, org_admin, admin; or None."""
-    if alert.user_id == user.id:
-        return None if alert.silent else "owner"
-    if user.has_role("admin"):
-        return "admin"
-    from safety.dispatch import service as dispatch  # noqa: PLC0415
-
-    role = dispatch.viewer_role(user, alert)
-    if role:
-        return role
-    if contacts.is_guardian(user, alert.user_id):
-        return "guardian"
-    return None
-
-
-def get_visible(user: User, alert_id: uuid.UUID) -> tuple[Alert, str]:
-    alert = db.session.get(Alert, alert_id)
-    role = viewer_role(user, alert) if alert is not None else None
-    if role is None:
-        raise NotFound("No such alert.")
-    return alert, role
-
-
-def list_for(user: User, role: str | None):
-    if role == "guardian":
-        return select(Alert).where(Alert.user_id.in_(contacts.guarded_owners(user)))
-    if role == "responder":
-        from safety.dispatch import service as dispatch  # noqa: PLC0415
-
-        return select(Alert).where(Alert.id.in_(dispatch.alert_ids_held_by(user)))
-    return select(Alert).where(Alert.user_id == user.id, Alert.silent.is_(False))
-
-
-def present(alert: Alert, role: str) -> dict:
-    """The alert as `role` may see it. The owner's view of a duress cancel is exactly the view
-    of a real cancel: status canceled, and nothing that happened after it."""
-    owner_hidden = role == "owner" and alert.shown_canceled_at is not None
-    cutoff = alert.shown_canceled_at if owner_hidden else None
-    jobs = select(OutboxJob).where(
-        OutboxJob.alert_id == alert.id, OutboxJob.channel.in_(("push", "sms"))
-    )
-    if cutoff is not None:
-        jobs = jobs.where(OutboxJob.created_at <= cutoff)
-    jobs_list = list(db.session.scalars(jobs.order_by(OutboxJob.created_at)))
-    acks = select(AlertAck).where(AlertAck.alert_id == alert.id)
-    if cutoff is not None:
-        acks = acks.where(AlertAck.created_at <= cutoff)
-    view = {
-        "id": alert.id,
-        "status": "canceled" if owner_hidden else alert.status,
-        "trigger": alert.trigger,
-        "created_at": alert.created_at,
-        "updated_at": cutoff or alert.updated_at,
-        "ended_at": cutoff or alert.ended_at,
-        "battery_pct": alert.battery_pct,
-        "note": alert.note,
-        "location": _shown_location(alert) if owner_hidden else _location(
-            alert.lat, alert.lon, alert.accuracy_m, alert.location_at,
-            alert.location_reported_at),
-        "notifications": _notifications(alert, role, jobs_list),
-        "acknowledgements": [
-            {"guardian_id": a.guardian_id, "guardian_name": a.guardian.full_name,
-             "message": a.message, "at": a.created_at}
-            for a in db.session.scalars(acks.order_by(AlertAck.created_at))
-        ],
-        "dispatch": None,
-    }
-    if role != "owner":
-        view["duress"] = alert.duress
-        view["unassigned"] = alert.unassigned
-        view["person"] = {"id": alert.owner.id, "full_name": alert.owner.full_name,
-                          "phone": alert.owner.phone}
-    if not owner_hidden:
-        from safety.dispatch import service as dispatch  # noqa: PLC0415
-
-        view["dispatch"] = dispatch.present_for_alert(alert, role)
-    return view
-
-
-STAFF = ("responder", "org_admin")
-
-
-def _notifications(alert: Alert, role: str, jobs_list: list[OutboxJob]) -> list[dict]:
-    """Who was told and the delivery state. Her SMS contacts' numbers are hers: she sees them;
-    a platform admin sees the last four digits (enough for support to find a failing number);
-    guardians see the name she gave the contact; responders and org admins see a label only
-    (not even her guardians' names)."""
-    jobs_list = [j for j in jobs_list if j.kind in ("alert", "alert_sms")]
-    who = {} if role in STAFF else full_names(
-        [j.recipient_user_id for j in jobs_list if j.recipient_user_id])
-    saved = {} if role in STAFF else {
-        c.phone: c.name for c in contacts.list_contacts(alert.owner)}
-    out = []
-    for j in jobs_list:
-        row = {"channel": j.channel, "kind": j.kind, "status": j.status,
-               "attempts": j.attempts, "sent_at": j.finished_at if j.status == "sent" else None}
-        if j.channel == "sms":
-            phone = j.recipient or ""
-            row["recipient_kind"] = "sms_contact"
-            row["recipient_name"] = saved.get(phone)
-            row["recipient"] = (phone if role == "owner" else
-                                "***" + phone[-4:] if role == "admin" else "SMS contact")
-        else:
-            row["recipient_kind"] = "guardian"
-            row["recipient_name"] = who.get(j.recipient_user_id)
-            row["recipient"] = j.recipient  # a device label ("android device")
-        out.append(row)
-    return out
-
-
-def _shown_location(alert: Alert) -> dict:
-    """Where she was when it was canceled on her screen (`_hide_from_owner` keeps it; migration
-    0007 filled it in for alerts canceled before; the fallback only guards a path that forgot)."""
-    if alert.shown_location_at is None:
-        return _location(alert.lat, alert.lon, alert.accuracy_m, alert.location_at,
-                         alert.location_reported_at)
-    return _location(alert.shown_lat, alert.shown_lon, alert.shown_accuracy_m,
-                     alert.shown_location_at, alert.shown_location_reported_at)
-
-
-def _location(lat, lon, accuracy_m, recorded_at, reported_at) -> dict:
-    """A location as answered: `clock_adjusted` when the phone's own time was not believed,
-    which is then kept as `reported_recorded_at`."""
-    return {"lat": lat, "lon": lon, "accuracy_m": accuracy_m, "recorded_at": recorded_at,
-            "clock_adjusted": reported_at is not None, "reported_recorded_at": reported_at}
-
-
-def summary(alert: Alert, role: str) -> dict:
-    hidden = role == "owner" and alert.shown_canceled_at is not None
-    return {
-        "id": alert.id, "trigger": alert.trigger, "created_at": alert.created_at,
-        "status": "canceled" if hidden else alert.status,
-        "ended_at": alert.shown_canceled_at if hidden else alert.ended_at,
-    }
-
-
-# -- cancel, acknowledge, end ------------------------------------------------------------------
 
 
 @dataclass
@@ -468,30 +302,29 @@ def _tell_duress(alert: Alert) -> None:
     data = {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon, "duress": "1"}
     title = f"DURESS: {owner.full_name} was forced to cancel"
     body = "Her alert was canceled with her duress PIN. She is still in danger."
-    from safety.dispatch import service as dispatch  # noqa: PLC0415
-
     notify.push_to_users(
-        without_owner(alert, contacts.guardian_ids(owner.id) + dispatch.responder_ids_for(alert)),
+        without_owner(alert, contacts.guardian_ids(owner.id) + staff().responder_ids(alert)),
         "alert_duress", title, body, data, alert_id=alert.id,
     )
+    send(events.duress, alert=alert)
 
 
-def end(alert: Alert, status: str) -> None:
+def end(alert: Alert, status: str, at: datetime | None = None) -> None:
     """Close a live alert (canceled or resolved): stop its timers, tell the guardians,
     and let tracking links expire after the grace period."""
-    now = utcnow()
+    now = at or utcnow()
+    previous = alert.status
     alert.status = status
     alert.ended_at = now
     alert.updated_at = now
     if status == "canceled" and alert.shown_canceled_at is None:
         _hide_from_owner(alert, now)
-    outbox.cancel_pending(alert.id, ("alert_escalate", "dispatch_offer_timeout"))
+    outbox.cancel_pending(alert.id, ("alert_escalate",))
     grace = timedelta(seconds=current_app.config["TRACKING_GRACE_S"])
     for link in db.session.scalars(select(TrackingLink).where(TrackingLink.alert_id == alert.id)):
         link.expires_at = now + grace
-    from safety.dispatch import service as dispatch  # noqa: PLC0415
-
-    dispatch.alert_ended(alert)
+    send(events.status_changed, alert=alert, previous=previous)
+    send(events.ended, alert=alert)
     owner = alert.owner
     words = "canceled her alert: she is safe" if status == "canceled" else "is safe: resolved"
     notify.push_to_users(
@@ -520,52 +353,37 @@ def acknowledge(user: User, alert_id: uuid.UUID, message: str | None) -> AlertAc
     return ack
 
 
-# -- timers ------------------------------------------------------------------------------------
+# -- what dispatch asks of an alert ------------------------------------------------------------
 
 
-def _escalate(job: OutboxJob) -> dict:
-    alert = db.session.get(Alert, job.alert_id)
-    if alert is None or not alert.live:
-        return {"skipped": "alert ended"}
-    acked = db.session.scalar(select(func.count()).where(AlertAck.alert_id == alert.id))
-    if acked or alert.status != "active":
-        return {"skipped": "someone is on it"}
-    rnd = int(job.payload.get("round", 1))
-    owner = alert.owner
-    minutes = round((utcnow() - alert.created_at).total_seconds() / 60)
-    data = {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon,
-            "duress": "1" if alert.duress else "0"}
-    sent = notify.push_to_users(
-        without_owner(alert, contacts.guardian_ids(owner.id) + admin_ids()),
-        "alert_escalation",
-        f"Still no answer: {owner.full_name} needs help",
-        f"Her alert has been open {minutes} min and nobody has responded.", data,
-        alert_id=alert.id,
-    )
-    if rnd < ESCALATION_ROUNDS:
-        outbox.enqueue(
-            "alert_escalate", "timer", {"round": rnd + 1}, alert_id=alert.id,
-            due_at=utcnow() + timedelta(seconds=current_app.config["ESCALATE_AFTER_S"]),
-            dedupe_key=f"escalate:{alert.id}:{rnd + 1}",
-        )
-    return {"round": rnd, "pushes": sent}
+def mark_dispatched(alert: Alert, at: datetime) -> None:
+    """A responder accepted: dispatched, and no longer flagged unassigned."""
+    alert.unassigned = False
+    _set_status(alert, "dispatched", at)
+    send(events.dispatched, alert=alert)
 
 
-def _purge_job(job: OutboxJob) -> dict:
-    from safety.accounts import throttles  # noqa: PLC0415
-
-    return {"deleted_points": purge_locations(current_app.config["LOCATION_RETENTION_DAYS"]),
-            "deleted_throttles": throttles.purge()}
+def mark_responding(alert: Alert, at: datetime) -> None:
+    """The responder is on the way or on scene."""
+    _set_status(alert, "responding", at)
 
 
-def purge_locations(older_than_days: int) -> int:
-    """Delete trails of alerts that ended more than `older_than_days` ago; keep the alerts."""
-    cutoff = utcnow() - timedelta(days=older_than_days)
-    ended = select(Alert.id).where(
-        Alert.status.not_in(LIVE), Alert.ended_at.is_not(None), Alert.ended_at < cutoff
-    )
-    result = db.session.execute(
-        AlertLocation.__table__.delete().where(AlertLocation.alert_id.in_(ended))
-    )
-    return result.rowcount or 0
+def back_to_active(alert: Alert, at: datetime) -> None:
+    """The responder cannot come: live again, waiting for the next one."""
+    _set_status(alert, "active", at)
 
+
+def flag_unassigned(alert: Alert) -> bool:
+    """Nobody could be dispatched. True when that is news (it was not flagged already)."""
+    if alert.unassigned:
+        return False
+    alert.unassigned = True
+    return True
+
+
+def _set_status(alert: Alert, status: str, at: datetime) -> None:
+    previous = alert.status
+    alert.status = status
+    alert.updated_at = at
+    if status != previous:
+        send(events.status_changed, alert=alert, previous=previous)

@@ -1,7 +1,6 @@
 """Dispatch: offer an alert to the nearest available responders of the organisations whose
-coverage contains it; the first to accept wins; unanswered offers time out and move on.
-
-Offer timeouts are outbox timers, so escalation survives restarts and runs on any worker.
+coverage contains it; the first to accept wins; unanswered offers time out and move on
+(safety/dispatch/jobs.py); the responder reports progress until the alert is resolved.
 """
 
 from __future__ import annotations
@@ -10,79 +9,29 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Select, exists, select, update
+from sqlalchemy import select, update
 
 from safety import geo
 from safety.accounts.models import User
 from safety.accounts.service import admin_ids
+from safety.alerts import commands as alerts
 from safety.alerts.models import Alert, without_owner
+from safety.contacts import service as contacts
 from safety.dispatch.models import HELD, OPEN, Dispatch, DispatchOffer, ResponderState
-from safety.errors import Conflict, Invalid, NotFound
+from safety.dispatch.responders import available_responders
+from safety.errors import Conflict, NotFound
 from safety.extensions import db
 from safety.notify import outbox
 from safety.notify import service as notify
-from safety.notify.models import OutboxJob
 from safety.orgs import service as orgs
 from safety.orgs.models import Organization, OrgMember
-from safety.util import phone_time, utcnow
-
-# -- responders --------------------------------------------------------------------------------
+from safety.util import utcnow
 
 
-def _state(user: User) -> ResponderState:
-    state = db.session.get(ResponderState, user.id)
-    if state is None:
-        state = ResponderState(user_id=user.id, on_duty=False)
-        db.session.add(state)
-    return state
-
-
-def set_duty(user: User, on_duty: bool, location: dict | None) -> ResponderState:
-    state = _state(user)
-    if location is not None:
-        _set_location(state, location)
-    if on_duty and state.location_at is None:
-        raise Invalid("location", "Send your location to go on duty.")
-    state.on_duty = on_duty
-    state.updated_at = utcnow()
-    db.session.flush()
-    return state
-
-
-def update_location(user: User, location: dict) -> ResponderState:
-    state = _state(user)
-    _set_location(state, location)
-    db.session.flush()
-    return state
-
-
-def _set_location(state: ResponderState, location: dict) -> None:
-    state.location = geo.point(location["lat"], location["lon"])
-    now = utcnow()
-    state.location_at = phone_time(location.get("recorded_at"), now)[0]
-    state.updated_at = now
-
-
-def available_responders(org_ids: list[uuid.UUID], *, dispatch_id: uuid.UUID | None = None,
-                         exclude_user_id: uuid.UUID | None = None) -> Select:
-    """On duty, located recently, a responder of one of `org_ids`, not holding a dispatch,
-    not already offered this one. Correlated EXISTS, so each candidate the spatial index
-    yields is checked by index, and nothing is computed for the 100k that are far away."""
-    fresh_after = utcnow() - timedelta(seconds=current_app.config["RESPONDER_STALE_S"])
-    who = ResponderState.user_id
-    member = exists().where(OrgMember.user_id == who, OrgMember.org_id.in_(org_ids),
-                            OrgMember.role == "responder")
-    busy = exists().where(Dispatch.responder_id == who, Dispatch.status.in_(HELD))
-    stmt = select(ResponderState).where(
-        ResponderState.on_duty.is_(True), ResponderState.location_at >= fresh_after,
-        member, ~busy,
-    )
-    if dispatch_id is not None:
-        stmt = stmt.where(~exists().where(DispatchOffer.dispatch_id == dispatch_id,
-                                          DispatchOffer.responder_id == who))
-    if exclude_user_id is not None:
-        stmt = stmt.where(who != exclude_user_id)
-    return stmt
+def _covering_orgs(alert: Alert) -> list[Organization]:
+    stmt = select(Organization).where(Organization.status == "active").order_by(
+        Organization.created_at)
+    return geo.containing(db.session, stmt, Organization.coverage, alert.lat, alert.lon)
 
 
 def _available_near(dispatch: Dispatch, alert: Alert, org_ids: list[uuid.UUID], radius: float,
@@ -92,26 +41,17 @@ def _available_near(dispatch: Dispatch, alert: Alert, org_ids: list[uuid.UUID], 
                     limit=limit)
 
 
-def _covering_orgs(alert: Alert) -> list[Organization]:
-    stmt = select(Organization).where(Organization.status == "active").order_by(
-        Organization.created_at)
-    return geo.containing(db.session, stmt, Organization.coverage, alert.lat, alert.lon)
-
-
-# -- the offer rounds --------------------------------------------------------------------------
-
-
 def start(alert: Alert) -> Dispatch:
     """Called in the panic's transaction."""
     dispatch = Dispatch(alert_id=alert.id, status="offering", round=0,
                         radius_m=current_app.config["OFFER_RADIUS_M"])
     db.session.add(dispatch)
     db.session.flush()
-    _next_round(dispatch, alert)
+    next_round(dispatch, alert)
     return dispatch
 
 
-def _next_round(dispatch: Dispatch, alert: Alert) -> None:
+def next_round(dispatch: Dispatch, alert: Alert) -> None:
     cfg = current_app.config
     covering = _covering_orgs(alert)
     if not covering:
@@ -146,7 +86,7 @@ def _next_round(dispatch: Dispatch, alert: Alert) -> None:
              "lon": alert.lon, "distance_m": round(distance),
              "duress": "1" if alert.duress else "0"},
         ))
-        _webhook(org_id, "dispatch.offered", dispatch, alert)
+        org_webhook(org_id, "dispatch.offered", dispatch, alert)
     notify.push_each(pushes, "dispatch_offer", alert_id=alert.id)
     outbox.enqueue("dispatch_offer_timeout", "timer", {"round": dispatch.round},
                    alert_id=alert.id, due_at=expires,
@@ -168,11 +108,9 @@ def _member_org(org_ids: list[uuid.UUID], user_ids: list[uuid.UUID]) -> dict:
 
 def _unassigned(dispatch: Dispatch, alert: Alert, why: str,
                 org_ids: list[uuid.UUID] | None = None) -> None:
-    already = alert.unassigned
     dispatch.status = "unassigned"
-    alert.unassigned = True
-    if already:
-        return
+    if not alerts.flag_unassigned(alert):
+        return  # already told
     notify.push_to_users(
         without_owner(alert, admin_ids() + orgs.org_admin_ids(org_ids or [])),
         "alert_unassigned",
@@ -182,58 +120,12 @@ def _unassigned(dispatch: Dispatch, alert: Alert, why: str,
     )
 
 
-def _offer_timeout(job: OutboxJob) -> dict:
-    dispatch = db.session.scalar(select(Dispatch).where(Dispatch.alert_id == job.alert_id)
-                                 .with_for_update(of=Dispatch))
-    rnd = int(job.payload["round"])
-    if dispatch is None or dispatch.status != "offering" or dispatch.round != rnd:
-        return {"skipped": "already answered"}
-    alert = db.session.get(Alert, dispatch.alert_id)
-    if not alert.live:
-        return {"skipped": "alert ended"}
-    missed = _expire_round(dispatch, rnd)
-    if missed:
-        notify.push_to_users(
-            without_owner(alert, orgs.org_admin_ids(missed)), "dispatch_missed",
-            "Your responders missed an alert",
-            "An offer timed out unanswered; it has moved on to others.",
-            {"alert_id": alert.id, "dispatch_id": dispatch.id}, alert_id=alert.id,
-        )
-        for org_id in missed:
-            _webhook(org_id, "dispatch.missed", dispatch, alert)
-    _next_round(dispatch, alert)
-    return {"round": rnd, "next_round": dispatch.round, "status": dispatch.status}
-
-
-def _expire_round(dispatch: Dispatch, rnd: int) -> list[uuid.UUID]:
-    offers = list(db.session.scalars(select(DispatchOffer).where(
-        DispatchOffer.dispatch_id == dispatch.id, DispatchOffer.round == rnd,
-        DispatchOffer.status == "open")))
-    for offer in offers:
-        offer.status = "expired"
-        offer.responded_at = utcnow()
-    return list(dict.fromkeys(o.org_id for o in offers))
-
-
-# -- responder actions -------------------------------------------------------------------------
-
-
 def _my_offer(user: User, dispatch_id: uuid.UUID) -> DispatchOffer:
     offer = db.session.scalar(select(DispatchOffer).where(
         DispatchOffer.dispatch_id == dispatch_id, DispatchOffer.responder_id == user.id))
     if offer is None:
         raise NotFound("No such dispatch offer.")
     return offer
-
-
-def open_offers(user: User) -> list[DispatchOffer]:
-    return list(db.session.scalars(
-        select(DispatchOffer).join(Dispatch, Dispatch.id == DispatchOffer.dispatch_id)
-        .join(Organization, Organization.id == DispatchOffer.org_id).where(
-            DispatchOffer.responder_id == user.id, DispatchOffer.status == "open",
-            Dispatch.status == "offering", Organization.status == "active",
-        ).order_by(DispatchOffer.created_at.desc())
-    ))
 
 
 def accept(user: User, dispatch_id: uuid.UUID) -> Dispatch:
@@ -270,12 +162,10 @@ def accept(user: User, dispatch_id: uuid.UUID) -> Dispatch:
         other.status = "withdrawn"
         other.responded_at = now
     outbox.cancel_pending(alert.id, ("dispatch_offer_timeout",))
-    alert.status = "dispatched"
-    alert.unassigned = False
-    alert.updated_at = now
+    alerts.mark_dispatched(alert, now)
     _tell_people(alert, f"Help is coming: {user.full_name} ({org.name}) accepted",
                  "A responder is on the way to you.", "dispatch_accepted")
-    _webhook(org.id, "dispatch.accepted", dispatch, alert)
+    org_webhook(org.id, "dispatch.accepted", dispatch, alert)
     db.session.flush()
     return dispatch
 
@@ -297,7 +187,7 @@ def decline(user: User, dispatch_id: uuid.UUID, reason: str | None) -> DispatchO
         # Everyone in this round said no: move on now rather than wait for the timeout.
         alert = db.session.get(Alert, dispatch.alert_id)
         outbox.cancel_pending(alert.id, ("dispatch_offer_timeout",))
-        _next_round(dispatch, alert)
+        next_round(dispatch, alert)
     return offer
 
 
@@ -310,8 +200,6 @@ TRANSITIONS = {
 
 
 def set_status(user: User, dispatch_id: uuid.UUID, status: str, note: str | None) -> Dispatch:
-    from safety.alerts import service as alerts  # noqa: PLC0415
-
     dispatch = db.session.scalar(select(Dispatch).where(Dispatch.id == dispatch_id)
                                  .with_for_update(of=Dispatch))
     if dispatch is None or dispatch.responder_id != user.id:
@@ -332,37 +220,47 @@ def set_status(user: User, dispatch_id: uuid.UUID, status: str, note: str | None
         dispatch.accepted_at = None
         dispatch.en_route_at = None
         dispatch.on_scene_at = None
-        alert.status = "active"
-        alert.updated_at = now
+        alerts.back_to_active(alert, now)
         _tell_people(alert, "Your responder cannot come", "We are finding someone else.",
                      "dispatch_unable")
-        _next_round(dispatch, alert)
+        next_round(dispatch, alert)
         return dispatch
     dispatch.status = status
     org_id = dispatch.org_id
     if status == "en_route":
         dispatch.en_route_at = now
-        alert.status = "responding"
+        alerts.mark_responding(alert, now)
         _tell_people(alert, f"{user.full_name} is on the way", "Your responder is en route.",
                      "dispatch_en_route")
     elif status == "on_scene":
         dispatch.on_scene_at = now
-        alert.status = "responding"
+        alerts.mark_responding(alert, now)
         _tell_people(alert, f"{user.full_name} has arrived", "Your responder is on scene.",
                      "dispatch_on_scene")
     elif status == "resolved":
         dispatch.resolved_at = now
         if alert.live:
-            alerts.end(alert, "resolved")
-    alert.updated_at = now
+            alerts.end(alert, "resolved", now)
     if org_id:
-        _webhook(org_id, f"dispatch.{status}", dispatch, alert)
+        org_webhook(org_id, f"dispatch.{status}", dispatch, alert)
     db.session.flush()
     return dispatch
 
 
+def on_alert_raised(_app, *, alert: Alert) -> None:
+    """Receives `alerts.events.raised`: offer the new alert, in the panic's transaction."""
+    start(alert)
+
+
+def on_alert_ended(_app, *, alert: Alert) -> None:
+    """Receives `alerts.events.ended`."""
+    alert_ended(alert)
+
+
 def alert_ended(alert: Alert) -> None:
-    """The alert was canceled: withdraw what is still offered."""
+    """The alert ended (canceled or resolved): no more offer timeouts; withdraw what is still
+    offered; a canceled alert cancels its dispatch and stands its responder down."""
+    outbox.cancel_pending(alert.id, ("dispatch_offer_timeout",))
     dispatch = db.session.scalar(select(Dispatch).where(Dispatch.alert_id == alert.id))
     if dispatch is None or dispatch.status not in OPEN + HELD:
         return
@@ -383,8 +281,6 @@ def alert_ended(alert: Alert) -> None:
 
 
 def _tell_people(alert: Alert, title: str, body: str, kind: str) -> None:
-    from safety.contacts import service as contacts  # noqa: PLC0415
-
     people = contacts.guardian_ids(alert.user_id)
     if alert.shown_canceled_at is None:  # after a duress cancel her phone learns nothing
         people.append(alert.user_id)
@@ -392,7 +288,7 @@ def _tell_people(alert: Alert, title: str, body: str, kind: str) -> None:
                          alert_id=alert.id)
 
 
-def _webhook(org_id: uuid.UUID, event: str, dispatch: Dispatch, alert: Alert) -> None:
+def org_webhook(org_id: uuid.UUID, event: str, dispatch: Dispatch, alert: Alert) -> None:
     org = db.session.get(Organization, org_id)
     if org is None or not org.webhook_url or not org.webhook_secret:
         return
@@ -401,69 +297,3 @@ def _webhook(org_id: uuid.UUID, event: str, dispatch: Dispatch, alert: Alert) ->
         "lat": alert.lat, "lon": alert.lon, "duress": alert.duress,
         "responder_id": str(dispatch.responder_id) if dispatch.responder_id else None,
     }, alert_id=alert.id)
-
-
-# -- reading -----------------------------------------------------------------------------------
-
-
-def for_alert(alert: Alert) -> Dispatch | None:
-    return db.session.scalar(select(Dispatch).where(Dispatch.alert_id == alert.id))
-
-
-def _access_cutoff():
-    """Responders and org admins read an alert until this long after it ended."""
-    return utcnow() - timedelta(seconds=current_app.config["RESPONDER_ACCESS_AFTER_END_S"])
-
-
-def viewer_role(user: User, alert: Alert) -> str | None:
-    dispatch = for_alert(alert)
-    if dispatch is None:
-        return None
-    if not alert.live and alert.ended_at is not None and alert.ended_at <= _access_cutoff():
-        return None
-    if dispatch.responder_id == user.id and dispatch.status in HELD + ("resolved",):
-        return "responder"
-    if dispatch.org_id and orgs.is_org_admin(user, dispatch.org_id):
-        return "org_admin"
-    return None
-
-
-def alert_ids_held_by(user: User):
-    """Alerts `user` may read as their responder (the rule of `viewer_role`)."""
-    return select(Dispatch.alert_id).join(Alert, Alert.id == Dispatch.alert_id).where(
-        Dispatch.responder_id == user.id, Dispatch.status.in_(HELD + ("resolved",)),
-        Alert.ended_at.is_(None) | (Alert.ended_at > _access_cutoff()))
-
-
-def responder_ids_for(alert: Alert) -> list[uuid.UUID]:
-    dispatch = for_alert(alert)
-    if dispatch is None:
-        return []
-    ids = [dispatch.responder_id] if dispatch.responder_id else []
-    ids += list(db.session.scalars(select(DispatchOffer.responder_id).where(
-        DispatchOffer.dispatch_id == dispatch.id, DispatchOffer.status == "open")))
-    return ids
-
-
-def present_for_alert(alert: Alert, role: str) -> dict | None:
-    dispatch = for_alert(alert)
-    if dispatch is None:
-        return None
-    org = db.session.get(Organization, dispatch.org_id) if dispatch.org_id else None
-    responder = dispatch.responder
-    return {
-        "id": dispatch.id,
-        "status": dispatch.status,
-        "organization": {"id": str(org.id), "name": org.name, "phone": org.phone}
-        if org else None,
-        "responder": {"id": str(responder.id), "full_name": responder.full_name,
-                      "phone": responder.phone} if responder else None,
-        "accepted_at": dispatch.accepted_at,
-        "on_scene_at": dispatch.on_scene_at,
-    }
-
-
-def org_dispatches(user: User, org_id: uuid.UUID):
-    org = orgs.get_org(user, org_id)
-    offered = select(DispatchOffer.dispatch_id).where(DispatchOffer.org_id == org.id)
-    return select(Dispatch).where((Dispatch.org_id == org.id) | Dispatch.id.in_(offered))

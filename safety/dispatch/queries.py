@@ -1,0 +1,137 @@
+"""Dispatch, the read side: a responder's open offers, who may read an alert through its
+dispatch (its responder, its organisation's admins), the dispatch as an alert shows it, and an
+organisation's dispatches."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import Select, select
+
+from safety.accounts.models import User
+from safety.alerts.models import Alert
+from safety.dispatch.models import HELD, Dispatch, DispatchOffer
+from safety.extensions import db
+from safety.orgs import service as orgs
+from safety.orgs.models import Organization
+from safety.util import utcnow
+
+
+def open_offers(user: User) -> list[DispatchOffer]:
+    return list(db.session.scalars(
+        select(DispatchOffer).join(Dispatch, Dispatch.id == DispatchOffer.dispatch_id)
+        .join(Organization, Organization.id == DispatchOffer.org_id).where(
+            DispatchOffer.responder_id == user.id, DispatchOffer.status == "open",
+            Dispatch.status == "offering", Organization.status == "active",
+        ).order_by(DispatchOffer.created_at.desc())
+    ))
+
+
+def for_alert(alert: Alert) -> Dispatch | None:
+    return db.session.scalar(select(Dispatch).where(Dispatch.alert_id == alert.id))
+
+
+def _access_cutoff():
+    """Responders and org admins read an alert until this long after it ended."""
+    return utcnow() - timedelta(seconds=current_app.config["RESPONDER_ACCESS_AFTER_END_S"])
+
+
+def viewer_role(user: User, alert: Alert) -> str | None:
+    dispatch = for_alert(alert)
+    if dispatch is None:
+        return None
+    if not alert.live and alert.ended_at is not None and alert.ended_at <= _access_cutoff():
+        return None
+    if dispatch.responder_id == user.id and dispatch.status in HELD + ("resolved",):
+        return "responder"
+    if dispatch.org_id and orgs.is_org_admin(user, dispatch.org_id):
+        return "org_admin"
+    return None
+
+
+def alert_ids_held_by(user: User) -> Select:
+    """Alerts `user` may read as their responder (the rule of `viewer_role`)."""
+    return select(Dispatch.alert_id).join(Alert, Alert.id == Dispatch.alert_id).where(
+        Dispatch.responder_id == user.id, Dispatch.status.in_(HELD + ("resolved",)),
+        Alert.ended_at.is_(None) | (Alert.ended_at > _access_cutoff()))
+
+
+def responder_ids_for(alert: Alert) -> list[uuid.UUID]:
+    dispatch = for_alert(alert)
+    if dispatch is None:
+        return []
+    ids = [dispatch.responder_id] if dispatch.responder_id else []
+    ids += list(db.session.scalars(select(DispatchOffer.responder_id).where(
+        DispatchOffer.dispatch_id == dispatch.id, DispatchOffer.status == "open")))
+    return ids
+
+
+def present_for_alert(alert: Alert, role: str) -> dict | None:
+    dispatch = for_alert(alert)
+    if dispatch is None:
+        return None
+    org = db.session.get(Organization, dispatch.org_id) if dispatch.org_id else None
+    responder = dispatch.responder
+    return {
+        "id": dispatch.id,
+        "status": dispatch.status,
+        "organization": {"id": str(org.id), "name": org.name, "phone": org.phone}
+        if org else None,
+        "responder": {"id": str(responder.id), "full_name": responder.full_name,
+                      "phone": responder.phone} if responder else None,
+        "accepted_at": dispatch.accepted_at,
+        "on_scene_at": dispatch.on_scene_at,
+    }
+
+
+def org_dispatches(user: User, org_id: uuid.UUID):
+    org = orgs.get_org(user, org_id)
+    offered = select(DispatchOffer.dispatch_id).where(DispatchOffer.org_id == org.id)
+    return select(Dispatch).where((Dispatch.org_id == org.id) | Dispatch.id.in_(offered))
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return None
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def org_stats(user: User, org_id: uuid.UUID) -> dict:
+    """Time to accept and time to arrive of an organisation's dispatches (its admins)."""
+    org = orgs.get_org(user, org_id)
+    rows = list(db.session.scalars(select(Dispatch).where(Dispatch.org_id == org.id)))
+    accept = [(d.accepted_at - d.created_at).total_seconds() for d in rows if d.accepted_at]
+    arrive = [(d.on_scene_at - d.created_at).total_seconds() for d in rows if d.on_scene_at]
+
+    def summary(xs):
+        return {"count": len(xs), "median_s": percentile(xs, 0.5), "p90_s": percentile(xs, 0.9)}
+
+    return {
+        "dispatches": len(rows),
+        "resolved": sum(1 for d in rows if d.status == "resolved"),
+        "time_to_accept": summary(accept),
+        "time_to_arrive": summary(arrive),
+    }
+
+
+class DispatchAccess:
+    """Dispatch's answer to `safety.alerts.access.AlertAccess` (registered by the factory)."""
+
+    def viewer_role(self, user: User, alert: Alert) -> str | None:
+        return viewer_role(user, alert)
+
+    def alert_ids_held_by(self, user: User) -> Select:
+        return alert_ids_held_by(user)
+
+    def responder_ids(self, alert: Alert) -> list[uuid.UUID]:
+        return responder_ids_for(alert)
+
+    def dispatch_view(self, alert: Alert, role: str) -> dict | None:
+        return present_for_alert(alert, role)
