@@ -29,6 +29,7 @@ test: install-test
 
 lint: install
 	$(VENV)/bin/ruff check safety tests bench
+	$(VENV)/bin/python scripts/import_cycles.py
 
 bench: install-test
 	scripts/run-bench.sh
