@@ -191,7 +191,7 @@ def _forged_cursors(app) -> list[str]:
     import base64
     import json
 
-    from safety.util import _cursor_signer
+    from safety.pagination import _cursor_signer
 
     unsigned = base64.urlsafe_b64encode(
         json.dumps(["2026-01-01T00:00:00+00:00", str(uuid.uuid4())]).encode()).decode()

@@ -62,7 +62,7 @@ class Offers(MethodView):
                 "created_at": offer.created_at, "expires_at": offer.expires_at,
                 "lat": alert.lat, "lon": alert.lon, "duress": alert.duress,
             })
-        return {"items": items, "next_cursor": None}
+        return {"items": items}
 
 
 @blp.route("/dispatches/<uuid:dispatch_id>/accept")

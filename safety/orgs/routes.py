@@ -9,7 +9,6 @@ from safety.dispatch import service as dispatch
 from safety.dispatch.models import Dispatch
 from safety.dispatch.schemas import DispatchListSchema
 from safety.extensions import db
-from safety.fields import PageArgsSchema
 from safety.orgs import service
 from safety.orgs.models import Organization
 from safety.orgs.schemas import (
@@ -24,7 +23,7 @@ from safety.orgs.schemas import (
     OrgSchema,
     StatsSchema,
 )
-from safety.util import paginate
+from safety.pagination import paginated
 
 blp = Blueprint("orgs", __name__, url_prefix="/api/v1/orgs",
                 description="Partner organisations (admins; org admins for their own)")
@@ -44,12 +43,11 @@ class Orgs(MethodView):
         return org
 
     @login_required("admin", "org_admin")
-    @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, OrgListSchema)
-    def get(self, args):
+    @paginated(blp, Organization)
+    def get(self):
         """Organisations you administer (all, for platform admins)"""
-        return paginate(db.session, service.list_orgs(me()), Organization.created_at,
-                        Organization.id, args["limit"], args["cursor"])
+        return service.list_orgs(me())
 
 
 @blp.route("/<uuid:org_id>")
@@ -73,12 +71,11 @@ class OrgResource(MethodView):
 @blp.route("/<uuid:org_id>/audit")
 class OrgAudit(MethodView):
     @login_required("admin")
-    @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, OrgAuditListSchema)
-    def get(self, args, org_id: uuid.UUID):
+    @paginated(blp, AuditEvent)
+    def get(self, org_id: uuid.UUID):
         """Who changed the organisation, its members and settings (platform admins)"""
-        return paginate(db.session, service.audit_events(org_id), AuditEvent.created_at,
-                        AuditEvent.id, args["limit"], args["cursor"])
+        return service.audit_events(org_id)
 
 
 @blp.route("/<uuid:org_id>/members")
@@ -122,12 +119,11 @@ class OrgInvitationResource(MethodView):
 @blp.route("/<uuid:org_id>/dispatches")
 class OrgDispatches(MethodView):
     @login_required()
-    @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, DispatchListSchema)
-    def get(self, args, org_id: uuid.UUID):
+    @paginated(blp, Dispatch)
+    def get(self, org_id: uuid.UUID):
         """Dispatches offered to or held by the organisation"""
-        return paginate(db.session, dispatch.org_dispatches(me(), org_id), Dispatch.created_at,
-                        Dispatch.id, args["limit"], args["cursor"])
+        return dispatch.org_dispatches(me(), org_id)
 
 
 @blp.route("/<uuid:org_id>/stats")
@@ -145,7 +141,7 @@ class MyOrgInvitations(MethodView):
     @invitations_blp.response(200, MyOrgInvitationListSchema)
     def get(self):
         """Invitations to join an organisation (for a verified phone number)"""
-        return {"items": service.invitations_for(me()), "next_cursor": None}
+        return {"items": service.invitations_for(me())}
 
 
 @invitations_blp.route("/org-invitations/<uuid:invitation_id>/accept")

@@ -176,7 +176,7 @@ def list_members(user: User, org_id: uuid.UUID) -> dict:
                                     OrgInvitation.status == "pending")
         .order_by(OrgInvitation.created_at)
     ))
-    return {"items": members, "invitations": pending, "next_cursor": None}
+    return {"items": members, "invitations": pending}
 
 
 def remove_member(user: User, org_id: uuid.UUID, member_id: uuid.UUID) -> None:

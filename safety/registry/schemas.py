@@ -1,6 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from safety.fields import PageArgsSchema, PageSchema, Patchable, Phone, Text
+from safety.fields import Patchable, Phone, Text
+from safety.pagination import PageSchema
 from safety.registry import iin as iin_mod
 from safety.registry.models import CATEGORIES, LEGAL_BASES, PURPOSES
 
@@ -58,7 +59,7 @@ class EntrySchema(Patchable):
             data["birth_date"] = iin_mod.parse(data["iin"])[0]
 
 
-class EntryListArgs(PageArgsSchema):
+class EntryListArgs(Schema):
     include_deleted = fields.Boolean(load_default=False)
 
 

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from safety.auth import login_required, me
 from safety.extensions import db
-from safety.fields import PageArgsSchema
+from safety.pagination import paginated
 from safety.timers import service
 from safety.timers.models import SafetyTimer
 from safety.timers.schemas import (
@@ -15,7 +15,6 @@ from safety.timers.schemas import (
     TimerListSchema,
     TimerSchema,
 )
-from safety.util import paginate
 
 blp = Blueprint("timers", __name__, url_prefix="/api/v1/timers", description="Safety timer")
 
@@ -32,12 +31,11 @@ class Timers(MethodView):
         return timer
 
     @login_required()
-    @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, TimerListSchema)
-    def get(self, args):
+    @paginated(blp, SafetyTimer)
+    def get(self):
         """Your timers, newest first"""
-        return paginate(db.session, service.list_for(me()), SafetyTimer.created_at,
-                        SafetyTimer.id, args["limit"], args["cursor"])
+        return service.list_for(me())
 
 
 def _shown(timer: SafetyTimer) -> SafetyTimer | dict:

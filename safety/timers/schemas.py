@@ -1,6 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from safety.fields import LocationSchema, PageSchema, UTCDateTime
+from safety.fields import LocationSchema, UTCDateTime
+from safety.pagination import PageSchema
 
 PIN = validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits.")
 MAX_S = 24 * 3600
