@@ -76,6 +76,8 @@ def test_duress_check_in_looks_the_same_and_raises_a_silent_alert(app, user, mak
     assert set(r) == set(d) and r["status"] == d["status"] == "checked_in"
     assert d["alert_id"] is None
     assert user.get(f"/api/v1/timers/{t2['id']}").get_json()["alert_id"] is None
+    listed = user.get("/api/v1/timers").get_json()["items"]
+    assert [t["alert_id"] for t in listed] == [None, None]  # the list does not name it either
     assert user.get("/api/v1/alerts").get_json()["items"] == []  # her phone shows nothing
     theirs = mom.get("/api/v1/alerts", query_string={"role": "guardian"}).get_json()["items"]
     assert len(theirs) == 1

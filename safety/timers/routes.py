@@ -38,22 +38,13 @@ class Timers(MethodView):
         return service.list_for(me())
 
 
-def _shown(timer: SafetyTimer) -> SafetyTimer | dict:
-    """A duress check-in looks like any check-in to her phone: no alert id."""
-    if timer.status == "checked_in" and timer.alert_id is not None:
-        return {"id": timer.id, "status": timer.status, "due_at": timer.due_at,
-                "note": timer.note, "created_at": timer.created_at, "ended_at": timer.ended_at,
-                "alert_id": None}
-    return timer
-
-
 @blp.route("/<uuid:timer_id>")
 class TimerResource(MethodView):
     @login_required()
     @blp.response(200, TimerSchema)
     def get(self, timer_id: uuid.UUID):
         """A timer"""
-        return _shown(service.get(me(), timer_id))
+        return service.get(me(), timer_id)
 
 
 @blp.route("/<uuid:timer_id>/extend")
@@ -79,4 +70,4 @@ class CheckIn(MethodView):
         db.session.commit()  # a wrong PIN counts even though the answer is an error
         if refusal is not None:
             raise refusal.forbidden("check-in is locked for a while; the timer runs on.")
-        return _shown(timer)
+        return timer

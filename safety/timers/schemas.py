@@ -38,7 +38,15 @@ class TimerSchema(Schema):
     note = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
     ended_at = fields.AwareDateTime(allow_none=True)
-    alert_id = fields.UUID(allow_none=True)
+    alert_id = fields.Method("_alert_id", allow_none=True, metadata={
+        "type": "string", "format": "uuid", "nullable": True,
+        "description": "The alert the timer raised (status alarmed); null otherwise."})
+
+    def _alert_id(self, timer) -> str | None:
+        # A duress check-in looks like any check-in to her phone: its silent alert is not named.
+        if timer.status == "checked_in" or timer.alert_id is None:
+            return None
+        return str(timer.alert_id)
 
 
 class TimerListSchema(PageSchema):
