@@ -66,7 +66,7 @@ class OrgInvitationSchema(Schema):
 class MemberListSchema(Schema):
     """Not paged: an organisation's members and pending invitations, all of them."""
 
-    items = fields.List(fields.Nested(MemberSchema))
+    items = fields.List(fields.Nested(MemberSchema), attribute="members")
     invitations = fields.List(fields.Nested(OrgInvitationSchema), metadata={
         "description": "Invitations not answered yet."})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -165,7 +166,13 @@ def withdraw_invitation(user: User, org_id: uuid.UUID, invitation_id: uuid.UUID)
     db.session.flush()
 
 
-def list_members(user: User, org_id: uuid.UUID) -> dict:
+@dataclass
+class MemberList:
+    members: list[OrgMember]
+    invitations: list[OrgInvitation]  # pending ones
+
+
+def list_members(user: User, org_id: uuid.UUID) -> MemberList:
     """Members, and the invitations still pending (their numbers only)."""
     org = get_org(user, org_id)
     members = list(db.session.scalars(
@@ -176,7 +183,7 @@ def list_members(user: User, org_id: uuid.UUID) -> dict:
                                     OrgInvitation.status == "pending")
         .order_by(OrgInvitation.created_at)
     ))
-    return {"items": members, "invitations": pending}
+    return MemberList(members, pending)
 
 
 def remove_member(user: User, org_id: uuid.UUID, member_id: uuid.UUID) -> None:
@@ -219,20 +226,31 @@ def percentile(values: list[float], q: float) -> float | None:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def stats(user: User, org_id: uuid.UUID) -> dict:
+@dataclass
+class Durations:
+    count: int
+    median_s: float | None
+    p90_s: float | None
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> Durations:
+        return cls(len(seconds), percentile(seconds, 0.5), percentile(seconds, 0.9))
+
+
+@dataclass
+class OrgStats:
+    dispatches: int
+    resolved: int
+    time_to_accept: Durations
+    time_to_arrive: Durations
+
+
+def stats(user: User, org_id: uuid.UUID) -> OrgStats:
     from safety.dispatch.models import Dispatch  # noqa: PLC0415
 
     org = get_org(user, org_id)
     rows = list(db.session.scalars(select(Dispatch).where(Dispatch.org_id == org.id)))
     accept = [(d.accepted_at - d.created_at).total_seconds() for d in rows if d.accepted_at]
     arrive = [(d.on_scene_at - d.created_at).total_seconds() for d in rows if d.on_scene_at]
-
-    def summary(xs):
-        return {"count": len(xs), "median_s": percentile(xs, 0.5), "p90_s": percentile(xs, 0.9)}
-
-    return {
-        "dispatches": len(rows),
-        "resolved": sum(1 for d in rows if d.status == "resolved"),
-        "time_to_accept": summary(accept),
-        "time_to_arrive": summary(arrive),
-    }
+    return OrgStats(dispatches=len(rows), resolved=sum(1 for d in rows if d.status == "resolved"),
+                    time_to_accept=Durations.of(accept), time_to_arrive=Durations.of(arrive))
