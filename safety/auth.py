@@ -7,7 +7,7 @@ from copy import deepcopy
 from functools import wraps
 
 from flask import Flask
-from flask_jwt_extended import current_user, get_current_user, verify_jwt_in_request
+from flask_jwt_extended import current_user, get_current_user, get_jwt, verify_jwt_in_request
 from flask_smorest.utils import deepupdate
 
 from safety.errors import Forbidden, problem
@@ -68,6 +68,12 @@ def me():
     """The calling user (a view must be behind `login_required`): the User itself, not a proxy,
     so that services may use its type and identity."""
     return get_current_user()
+
+
+def session_id() -> uuid.UUID:
+    """The login session (`sid`) of the token presented (a view behind `login_required`; the
+    token blocklist has already checked that it names a live session)."""
+    return uuid.UUID(get_jwt()["sid"])
 
 
 def login_required(*roles: str, refresh: bool = False):
