@@ -161,6 +161,7 @@ def test_expired_and_deleted_entries_never_match(registry, user):
     ({"full_name": "Xavier Y", "iin": "123"}, "iin"),
     ({"full_name": "Xavier Y", "iin": SERIKOV_IIN[:11] + "0"}, "iin"),
     ({"birth_date": "1985-03-14"}, "full_name"),
+    ({"full_name": "Xavier Y", "iin": SERIKOV_IIN, "birth_date": "1985-03-15"}, "birth_date"),
 ])
 def test_check_needs_purpose_and_consent(user, body, field):
     payload = {"purpose": "dating", "consent": True, **body}

@@ -5,7 +5,6 @@ from flask_smorest import Blueprint
 
 from safety import imports
 from safety.auth import login_required, me
-from safety.errors import DomainError
 from safety.extensions import db
 from safety.pagination import paginated
 from safety.registry import service
@@ -19,18 +18,10 @@ from safety.registry.schemas import (
     EntryListArgs,
     EntryListSchema,
     EntrySchema,
-    entry_rules,
 )
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1/registry",
                 description="Consented offender registry")
-
-
-def _check_whole(entry: dict) -> None:
-    errors = entry_rules(entry)
-    if errors:
-        raise DomainError("The entry would not be valid; see errors.", status=422,
-                          errors=errors)
 
 
 @blp.route("/entries")
@@ -66,7 +57,7 @@ class EntryResource(MethodView):
     @blp.response(200, EntrySchema)
     def patch(self, data, entry_id: uuid.UUID):
         """Change a registry entry (audited)"""
-        entry = service.update_entry(me(), entry_id, data, _check_whole)
+        entry = service.update_entry(me(), entry_id, data)
         db.session.commit()
         return entry
 
