@@ -1,13 +1,18 @@
+from datetime import timedelta
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from safety.fields import LocationSchema, UTCDateTime
 from safety.pagination import PageSchema
+from safety.util import utcnow
 
 PIN = validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits.")
 MAX_S = 24 * 3600
 
 
 class DueSchema(Schema):
+    """A deadline: `duration_s` from now, or `due_at` (a minute to 24 hours from now)."""
+
     due_at = UTCDateTime(allow_none=True)
     duration_s = fields.Integer(allow_none=True, validate=validate.Range(60, MAX_S))
 
@@ -15,6 +20,11 @@ class DueSchema(Schema):
     def _one(self, data, **kwargs):
         if (data.get("due_at") is None) == (data.get("duration_s") is None):
             raise ValidationError("Give either due_at or duration_s.", "due_at")
+        due, now = data.get("due_at"), utcnow()
+        if due is not None and due <= now + timedelta(seconds=30):
+            raise ValidationError("The deadline must be at least a minute from now.", "due_at")
+        if due is not None and due > now + timedelta(seconds=MAX_S):
+            raise ValidationError("A timer runs for at most 24 hours.", "due_at")
 
 
 class StartTimerSchema(DueSchema):
