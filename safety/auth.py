@@ -6,10 +6,11 @@ live in `safety.accounts.auth`, registered by the app factory.
 
 from __future__ import annotations
 
+import uuid
 from copy import deepcopy
 from functools import wraps
 
-from flask_jwt_extended import current_user, get_current_user, verify_jwt_in_request
+from flask_jwt_extended import current_user, get_current_user, get_jwt, verify_jwt_in_request
 from flask_smorest.utils import deepupdate
 
 from safety.errors import Forbidden
@@ -19,6 +20,12 @@ def me():
     """The calling user (a view must be behind `login_required`): the User itself, not a proxy,
     so that services may use its type and identity."""
     return get_current_user()
+
+
+def session_id() -> uuid.UUID:
+    """The login session (`sid`) of the token presented (a view behind `login_required`; the
+    token blocklist has already checked that it names a live session)."""
+    return uuid.UUID(get_jwt()["sid"])
 
 
 def login_required(*roles: str, refresh: bool = False):

@@ -1,4 +1,5 @@
-"""Marshmallow fields and schemas shared by features: phones, locations, pagination."""
+"""Marshmallow fields and schemas shared by features: phones, locations, times, areas (the page
+schemas are in safety/pagination.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from shapely.geometry import shape
 from shapely.validation import explain_validity
-
-from safety.util import CURSOR_PATTERN
 
 
 def normalize_phone(raw: str, region: str | None = None) -> str:
@@ -154,17 +153,6 @@ class LocationSchema(Schema):
         "When the phone took this fix, by its own clock. A time more than PHONE_CLOCK_AHEAD_S "
         "ahead of the server or more than PHONE_CLOCK_BEHIND_S behind it is not believed: the "
         "server's receive time is used, and the answer says `clock_adjusted`.")})
-
-
-class PageArgsSchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    cursor = fields.String(load_default=None, validate=validate.Regexp(
-        CURSOR_PATTERN, error="Not a cursor this server gave out."), metadata={
-        "description": "`next_cursor` of the previous page, as given (opaque and signed)."})
-
-
-class PageSchema(Schema):
-    next_cursor = fields.String(allow_none=True)
 
 
 class GeoJSONArea(fields.Dict):

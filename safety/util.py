@@ -1,17 +1,14 @@
-"""Small shared pieces: UTC time, a timezone-safe DateTime type, keyset pagination."""
+"""Small shared pieces: UTC time (the app's clock), phone times, a timezone-safe DateTime type.
+Keyset pagination is in safety/pagination.py."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import DateTime, Select, and_, or_
+from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
-
-from safety.errors import Invalid
 
 CLOCK = "safety_clock"  # app.extensions key
 
@@ -87,52 +84,3 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-
-CURSOR_PATTERN = r"^[A-Za-z0-9_.-]{1,300}$"
-
-
-def _cursor_signer():
-    from itsdangerous import URLSafeSerializer  # noqa: PLC0415
-
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="page-cursor")
-
-
-def encode_cursor(values: Sequence[Any]) -> str:
-    """An opaque, signed cursor: a client can hand back only what this server gave out."""
-    return _cursor_signer().dumps(
-        [v.isoformat() if isinstance(v, datetime) else str(v) for v in values])
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """(created_at in UTC, id) from a cursor; anything else (garbled, forged, from another
-    server) is a 422, never a 500."""
-    from itsdangerous import BadData  # noqa: PLC0415
-
-    try:
-        values = _cursor_signer().loads(cursor)
-        if not isinstance(values, list) or len(values) != 2 or \
-                not all(isinstance(v, str) for v in values):
-            raise ValueError
-        at = datetime.fromisoformat(values[0])
-        if at.tzinfo is None:
-            raise ValueError
-        return at.astimezone(UTC), uuid.UUID(values[1])
-    except (BadData, ValueError, TypeError, OverflowError) as exc:
-        raise Invalid("cursor", "Not a cursor this server gave out.") from exc
-
-
-def paginate(session, stmt: Select, created_col, id_col, limit: int, cursor: str | None) -> dict:
-    """Newest first keyset pagination on (created_at, id)."""
-    if cursor:
-        at, ident = decode_cursor(cursor)
-        stmt = stmt.where(or_(created_col < at, and_(created_col == at, id_col < ident)))
-    rows = list(session.scalars(stmt.order_by(created_col.desc(), id_col.desc()).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(
-            [getattr(last, created_col.key), getattr(last, id_col.key)]
-        )
-    return {"items": rows, "next_cursor": next_cursor}

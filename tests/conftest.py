@@ -1,16 +1,16 @@
 """Fixtures: one app per backend (SpatiaLite always; PostGIS from SAFETY_TEST_POSTGRES_URL),
 migrated by Alembic, emptied after each test; clients and users per role; the fake FCM server
-and local HTTP receivers.
+and local HTTP receivers; and the helpers test modules share (tests/helpers.py), each handed
+out as a fixture of its own name: test modules never import from one another.
 
 Every test that takes `app` (directly or through `client`) runs on both backends.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
-import uuid
+from types import SimpleNamespace
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -20,6 +20,7 @@ from sqlalchemy import text
 from safety import create_app
 from safety.config import sqlite_url
 from safety.extensions import db, limiter
+from tests import helpers
 from tests.fakefcm import FakeFcm
 from tests.fakehttp import FakeHttp
 
@@ -168,53 +169,15 @@ def client(app):
     return app.test_client()
 
 
-_phones = itertools.count(1)
-
-
-def next_phone() -> str:
-    return f"+7701{next(_phones):07d}"
-
-
-class Person:
-    """A registered user with a logged-in token."""
-
-    def __init__(self, client, user_id: uuid.UUID, phone: str, password: str, tokens: dict):
-        self.client = client
-        self.id = user_id
-        self.phone = phone
-        self.password = password
-        self.access = tokens["access_token"]
-        self.refresh = tokens["refresh_token"]
-
-    @property
-    def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.access}"}
-
-    def get(self, path, **kw):
-        return self.client.get(path, headers=self.headers, **kw)
-
-    def post(self, path, json=None, **kw):
-        return self.client.post(path, json=json, headers=self.headers, **kw)
-
-    def put(self, path, json=None, **kw):
-        return self.client.put(path, json=json, headers=self.headers, **kw)
-
-    def patch(self, path, json=None, **kw):
-        return self.client.patch(path, json=json, headers=self.headers, **kw)
-
-    def delete(self, path, **kw):
-        return self.client.delete(path, headers=self.headers, **kw)
-
-
 @pytest.fixture
 def make_person(app, client):
     from safety.accounts import service
 
     def make(*roles: str, name: str = "Test Person", pin: str | None = None,
              duress_pin: str | None = None, phone: str | None = None,
-             verified: bool = True) -> Person:
+             verified: bool = True) -> helpers.Person:
         """verified=False: an account from before phone verification (never proved its number)."""
-        phone = phone or next_phone()
+        phone = phone or helpers.next_phone()
         password = "correct horse battery"
         with app.app_context():
             user = service.create_account(phone, password, name)
@@ -228,7 +191,7 @@ def make_person(app, client):
             user_id = user.id
         r = client.post("/api/v1/auth/login", json={"phone": phone, "password": password})
         assert r.status_code == 200, r.get_json()
-        return Person(client, user_id, phone, password, r.get_json())
+        return helpers.Person(client, user_id, phone, password, r.get_json())
 
     return make
 
@@ -248,78 +211,159 @@ def admin(make_person):
     return make_person("admin", name="Platform Admin")
 
 
-ALMATY = {"lat": 43.2567, "lon": 76.9286}
-
-
-def panic(person, client_id=None, lat=ALMATY["lat"], lon=ALMATY["lon"], **extra):
-    body = {"client_id": str(client_id or uuid.uuid4()), "trigger": "button",
-            "location": {"lat": lat, "lon": lon, "accuracy_m": 12.0}, **extra}
-    return person.post("/api/v1/alerts", json=body)
-
-
-def make_guardian(owner, guardian, name="Mother"):
-    r = owner.post("/api/v1/me/contacts", json={"name": name, "phone": guardian.phone})
-    assert r.status_code == 201, r.get_json()
-    cid = r.get_json()["id"]
-    assert guardian.post(f"/api/v1/me/guardian-invitations/{cid}/accept").status_code == 200
-    return cid
-
-
-def register_device(person, token, installation="phone-1", platform="android"):
-    r = person.put(f"/api/v1/me/devices/{installation}",
-                   json={"push_token": token, "platform": platform})
-    assert r.status_code == 200, r.get_json()
-
-
-def drain(app, worker_id="w-test", rounds=50):
-    """Run a worker until nothing is due now; returns how many jobs it handled."""
-    from safety.notify.worker import Worker
-
-    w = Worker(app, worker_id=worker_id)
-    total = 0
-    for _ in range(rounds):
-        n = w.run_once()
-        if not n:
-            break
-        total += n
-    return total
-
-
-def jobs(app, **where):
-    from sqlalchemy import select
-
-    from safety.notify.models import OutboxJob
-
-    with app.app_context():
-        stmt = select(OutboxJob).order_by(OutboxJob.created_at)
-        for key, value in where.items():
-            stmt = stmt.where(getattr(OutboxJob, key) == value)
-        rows = list(db.session.scalars(stmt))
-        db.session.expunge_all()
-        return rows
-
-
-def sent_code(app, phone):
-    """The code in the newest one-time-code SMS to `phone`, read from the outbox (before the
-    worker sends it and scrubs the text)."""
-    rows = jobs(app, kind="phone_code", recipient=phone)
-    assert rows, f"no code was sent to {phone}"
-    match = re.search(r"\b(\d{6})\b", rows[-1].payload["text"])
-    assert match, rows[-1].payload
-    return match.group(1)
-
-
-def register_with_code(client, app, phone, password="s3cret-password", full_name="Dana",
-                       **extra):
-    """Register through the API as a new person does: ask for a code, then register with it."""
-    r = client.post("/api/v1/auth/phone-codes", json={"phone": phone})
-    assert r.status_code == 202, r.get_json()
-    code = sent_code(app, r.get_json()["phone"])
-    return client.post("/api/v1/auth/register", json={
-        "phone": phone, "code": code, "password": password, "full_name": full_name, **extra})
-
-
 @pytest.fixture
 def private_webhooks(app, monkeypatch):
     """Let webhooks go to this machine over plain http (a local receiver); never in production."""
     monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_NETWORKS", True)
+
+
+# -- shared helpers (tests/helpers.py), one fixture each ------------------------------------------
+
+
+@pytest.fixture
+def next_phone():
+    """`next_phone()`: a phone number no other test has used."""
+    return helpers.next_phone
+
+
+@pytest.fixture
+def login():
+    """`login(client, phone, password="s3cret-password")`: log in through the API; a Person."""
+    return helpers.login
+
+
+@pytest.fixture
+def panic():
+    """`panic(person, client_id=None, lat=, lon=, **extra)`: POST /alerts (in Almaty)."""
+    return helpers.panic
+
+
+@pytest.fixture
+def make_guardian():
+    """`make_guardian(owner, guardian, name="Mother")`: she adds him, he accepts; the contact id."""
+    return helpers.make_guardian
+
+
+@pytest.fixture
+def register_device():
+    """`register_device(person, token, installation="phone-1", platform="android")`."""
+    return helpers.register_device
+
+
+@pytest.fixture
+def register_with_code():
+    """`register_with_code(client, app, phone, password=..., full_name=..., **extra)`: ask for a
+    code and register with it, as a new person does; the register response."""
+    return helpers.register_with_code
+
+
+@pytest.fixture
+def drain():
+    """`drain(app, worker_id="w-test", rounds=50)`: run a worker until nothing is due now."""
+    return helpers.drain
+
+
+@pytest.fixture
+def jobs():
+    """`jobs(app, **where)`: outbox jobs, oldest first, filtered by column values."""
+    return helpers.jobs
+
+
+@pytest.fixture
+def sent_code():
+    """`sent_code(app, phone)`: the code in the newest one-time-code SMS to `phone`."""
+    return helpers.sent_code
+
+
+@pytest.fixture
+def almaty():
+    """{"lat", "lon"} of central Almaty, where `panic` raises alerts by default."""
+    return dict(helpers.ALMATY)
+
+
+@pytest.fixture
+def almaty_box():
+    """A GeoJSON polygon around Almaty (the coverage `create_org` gives by default)."""
+    return helpers.ALMATY_BOX
+
+
+@pytest.fixture
+def astana_box():
+    """A GeoJSON polygon around Astana: coverage that does not contain Almaty."""
+    return helpers.ASTANA_BOX
+
+
+@pytest.fixture
+def north():
+    """`north(metres)`: a location that far north of Almaty."""
+    return helpers.north
+
+
+@pytest.fixture
+def create_org():
+    """`create_org(admin, name="Kuzet Security", coverage=<Almaty>, **extra)`: the org's JSON."""
+    return helpers.create_org
+
+
+@pytest.fixture
+def add_member():
+    """`add_member(admin, org_id, person, role)`: invited by phone, and accepted."""
+    return helpers.add_member
+
+
+@pytest.fixture
+def on_duty():
+    """`on_duty(person, metres)`: a responder on duty that far north of Almaty."""
+    return helpers.on_duty
+
+
+@pytest.fixture
+def offers_of():
+    """`offers_of(person)`: the dispatch offers open to a responder."""
+    return helpers.offers_of
+
+
+@pytest.fixture
+def registry_csv():
+    """Registry import rows: HEADER, GOOD1 (Serikov, with an IIN), GOOD2 (Ivanov), BAD."""
+    return helpers.REGISTRY_CSV
+
+
+@pytest.fixture
+def world(admin, make_person, user):
+    """A security org covering Almaty with an org admin and four responders on duty 500 m,
+    1.5 km, 3 km and 9 km north of Almaty (`world.responders["r500"]`, ...), everyone with a
+    device; `world.user` (her) and `world.admin`."""
+    w = SimpleNamespace(admin=admin, user=user)
+    w.org = helpers.create_org(admin)
+    w.org_admin = make_person(name="Org Admin")
+    helpers.add_member(admin, w.org["id"], w.org_admin, "org_admin")
+    helpers.register_device(w.org_admin, "tok-org-admin")
+    helpers.register_device(admin, "tok-admin")
+    w.responders = {}
+    for name, metres in (("r500", 500), ("r1500", 1500), ("r3000", 3000), ("r9000", 9000)):
+        p = make_person(name=name)
+        helpers.add_member(admin, w.org["id"], p, "responder")
+        helpers.on_duty(p, metres)
+        helpers.register_device(p, f"tok-{name}")
+        w.responders[name] = p
+    return w
+
+
+@pytest.fixture
+def tracking_path(app):
+    """`tracking_path()`: the /t/<token> path in the (only) tracking SMS in the outbox."""
+
+    def path() -> str:
+        (sms,) = helpers.jobs(app, kind="alert_sms")
+        return re.search(r"(/t/[A-Za-z0-9_\-]+)", sms.payload["text"]).group(1)
+
+    return path
+
+
+@pytest.fixture
+def tracked(user, tracking_path):
+    """Her live alert with a contact without the app: (the alert's JSON, its tracking path)."""
+    user.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": "+77015550123"})
+    alert = helpers.panic(user).get_json()
+    return alert, tracking_path()

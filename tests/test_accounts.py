@@ -1,13 +1,12 @@
 import pytest
 
 from safety.extensions import db
-from tests.conftest import register_with_code
 
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-def register(app):
+def register(app, register_with_code):
     def _register(client, phone="+7 701 555 1234", password="s3cret-password", name="Dana"):
         return register_with_code(client, app, phone, password=password, full_name=name)
 

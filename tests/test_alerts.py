@@ -4,10 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import jobs, make_guardian, panic, register_device
 
-
-def test_panic_creates_alert_and_its_jobs_in_one_go(app, user, make_person):
+def test_panic_creates_alert_and_its_jobs_in_one_go(app, user, make_person, make_guardian,
+                                                    register_device, panic, jobs):
     mom = make_person(name="Mom")
     make_guardian(user, mom)
     register_device(mom, "mom-phone")
@@ -28,7 +27,7 @@ def test_panic_creates_alert_and_its_jobs_in_one_go(app, user, make_person):
     assert {n["recipient_name"] for n in a["notifications"]} == {"Mom", "Neighbour"}
 
 
-def test_same_client_id_is_the_same_alert(user):
+def test_same_client_id_is_the_same_alert(user, panic):
     cid = uuid.uuid4()
     first = panic(user, client_id=cid)
     again = panic(user, client_id=cid)
@@ -37,7 +36,7 @@ def test_same_client_id_is_the_same_alert(user):
     assert len(user.get("/api/v1/alerts").get_json()["items"]) == 1
 
 
-def test_second_panic_while_live_returns_it_and_adds_location(user):
+def test_second_panic_while_live_returns_it_and_adds_location(user, panic):
     first = panic(user).get_json()
     second = panic(user, lat=43.30, lon=76.95)
     assert second.status_code == 200
@@ -47,7 +46,7 @@ def test_second_panic_while_live_returns_it_and_adds_location(user):
     assert len(trail) == 2
 
 
-def test_concurrent_duplicate_panics_make_exactly_one_alert(app, user):
+def test_concurrent_duplicate_panics_make_exactly_one_alert(app, user, jobs):
     cid = str(uuid.uuid4())
     results = []
     barrier = threading.Barrier(8)
@@ -101,14 +100,14 @@ def test_concurrent_different_client_ids_still_one_live_alert(app, user):
     ({"client_id": str(uuid.uuid4()), "trigger": "button", "location": {"lat": 1, "lon": 1},
       "battery_pct": 120}, "battery_pct"),
 ])
-def test_bad_panic_is_422_and_stores_nothing(app, user, body, field):
+def test_bad_panic_is_422_and_stores_nothing(app, user, body, field, jobs):
     r = user.post("/api/v1/alerts", json=body)
     assert r.status_code == 422 and field in r.get_json()["errors"]
     assert user.get("/api/v1/alerts").get_json()["items"] == []
     assert jobs(app) == []
 
 
-def test_locations_batch_late_and_out_of_order_kept_by_recorded_at(user):
+def test_locations_batch_late_and_out_of_order_kept_by_recorded_at(user, panic):
     alert = panic(user).get_json()
     t0 = datetime.now(UTC)
     pts = [{"lat": 43.26 + i / 1000, "lon": 76.93, "recorded_at": (t0 + timedelta(seconds=i))
@@ -130,7 +129,7 @@ def test_locations_batch_late_and_out_of_order_kept_by_recorded_at(user):
     assert len(since) == 1
 
 
-def test_trail_pages(user):
+def test_trail_pages(user, panic):
     alert = panic(user).get_json()
     t0 = datetime.now(UTC)
     pts = [{"lat": 43.0, "lon": 76.0, "recorded_at": (t0 + timedelta(seconds=i)).isoformat()}
@@ -144,7 +143,7 @@ def test_trail_pages(user):
     assert len(rest["items"]) == 2 and rest["next_since"] is None
 
 
-def test_location_batch_limits(user):
+def test_location_batch_limits(user, panic):
     alert = panic(user).get_json()
     pts = [{"lat": 1, "lon": 1}] * 101
     r = user.post(f"/api/v1/alerts/{alert['id']}/locations", json={"points": pts})
@@ -153,7 +152,7 @@ def test_location_batch_limits(user):
     assert r.status_code == 422
 
 
-def test_cancel_with_pin(app, user, make_person):
+def test_cancel_with_pin(app, user, make_person, make_guardian, register_device, panic, jobs):
     mom = make_person()
     make_guardian(user, mom)
     register_device(mom, "mom-phone")
@@ -168,7 +167,8 @@ def test_cancel_with_pin(app, user, make_person):
     assert panic(user).status_code == 201
 
 
-def test_duress_cancel_looks_exactly_like_a_cancel(app, user, make_person):
+def test_duress_cancel_looks_exactly_like_a_cancel(app, user, make_person, make_guardian,
+                                                   register_device, panic, jobs):
     mom = make_person()
     make_guardian(user, mom)
     register_device(mom, "mom-phone")
@@ -194,7 +194,7 @@ def test_duress_cancel_looks_exactly_like_a_cancel(app, user, make_person):
     assert listed[a2["id"]] == "canceled"
 
 
-def test_wrong_pin_counts_down_then_locks_cancel_not_the_alert(app, clock, user):
+def test_wrong_pin_counts_down_then_locks_cancel_not_the_alert(app, clock, user, panic):
     alert = panic(user).get_json()
     path = f"/api/v1/alerts/{alert['id']}/cancel"
     lefts = []
@@ -211,14 +211,15 @@ def test_wrong_pin_counts_down_then_locks_cancel_not_the_alert(app, clock, user)
     assert user.post(path, json={"pin": "1234"}).status_code == 200
 
 
-def test_cancel_without_a_pin_set_is_422(make_person):
+def test_cancel_without_a_pin_set_is_422(make_person, panic):
     p = make_person()
     alert = panic(p).get_json()
     r = p.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "1234"})
     assert r.status_code == 422
 
 
-def test_guardian_acknowledges_and_she_is_told(app, user, make_person):
+def test_guardian_acknowledges_and_she_is_told(app, user, make_person, make_guardian,
+                                               register_device, panic, jobs):
     mom = make_person(name="Mom")
     make_guardian(user, mom)
     register_device(user, "her-phone")
@@ -230,7 +231,7 @@ def test_guardian_acknowledges_and_she_is_told(app, user, make_person):
     assert len(jobs(app, kind="alert_ack", recipient_user_id=user.id)) == 1
 
 
-def test_guardian_lists_alerts_by_role(user, make_person):
+def test_guardian_lists_alerts_by_role(user, make_person, make_guardian, panic):
     mom = make_person()
     make_guardian(user, mom)
     alert = panic(user).get_json()
@@ -240,7 +241,7 @@ def test_guardian_lists_alerts_by_role(user, make_person):
     assert [a["id"] for a in theirs] == [alert["id"]]
 
 
-def test_alert_list_pagination(user):
+def test_alert_list_pagination(user, panic):
     ids = []
     for _ in range(3):
         a = panic(user).get_json()
@@ -258,7 +259,7 @@ def test_alert_list_pagination(user):
 
 
 @pytest.fixture
-def others(make_person, user):
+def others(make_person, user, make_guardian):
     """A stranger, a contact who has not accepted, another user's guardian."""
     pending = make_person(name="Pending")
     user.post("/api/v1/me/contacts", json={"name": "P", "phone": pending.phone})
@@ -280,7 +281,8 @@ def others(make_person, user):
     ("post", "/cancel", {"pin": "1234"}),
     ("post", "/acknowledge", {"message": "x"}),
 ])
-def test_alert_endpoints_are_404_for_the_wrong_person(app, user, others, method, suffix, body):
+def test_alert_endpoints_are_404_for_the_wrong_person(app, user, others, method, suffix, body, jobs,
+                                                      panic):
     alert = panic(user).get_json()
     before = jobs(app)
     for other in others:
@@ -298,12 +300,12 @@ def test_unknown_alert_is_404(user):
     assert user.get("/api/v1/alerts/not-a-uuid").status_code == 404
 
 
-def test_owner_cannot_acknowledge_her_own_alert(user):
+def test_owner_cannot_acknowledge_her_own_alert(user, panic):
     alert = panic(user).get_json()
     assert user.post(f"/api/v1/alerts/{alert['id']}/acknowledge", json={}).status_code == 404
 
 
-def test_ended_alert_takes_no_more_locations(user):
+def test_ended_alert_takes_no_more_locations(user, panic):
     alert = panic(user).get_json()
     user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "1234"})
     r = user.post(f"/api/v1/alerts/{alert['id']}/locations", json={"points": [{"lat": 1,
@@ -311,7 +313,7 @@ def test_ended_alert_takes_no_more_locations(user):
     assert r.status_code == 409
 
 
-def test_after_a_duress_cancel(user):
+def test_after_a_duress_cancel(user, panic):
     """A late network retry of the first press keeps the alert looking canceled; a new press
     shows her the live alert again."""
     cid = uuid.uuid4()

@@ -10,7 +10,6 @@ import pytest
 from itsdangerous import URLSafeSerializer
 
 from tests.apidoc import operations, query_params
-from tests.conftest import ALMATY, panic
 
 # Times a phone's clock can say: well-formed RFC 3339, but not to be believed.
 WRONG_CLOCKS = [
@@ -35,18 +34,22 @@ def _recent(text: str, seconds: float = 60) -> bool:
     return abs((datetime.now(UTC) - at).total_seconds()) < seconds
 
 
-def _panic_at(person, recorded_at, client_id=None):
-    return person.post("/api/v1/alerts", json={
-        "client_id": str(client_id or uuid.uuid4()), "trigger": "button",
-        "location": {**ALMATY, "recorded_at": recorded_at}})
+@pytest.fixture
+def panic_at(almaty):
+    def panic_at(person, recorded_at, client_id=None):
+        return person.post("/api/v1/alerts", json={
+            "client_id": str(client_id or uuid.uuid4()), "trigger": "button",
+            "location": {**almaty, "recorded_at": recorded_at}})
+
+    return panic_at
 
 
 # -- the panic ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("clock", WRONG_CLOCKS)
-def test_panic_with_a_wrong_phone_clock_raises_the_alert(user, clock):
-    r = _panic_at(user, clock)
+def test_panic_with_a_wrong_phone_clock_raises_the_alert(user, clock, panic_at):
+    r = panic_at(user, clock)
     assert r.status_code == 201, r.get_json()
     loc = r.get_json()["location"]
     assert loc["clock_adjusted"] is True
@@ -54,9 +57,9 @@ def test_panic_with_a_wrong_phone_clock_raises_the_alert(user, clock):
     assert _recent(loc["recorded_at"])  # the server's receive time stands in
 
 
-def test_panic_with_a_believable_clock_keeps_the_phone_time(user):
+def test_panic_with_a_believable_clock_keeps_the_phone_time(user, panic_at):
     then = (datetime.now(UTC) - timedelta(minutes=3)).replace(microsecond=0)
-    r = _panic_at(user, then.isoformat())
+    r = panic_at(user, then.isoformat())
     loc = r.get_json()["location"]
     assert r.status_code == 201
     assert loc["clock_adjusted"] is False and loc["reported_recorded_at"] is None
@@ -65,31 +68,32 @@ def test_panic_with_a_believable_clock_keeps_the_phone_time(user):
 
 @pytest.mark.parametrize("ahead, adjusted", [(240, False), (600, True)])
 def test_phone_clock_ahead_of_the_server_is_believed_up_to_the_limit(app, user, ahead,
-                                                                     adjusted):
+                                                                     adjusted, panic_at):
     assert app.config["PHONE_CLOCK_AHEAD_S"] == 300
     at = datetime.now(UTC) + timedelta(seconds=ahead)
-    loc = _panic_at(user, at.isoformat()).get_json()["location"]
+    loc = panic_at(user, at.isoformat()).get_json()["location"]
     assert loc["clock_adjusted"] is adjusted
 
 
 @pytest.mark.parametrize("behind, adjusted", [(23 * 3600, False), (25 * 3600, True)])
-def test_phone_clock_behind_the_server_is_believed_up_to_a_day(app, user, behind, adjusted):
+def test_phone_clock_behind_the_server_is_believed_up_to_a_day(app, user, behind, adjusted,
+                                                               panic_at):
     assert app.config["PHONE_CLOCK_BEHIND_S"] == 86400
     at = datetime.now(UTC) - timedelta(seconds=behind)
-    loc = _panic_at(user, at.isoformat()).get_json()["location"]
+    loc = panic_at(user, at.isoformat()).get_json()["location"]
     assert loc["clock_adjusted"] is adjusted
 
 
-def test_naive_time_in_a_panic_is_a_422_naming_the_field(user):
-    r = _panic_at(user, "2026-11-23T08:00:00")
+def test_naive_time_in_a_panic_is_a_422_naming_the_field(user, panic_at):
+    r = panic_at(user, "2026-11-23T08:00:00")
     assert r.status_code == 422
     assert "recorded_at" in r.get_json()["errors"]["location"]
 
 
-def test_retry_of_a_panic_with_a_wrong_clock_is_the_same_alert(user):
+def test_retry_of_a_panic_with_a_wrong_clock_is_the_same_alert(user, panic_at):
     cid = uuid.uuid4()
-    first = _panic_at(user, "9999-12-31T23:59:59-14:00", cid)
-    again = _panic_at(user, "9999-12-31T23:59:59-14:00", cid)
+    first = panic_at(user, "9999-12-31T23:59:59-14:00", cid)
+    again = panic_at(user, "9999-12-31T23:59:59-14:00", cid)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.get_json()["id"] == again.get_json()["id"]
 
@@ -97,7 +101,7 @@ def test_retry_of_a_panic_with_a_wrong_clock_is_the_same_alert(user):
 # -- the trail ---------------------------------------------------------------------------------
 
 
-def test_trail_points_with_wrong_clocks_are_all_kept_in_the_order_sent(user):
+def test_trail_points_with_wrong_clocks_are_all_kept_in_the_order_sent(user, panic):
     alert = panic(user).get_json()
     points = [{"lat": 43.25 + i / 1000, "lon": 76.92, "recorded_at": clock}
               for i, clock in enumerate(WRONG_CLOCKS)]
@@ -114,27 +118,27 @@ def test_trail_points_with_wrong_clocks_are_all_kept_in_the_order_sent(user):
     assert now["reported_recorded_at"] == WRONG_CLOCKS[-1]
 
 
-def test_trail_point_with_a_believable_clock_is_not_adjusted(user):
+def test_trail_point_with_a_believable_clock_is_not_adjusted(user, panic, almaty):
     alert = panic(user).get_json()
     then = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     user.post(f"/api/v1/alerts/{alert['id']}/locations",
-              json={"points": [{**ALMATY, "recorded_at": then}]})
+              json={"points": [{**almaty, "recorded_at": then}]})
     trail = user.get(f"/api/v1/alerts/{alert['id']}/locations").get_json()["items"]
     assert [p["clock_adjusted"] for p in trail] == [False, False]
 
 
-def test_responder_location_with_a_wrong_clock_is_stored_at_receive_time(make_person):
+def test_responder_location_with_a_wrong_clock_is_stored_at_receive_time(make_person, almaty):
     responder = make_person("responder")
     r = responder.put("/api/v1/responder/duty", json={
-        "on_duty": True, "location": {**ALMATY, "recorded_at": "9999-12-31T23:59:59-14:00"}})
+        "on_duty": True, "location": {**almaty, "recorded_at": "9999-12-31T23:59:59-14:00"}})
     assert r.status_code == 200, r.get_json()
     # a year-9999 fix would otherwise keep a responder "fresh" for dispatch forever
     assert _recent(r.get_json()["location_at"])
 
 
 @pytest.mark.parametrize("due_at", BAD_QUERY_TIMES)
-def test_timer_deadline_out_of_range_is_422(user, due_at):
-    r = user.post("/api/v1/timers", json={"due_at": due_at, "location": ALMATY})
+def test_timer_deadline_out_of_range_is_422(user, due_at, almaty):
+    r = user.post("/api/v1/timers", json={"due_at": due_at, "location": almaty})
     assert r.status_code == 422, r.get_json()
     assert "due_at" in r.get_json()["errors"]
 
@@ -166,10 +170,8 @@ def test_the_lists_are_found_in_the_document():
 
 
 @pytest.fixture
-def ids(admin, user):
+def ids(admin, user, create_org, panic):
     """Real objects for the path parameters of the list endpoints (read as an admin)."""
-    from tests.test_dispatch import create_org
-
     alert = panic(user).get_json()
     org = create_org(admin)
     return {"alert_id": alert["id"], "org_id": org["id"]}
@@ -191,7 +193,7 @@ def _forged_cursors(app) -> list[str]:
     import base64
     import json
 
-    from safety.util import _cursor_signer
+    from safety.pagination import _cursor_signer
 
     unsigned = base64.urlsafe_b64encode(
         json.dumps(["2026-01-01T00:00:00+00:00", str(uuid.uuid4())]).encode()).decode()
@@ -228,9 +230,7 @@ def test_bad_query_time_is_422_on_every_trail(admin, ids, path, param):
         assert param in r.get_json()["errors"]
 
 
-def test_a_cursor_the_server_gave_out_pages_on(admin):
-    from tests.test_dispatch import create_org
-
+def test_a_cursor_the_server_gave_out_pages_on(admin, create_org):
     made = {create_org(admin, name=f"Org {i}")["id"] for i in range(3)}
     first = admin.get("/api/v1/orgs", query_string={"limit": 2}).get_json()
     second = admin.get("/api/v1/orgs", query_string={

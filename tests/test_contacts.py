@@ -1,7 +1,5 @@
 import pytest
 
-from tests.conftest import make_guardian
-
 
 def test_contact_crud(user):
     r = user.post("/api/v1/me/contacts", json={"name": "Sister", "phone": "8 701 111 22 33",
@@ -79,7 +77,7 @@ def test_person_registering_later_sees_the_invitation(user, make_person):
     assert len(friend.get("/api/v1/me/guardian-invitations").get_json()["items"]) == 1
 
 
-def test_changing_a_guardians_phone_restarts_invitation(user, make_person):
+def test_changing_a_guardians_phone_restarts_invitation(user, make_person, make_guardian):
     mom = make_person()
     cid = make_guardian(user, mom)
     r = user.patch(f"/api/v1/me/contacts/{cid}", json={"phone": "+77015550001"})

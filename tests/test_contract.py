@@ -139,8 +139,6 @@ def test_uploads_are_documented_as_utf8_text():
 import schemathesis  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-from tests.conftest import panic, register_device  # noqa: E402
-
 ROLES = ["user", "responder", "org_admin", "admin"]
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_schema_conformance", "response_headers_conformance", "ignored_auth"]
@@ -177,11 +175,10 @@ def national_hotlines_kept(app):
 
 
 @pytest.fixture
-def world(admin, make_person, national_hotlines_kept):
+def world(admin, make_person, national_hotlines_kept, add_member, create_org, on_duty, panic,
+          register_device):
     """One of everything, so that path parameters name real objects and answers have bodies;
     and a person for each role, plus one holding them all."""
-    from tests.test_dispatch import add_member, create_org, on_duty
-
     victim = make_person(pin="1234", duress_pin="9999", name="Aigerim")
     org = create_org(admin)
     responder = make_person(name="Responder")
@@ -231,7 +228,7 @@ def _headers(app, person, case) -> dict:
         with app.app_context():
             tokens = service.login(person.phone, person.password)
             db.session.commit()
-        return {"Authorization": f"Bearer {tokens['access_token']}"}
+        return {"Authorization": f"Bearer {tokens.access_token}"}
     return person.headers
 
 

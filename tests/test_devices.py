@@ -5,7 +5,6 @@ phone that now belongs to someone else."""
 import pytest
 
 from safety.extensions import db
-from tests.conftest import drain, jobs, make_guardian, panic
 
 
 def put(person, installation, token):
@@ -95,8 +94,9 @@ def fcm(fake_fcm):
     fake_fcm.reset()
 
 
-def test_a_push_for_the_previous_owner_never_reaches_the_moved_token(app, user, make_person,
-                                                                     fcm):
+def test_a_push_for_the_previous_owner_never_reaches_the_moved_token(app, user, make_person, fcm,
+                                                                     make_guardian, panic, drain,
+                                                                     jobs):
     """A push queued for her guardian's phone before the phone changed hands is not sent to
     the token that now belongs to another account."""
     mom = make_person(name="Mom")

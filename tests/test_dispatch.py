@@ -5,69 +5,8 @@ import uuid
 
 import pytest
 
-from tests.conftest import ALMATY, drain, jobs, panic, register_device
 
-ALMATY_BOX = {"type": "Polygon", "coordinates": [[
-    [76.7, 43.1], [77.2, 43.1], [77.2, 43.45], [76.7, 43.45], [76.7, 43.1]]]}
-ASTANA_BOX = {"type": "Polygon", "coordinates": [[
-    [71.2, 51.0], [71.7, 51.0], [71.7, 51.3], [71.2, 51.3], [71.2, 51.0]]]}
-
-
-def north(metres):
-    return {"lat": ALMATY["lat"] + metres / 111_000, "lon": ALMATY["lon"]}
-
-
-def create_org(admin, name="Kuzet Security", coverage=ALMATY_BOX, **extra):
-    r = admin.post("/api/v1/orgs", json={"name": name, "kind": "security",
-                                          "phone": "+77272000000", "coverage": coverage,
-                                          **extra})
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()
-
-
-def add_member(admin, org_id, person, role):
-    """Invite by phone, and the person accepts."""
-    r = admin.post(f"/api/v1/orgs/{org_id}/members", json={"phone": person.phone, "role": role})
-    assert r.status_code == 202, r.get_json()
-    r = person.post(f"/api/v1/me/org-invitations/{r.get_json()['id']}/accept")
-    assert r.status_code == 200, r.get_json()
-
-
-def on_duty(person, metres):
-    r = person.put("/api/v1/responder/duty", json={"on_duty": True, "location": north(metres)})
-    assert r.status_code == 200, r.get_json()
-
-
-class World:
-    pass
-
-
-@pytest.fixture
-def world(admin, make_person, user):
-    w = World()
-    w.admin, w.user = admin, user
-    w.org = create_org(admin)
-    w.org_admin = make_person(name="Org Admin")
-    add_member(admin, w.org["id"], w.org_admin, "org_admin")
-    register_device(w.org_admin, "tok-org-admin")
-    register_device(admin, "tok-admin")
-    w.responders = {}
-    for name, metres in (("r500", 500), ("r1500", 1500), ("r3000", 3000), ("r9000", 9000)):
-        p = make_person(name=name)
-        add_member(admin, w.org["id"], p, "responder")
-        on_duty(p, metres)
-        register_device(p, f"tok-{name}")
-        w.responders[name] = p
-    return w
-
-
-def offers_of(person):
-    r = person.get("/api/v1/responder/offers")
-    assert r.status_code == 200
-    return r.get_json()["items"]
-
-
-def test_offer_goes_to_the_nearest_available_responders(app, world):
+def test_offer_goes_to_the_nearest_available_responders(app, world, offers_of, panic, jobs):
     alert = panic(world.user).get_json()
     got = {n: offers_of(p) for n, p in world.responders.items()}
     assert [len(got[n]) for n in ("r500", "r1500", "r3000", "r9000")] == [1, 1, 1, 0]
@@ -78,7 +17,7 @@ def test_offer_goes_to_the_nearest_available_responders(app, world):
     assert alert["dispatch"]["status"] == "offering"
 
 
-def test_first_accept_wins_the_rest_get_409(app, world):
+def test_first_accept_wins_the_rest_get_409(app, world, offers_of, panic, jobs):
     alert = panic(world.user).get_json()
     did = offers_of(world.responders["r1500"])[0]["dispatch_id"]
     r = world.responders["r1500"].post(f"/api/v1/dispatches/{did}/accept")
@@ -92,7 +31,7 @@ def test_first_accept_wins_the_rest_get_409(app, world):
     assert jobs(app, kind="dispatch_offer_timeout")[0].status == "canceled"
 
 
-def test_concurrent_accepts_exactly_one_wins(app, world):
+def test_concurrent_accepts_exactly_one_wins(app, world, panic, offers_of):
     panic(world.user)
     did = offers_of(world.responders["r500"])[0]["dispatch_id"]
     names = ["r500", "r1500", "r3000"]
@@ -115,7 +54,7 @@ def test_concurrent_accepts_exactly_one_wins(app, world):
     assert codes.count(200) == 1 and codes.count(409) == len(codes) - 1, results
 
 
-def test_unanswered_offers_time_out_and_move_on(app, clock, world):
+def test_unanswered_offers_time_out_and_move_on(app, clock, world, panic, drain, jobs, offers_of):
     panic(world.user)
     drain(app)
     clock.advance(app.config["OFFER_TIMEOUT_S"] + 1)
@@ -126,7 +65,7 @@ def test_unanswered_offers_time_out_and_move_on(app, clock, world):
     assert {j.recipient_user_id for j in missed} == {world.org_admin.id}
 
 
-def test_nobody_left_flags_unassigned_and_tells_admins(app, clock, world):
+def test_nobody_left_flags_unassigned_and_tells_admins(app, clock, world, drain, panic, jobs):
     alert = panic(world.user).get_json()
     for _ in range(3):
         drain(app)
@@ -143,23 +82,24 @@ def test_nobody_left_flags_unassigned_and_tells_admins(app, clock, world):
     assert world.admin.get(f"/api/v1/alerts/{alert['id']}").get_json()["unassigned"] is False
 
 
-def test_no_covering_organisation_is_unassigned_at_once(app, admin, user):
+def test_no_covering_organisation_is_unassigned_at_once(app, admin, user, register_device,
+                                                        create_org, astana_box, panic, jobs):
     register_device(admin, "tok-admin")
-    create_org(admin, coverage=ASTANA_BOX)
+    create_org(admin, coverage=astana_box)
     alert = panic(user).get_json()
     seen = admin.get(f"/api/v1/alerts/{alert['id']}").get_json()
     assert seen["unassigned"] is True
     assert len(jobs(app, kind="alert_unassigned")) == 1
 
 
-def test_suspended_organisation_gets_no_offers(world):
+def test_suspended_organisation_gets_no_offers(world, panic, offers_of):
     r = world.admin.patch(f"/api/v1/orgs/{world.org['id']}", json={"status": "suspended"})
     assert r.status_code == 200
     panic(world.user)
     assert all(offers_of(p) == [] for p in world.responders.values())
 
 
-def test_stale_and_off_duty_responders_are_not_offered(app, clock, world):
+def test_stale_and_off_duty_responders_are_not_offered(app, clock, world, panic, offers_of, north):
     clock.advance(app.config["RESPONDER_STALE_S"] + 1)
     world.responders["r1500"].post("/api/v1/responder/location", json={"location": north(1500)})
     world.responders["r3000"].put("/api/v1/responder/duty", json={"on_duty": False})
@@ -169,7 +109,7 @@ def test_stale_and_off_duty_responders_are_not_offered(app, clock, world):
     assert got == {"r500": 0, "r1500": 1, "r3000": 0, "r9000": 0}
 
 
-def test_busy_responder_is_not_offered_a_second_alert(world, make_person):
+def test_busy_responder_is_not_offered_a_second_alert(world, make_person, panic, offers_of):
     panic(world.user)
     did = offers_of(world.responders["r500"])[0]["dispatch_id"]
     world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept")
@@ -179,7 +119,7 @@ def test_busy_responder_is_not_offered_a_second_alert(world, make_person):
     assert len(offers_of(world.responders["r1500"])) == 1
 
 
-def test_all_declines_move_on_without_waiting(world):
+def test_all_declines_move_on_without_waiting(world, panic, offers_of):
     panic(world.user)
     did = offers_of(world.responders["r500"])[0]["dispatch_id"]
     for name in ("r500", "r1500", "r3000"):
@@ -191,7 +131,7 @@ def test_all_declines_move_on_without_waiting(world):
     assert again.status_code == 409
 
 
-def test_status_flow_resolves_the_alert(app, world):
+def test_status_flow_resolves_the_alert(app, world, panic, offers_of):
     alert = panic(world.user).get_json()
     r500 = world.responders["r500"]
     did = offers_of(r500)[0]["dispatch_id"]
@@ -210,7 +150,7 @@ def test_status_flow_resolves_the_alert(app, world):
                      json={"status": "resolved"}).status_code == 409
 
 
-def test_unable_puts_the_alert_back_on_offer(world):
+def test_unable_puts_the_alert_back_on_offer(world, offers_of, panic):
     alert = panic(world.user).get_json()
     r500 = world.responders["r500"]
     did = offers_of(r500)[0]["dispatch_id"]
@@ -223,7 +163,8 @@ def test_unable_puts_the_alert_back_on_offer(world):
     assert offers_of(r500) == []
 
 
-def test_who_may_read_a_dispatched_alert(world, make_person, admin):
+def test_who_may_read_a_dispatched_alert(world, make_person, admin, create_org, add_member,
+                                         astana_box, panic, offers_of):
     alert = panic(world.user).get_json()
     r500 = world.responders["r500"]
     did = offers_of(r500)[0]["dispatch_id"]
@@ -235,7 +176,7 @@ def test_who_may_read_a_dispatched_alert(world, make_person, admin):
         assert world.org_admin.get(f"/api/v1/alerts/{alert['id']}{path}").status_code == 200
         assert world.responders["r1500"].get(
             f"/api/v1/alerts/{alert['id']}{path}").status_code == 404
-    other_org = create_org(admin, name="Other", coverage=ASTANA_BOX)
+    other_org = create_org(admin, name="Other", coverage=astana_box)
     other_admin = make_person()
     add_member(admin, other_org["id"], other_admin, "org_admin")
     assert other_admin.get(f"/api/v1/alerts/{alert['id']}").status_code == 404
@@ -245,11 +186,12 @@ def test_who_may_read_a_dispatched_alert(world, make_person, admin):
 
 @pytest.mark.parametrize("action, body", [
     ("accept", None), ("decline", {}), ("status", {"status": "en_route"})])
-def test_dispatch_actions_by_the_wrong_person(world, make_person, action, body):
+def test_dispatch_actions_by_the_wrong_person(world, make_person, action, body, panic, add_member,
+                                              offers_of, create_org, astana_box):
     panic(world.user)
     did = offers_of(world.responders["r500"])[0]["dispatch_id"]
     outsider = make_person()
-    add_member(world.admin, create_org(world.admin, name="X", coverage=ASTANA_BOX)["id"],
+    add_member(world.admin, create_org(world.admin, name="X", coverage=astana_box)["id"],
                outsider, "responder")
     # a responder of another org, and the woman herself (not a responder: 403)
     r = outsider.post(f"/api/v1/dispatches/{did}/{action}", json=body)
@@ -260,7 +202,7 @@ def test_dispatch_actions_by_the_wrong_person(world, make_person, action, body):
     assert len(offers_of(world.responders["r500"])) == 1
 
 
-def test_status_by_a_responder_not_holding_it_is_404(world):
+def test_status_by_a_responder_not_holding_it_is_404(world, panic, offers_of):
     panic(world.user)
     did = offers_of(world.responders["r500"])[0]["dispatch_id"]
     world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept")
@@ -269,7 +211,7 @@ def test_status_by_a_responder_not_holding_it_is_404(world):
     assert r.status_code == 404
 
 
-def test_cancel_withdraws_offers_and_tells_the_holder(app, world):
+def test_cancel_withdraws_offers_and_tells_the_holder(app, world, jobs, panic, offers_of):
     alert = panic(world.user).get_json()
     did = offers_of(world.responders["r500"])[0]["dispatch_id"]
     world.responders["r500"].post(f"/api/v1/dispatches/{did}/accept")
@@ -278,7 +220,7 @@ def test_cancel_withdraws_offers_and_tells_the_holder(app, world):
     assert [j.recipient_user_id for j in told] == [world.responders["r500"].id]
 
 
-def test_duress_cancel_keeps_the_dispatch_going(app, world):
+def test_duress_cancel_keeps_the_dispatch_going(app, world, offers_of, jobs, panic):
     alert = panic(world.user).get_json()
     r = world.user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "9999"})
     assert r.get_json()["status"] == "canceled"
@@ -292,7 +234,7 @@ def test_duress_cancel_keeps_the_dispatch_going(app, world):
     assert jobs(app, kind="dispatch_accepted", recipient_user_id=world.user.id) == []
 
 
-def test_duty_needs_a_location_and_the_responder_role(make_person, world):
+def test_duty_needs_a_location_and_the_responder_role(make_person, world, add_member, north):
     fresh = make_person()
     add_member(world.admin, world.org["id"], fresh, "responder")
     r = fresh.put("/api/v1/responder/duty", json={"on_duty": True})
@@ -302,7 +244,7 @@ def test_duty_needs_a_location_and_the_responder_role(make_person, world):
     assert r.status_code == 403
 
 
-def test_org_stats(app, clock, world, make_person):
+def test_org_stats(app, clock, world, make_person, panic, offers_of):
     times = []
     for i, name in enumerate(("r500", "r1500")):
         woman = make_person(name=f"W{i}")
@@ -323,7 +265,8 @@ def test_org_stats(app, clock, world, make_person):
     assert len(listed["items"]) == 2
 
 
-def test_signed_webhooks_for_dispatch_events(app, world, private_webhooks, fake_http):
+def test_signed_webhooks_for_dispatch_events(app, world, private_webhooks, fake_http, panic, drain,
+                                             offers_of):
     hook = fake_http()
     secret = "s3cret-webhook-key-0123"
     world.admin.patch(f"/api/v1/orgs/{world.org['id']}",
@@ -340,7 +283,8 @@ def test_signed_webhooks_for_dispatch_events(app, world, private_webhooks, fake_
     assert headers["X-Safety-Signature"] == f"sha256={expected}"
 
 
-def test_failing_webhook_is_retried(app, clock, world, private_webhooks, fake_http):
+def test_failing_webhook_is_retried(app, clock, world, private_webhooks, fake_http, panic, drain,
+                                    jobs):
     hook = fake_http(status=502)
     world.admin.patch(f"/api/v1/orgs/{world.org['id']}",
                       json={"webhook_url": hook.url("/hook"), "webhook_secret": "x" * 20})
@@ -354,7 +298,7 @@ def test_failing_webhook_is_retried(app, clock, world, private_webhooks, fake_ht
     assert {j.status for j in jobs(app, kind="webhook")} == {"sent"}
 
 
-def test_a_responder_holds_one_dispatch_at_a_time(world, make_person):
+def test_a_responder_holds_one_dispatch_at_a_time(world, make_person, panic, offers_of):
     panic(world.user)
     other = make_person(name="Second woman")
     panic(other)  # both offered to the nearest, r500 among them
@@ -366,7 +310,7 @@ def test_a_responder_holds_one_dispatch_at_a_time(world, make_person):
     assert second.status_code == 409
 
 
-def test_alerts_announce_each_status_change_dispatch_asks_for(app, world):
+def test_alerts_announce_each_status_change_dispatch_asks_for(app, world, panic, offers_of):
     """Dispatch asks alerts to change the alert's status; alerts announces each change
     (alerts.events.status_changed), in order, with the status before."""
     from safety.alerts import events
@@ -391,7 +335,7 @@ def test_alerts_announce_each_status_change_dispatch_asks_for(app, world):
                     ("responding", "resolved")]
 
 
-def test_receivers_hear_only_their_own_app(app, world):
+def test_receivers_hear_only_their_own_app(app, world, panic, jobs):
     """The factory connects receivers with sender=app: another app's never hear this one."""
     from safety import create_app
     from safety.alerts import events

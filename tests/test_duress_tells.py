@@ -12,8 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import drain, jobs, make_guardian, panic, register_device
-
 T0 = datetime(2026, 11, 22, 15, 4, 5, tzinfo=UTC)
 CLIENT_TIMES = {T0 + timedelta(seconds=s): f"CLIENT+{s}" for s in (0, 10, 20, 30)}
 NEIGHBOUR = "+77015550123"
@@ -38,58 +36,63 @@ def canon(body: bytes) -> bytes:
     return body
 
 
-def story(app, clock, her, mom, pin: str) -> dict:
-    """A panic, a guardian's ack, a cancel, and everything her phone does after it."""
+@pytest.fixture
+def story(register_device, make_guardian, drain, jobs):
+    def story(app, clock, her, mom, pin: str) -> dict:
+        """A panic, a guardian's ack, a cancel, and everything her phone does after it."""
 
-    def answer(r, exact=False) -> tuple:
-        headers = {k: v for k, v in r.headers.items() if exact or k != "Content-Length"}
-        body = r.data if exact else canon(r.data.replace(her.phone.encode(), b"HER"))
-        return (r.status_code, headers, body)
+        def answer(r, exact=False) -> tuple:
+            headers = {k: v for k, v in r.headers.items() if exact or k != "Content-Length"}
+            body = r.data if exact else canon(r.data.replace(her.phone.encode(), b"HER"))
+            return (r.status_code, headers, body)
 
-    register_device(her, "her-phone")
-    make_guardian(her, mom)
-    register_device(mom, "mom-phone")
-    her.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": NEIGHBOUR})
-    cid = uuid.uuid4()
-    r = her.post("/api/v1/alerts", json={
-        "client_id": str(cid), "trigger": "button",
-        "location": {"lat": 43.25, "lon": 76.92, "accuracy_m": 10.0, "recorded_at": at(0)}})
-    assert r.status_code == 201
-    alert_id = r.get_json()["id"]
-    base = f"/api/v1/alerts/{alert_id}"
-    drain(app)
-    mom.post(f"{base}/acknowledge", json={"message": "Coming"})
-    out = {"cancel": answer(her.post(f"{base}/cancel", json={"pin": pin}))}
-    # after the cancel: he holds the phone; the app keeps doing what apps do
-    mom.post(f"{base}/acknowledge", json={"message": "Are you safe?"})
-    out["locations"] = answer(her.post(f"{base}/locations", json={"points": [
-        {"lat": 43.30, "lon": 76.99, "recorded_at": at(10)}]}), exact=True)
-    out["late_locations"] = answer(her.post(f"{base}/locations", json={"points": [
-        {"lat": 43.31, "lon": 76.98, "recorded_at": at(30)}]}), exact=True)
-    out["retry"] = answer(her.post("/api/v1/alerts", json={
-        "client_id": str(cid), "trigger": "button",
-        "location": {"lat": 43.40, "lon": 77.00, "recorded_at": at(20)}}))
-    clock.advance(app.config["ESCALATE_AFTER_S"] + 1)
-    drain(app)
-    clock.advance(app.config["ESCALATE_AFTER_S"] + 1)
-    drain(app)
-    out["get"] = answer(her.get(base))
-    out["list"] = answer(her.get("/api/v1/alerts"))
-    out["trail"] = answer(her.get(f"{base}/locations"))
-    out["trail_since"] = answer(her.get(f"{base}/locations",
-                                        query_string={"since": at(0)}))
-    out["cancel_again"] = answer(her.post(f"{base}/cancel", json={"pin": pin}))
-    out["wrong_pin"] = answer(her.post(f"{base}/cancel", json={"pin": "0000"}), exact=True)
-    out["pushes_to_her"] = sorted(
-        j.kind for j in jobs(app, recipient_user_id=her.id) if str(j.alert_id) == alert_id)
-    out["devices"] = answer(her.put("/api/v1/me/devices/phone-1", json={
-        "push_token": "her-phone", "platform": "android"}))
-    out["me"] = answer(her.get("/api/v1/me"))
-    return out
+        register_device(her, "her-phone")
+        make_guardian(her, mom)
+        register_device(mom, "mom-phone")
+        her.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": NEIGHBOUR})
+        cid = uuid.uuid4()
+        r = her.post("/api/v1/alerts", json={
+            "client_id": str(cid), "trigger": "button",
+            "location": {"lat": 43.25, "lon": 76.92, "accuracy_m": 10.0, "recorded_at": at(0)}})
+        assert r.status_code == 201
+        alert_id = r.get_json()["id"]
+        base = f"/api/v1/alerts/{alert_id}"
+        drain(app)
+        mom.post(f"{base}/acknowledge", json={"message": "Coming"})
+        out = {"cancel": answer(her.post(f"{base}/cancel", json={"pin": pin}))}
+        # after the cancel: he holds the phone; the app keeps doing what apps do
+        mom.post(f"{base}/acknowledge", json={"message": "Are you safe?"})
+        out["locations"] = answer(her.post(f"{base}/locations", json={"points": [
+            {"lat": 43.30, "lon": 76.99, "recorded_at": at(10)}]}), exact=True)
+        out["late_locations"] = answer(her.post(f"{base}/locations", json={"points": [
+            {"lat": 43.31, "lon": 76.98, "recorded_at": at(30)}]}), exact=True)
+        out["retry"] = answer(her.post("/api/v1/alerts", json={
+            "client_id": str(cid), "trigger": "button",
+            "location": {"lat": 43.40, "lon": 77.00, "recorded_at": at(20)}}))
+        clock.advance(app.config["ESCALATE_AFTER_S"] + 1)
+        drain(app)
+        clock.advance(app.config["ESCALATE_AFTER_S"] + 1)
+        drain(app)
+        out["get"] = answer(her.get(base))
+        out["list"] = answer(her.get("/api/v1/alerts"))
+        out["trail"] = answer(her.get(f"{base}/locations"))
+        out["trail_since"] = answer(her.get(f"{base}/locations",
+                                            query_string={"since": at(0)}))
+        out["cancel_again"] = answer(her.post(f"{base}/cancel", json={"pin": pin}))
+        out["wrong_pin"] = answer(her.post(f"{base}/cancel", json={"pin": "0000"}), exact=True)
+        out["pushes_to_her"] = sorted(
+            j.kind for j in jobs(app, recipient_user_id=her.id) if str(j.alert_id) == alert_id)
+        out["devices"] = answer(her.put("/api/v1/me/devices/phone-1", json={
+            "push_token": "her-phone", "platform": "android"}))
+        out["me"] = answer(her.get("/api/v1/me"))
+        return out
+
+    return story
 
 
 @pytest.mark.parametrize("roles", [(), ("admin",), ("responder",)])
-def test_her_phone_cannot_tell_a_duress_cancel_from_a_real_one(app, clock, make_person, roles):
+def test_her_phone_cannot_tell_a_duress_cancel_from_a_real_one(app, clock, make_person, roles,
+                                                               story):
     real = story(app, clock, make_person(*roles, name="Aigerim", pin="1234", duress_pin="9999"),
                  make_person(name="Mom"), "1234")
     forced = story(app, clock, make_person(*roles, name="Aigerim", pin="1234", duress_pin="9999"),
@@ -98,7 +101,7 @@ def test_her_phone_cannot_tell_a_duress_cancel_from_a_real_one(app, clock, make_
         assert real[step] == forced[step], step
 
 
-def test_locations_after_a_duress_cancel_answer_409_like_a_real_cancel(user):
+def test_locations_after_a_duress_cancel_answer_409_like_a_real_cancel(user, panic):
     a = panic(user).get_json()
     user.post(f"/api/v1/alerts/{a['id']}/cancel", json={"pin": "1234"})
     real = user.post(f"/api/v1/alerts/{a['id']}/locations",
@@ -112,7 +115,8 @@ def test_locations_after_a_duress_cancel_answer_409_like_a_real_cancel(user):
     assert real.data == forced.data
 
 
-def test_points_after_a_duress_cancel_still_reach_guardians(user, make_person):
+def test_points_after_a_duress_cancel_still_reach_guardians(user, make_person, make_guardian,
+                                                            panic):
     mom = make_person(name="Mom")
     make_guardian(user, mom)
     alert = panic(user).get_json()
@@ -130,7 +134,9 @@ def test_points_after_a_duress_cancel_still_reach_guardians(user, make_person):
     assert len(user.get(f"/api/v1/alerts/{alert['id']}/locations").get_json()["items"]) == 1
 
 
-def test_a_duress_cancel_sends_her_admins_escalations_not_to_her(app, clock, make_person):
+def test_a_duress_cancel_sends_her_admins_escalations_not_to_her(app, clock, make_person,
+                                                                 register_device, drain, jobs,
+                                                                 panic):
     her = make_person("admin", name="Aigerim", pin="1234", duress_pin="9999")
     other_admin = make_person("admin", name="Other admin")
     register_device(her, "her-phone")

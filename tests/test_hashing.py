@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import threading
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 
 from safety.extensions import db
-from tests.conftest import next_phone, panic, sent_code
 
 PASSWORD = "correct horse battery"
 
@@ -74,21 +74,21 @@ def spy(app, monkeypatch):
     return HashSpy(app, monkeypatch)
 
 
-def _register(client, make_person):
-    phone = next_phone()
+def _register(client, make_person, fx):
+    phone = fx.next_phone()
     assert client.post("/api/v1/auth/phone-codes", json={"phone": phone}).status_code == 202
-    code = sent_code(client.application, phone)
+    code = fx.sent_code(client.application, phone)
     return lambda: client.post("/api/v1/auth/register", json={
         "phone": phone, "code": code, "password": PASSWORD, "full_name": "New Person"})
 
 
 def _phone_change(current):
-    def setup(client, make_person):
+    def setup(client, make_person, fx):
         p = make_person()
-        new = next_phone()
+        new = fx.next_phone()
         assert p.post("/api/v1/me/phone-codes",
                       json={"purpose": "change_phone", "phone": new}).status_code == 202
-        code = sent_code(client.application, new)
+        code = fx.sent_code(client.application, new)
         return lambda: p.post("/api/v1/me/phone", json={
             "phone": new, "code": code, "current_password": current})
 
@@ -96,8 +96,8 @@ def _phone_change(current):
 
 
 def _login(password, known=True):
-    def setup(client, make_person):
-        phone = make_person().phone if known else next_phone()
+    def setup(client, make_person, fx):
+        phone = make_person().phone if known else fx.next_phone()
         return lambda: client.post("/api/v1/auth/login",
                                    json={"phone": phone, "password": password})
 
@@ -105,7 +105,7 @@ def _login(password, known=True):
 
 
 def _password_change(current):
-    def setup(client, make_person):
+    def setup(client, make_person, fx):
         p = make_person()
         return lambda: p.patch("/api/v1/me", json={"current_password": current,
                                                    "password": "a brand new one"})
@@ -113,14 +113,14 @@ def _password_change(current):
     return setup
 
 
-def _first_pin(client, make_person):
+def _first_pin(client, make_person, fx):
     p = make_person()
     return lambda: p.put("/api/v1/me/pin", json={"pin": "2580", "duress_pin": "0852",
                                                  "current_password": PASSWORD})
 
 
 def _change_pin(current):
-    def setup(client, make_person):
+    def setup(client, make_person, fx):
         p = make_person(pin="1234", duress_pin="9999")
         return lambda: p.put("/api/v1/me/pin", json={"pin": "2580", "duress_pin": "0852",
                                                      "current_pin": current})
@@ -129,16 +129,16 @@ def _change_pin(current):
 
 
 def _cancel(pin):
-    def setup(client, make_person):
+    def setup(client, make_person, fx):
         p = make_person(pin="1234", duress_pin="9999")
-        alert = panic(p).get_json()
+        alert = fx.panic(p).get_json()
         return lambda: p.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": pin})
 
     return setup
 
 
 def _check_in(pin):
-    def setup(client, make_person):
+    def setup(client, make_person, fx):
         p = make_person(pin="1234", duress_pin="9999")
         timer = p.post("/api/v1/timers", json={
             "duration_s": 600, "location": {"lat": 43.25, "lon": 76.92}}).get_json()
@@ -147,7 +147,8 @@ def _check_in(pin):
     return setup
 
 
-# what the request does -> (set-up returning the request, its status)
+# what the request does -> (set-up returning the request, its status); a set-up gets the client,
+# make_person and `fx`, the shared helpers it may use (next_phone, sent_code, panic)
 ACTIONS = {
     "register": (_register, 201),
     "login": (_login(PASSWORD), 200),
@@ -171,9 +172,11 @@ ACTIONS = {
 
 
 @pytest.mark.parametrize("name", ACTIONS)
-def test_no_transaction_is_open_while_argon2_runs(client, make_person, spy, name):
+def test_no_transaction_is_open_while_argon2_runs(client, make_person, spy, name, next_phone,
+                                                  sent_code, panic):
     setup, status = ACTIONS[name]
-    request = setup(client, make_person)
+    fx = SimpleNamespace(next_phone=next_phone, sent_code=sent_code, panic=panic)
+    request = setup(client, make_person, fx)
     spy.seen.clear()  # set-up (make_person) hashes too: record only the request
     r = request()
     assert r.status_code == status, r.get_json()
@@ -181,7 +184,7 @@ def test_no_transaction_is_open_while_argon2_runs(client, make_person, spy, name
     assert [s for s in spy.seen if s["in_transaction"] or s["locked"]] == []
 
 
-def test_create_admin_hashes_outside_a_transaction(app, spy):
+def test_create_admin_hashes_outside_a_transaction(app, spy, next_phone):
     result = app.test_cli_runner().invoke(args=[
         "safety", "create-admin", "--phone", next_phone(), "--password", PASSWORD])
     assert result.exit_code == 0, result.output
@@ -196,7 +199,7 @@ def _in_thread(fn) -> tuple[threading.Thread, list]:
 
 
 @pytest.mark.parametrize("slow", ["login", "cancel"])
-def test_a_panic_goes_through_while_a_hash_is_running(app, make_person, spy, slow):
+def test_a_panic_goes_through_while_a_hash_is_running(app, make_person, spy, slow, panic):
     """A login (or her own cancel) stops inside argon2 until we let it go; meanwhile a panic
     (another woman's, or hers pressed again) must complete. Before the fix the hash held the
     SQLite write lock (at cancel also the alert row's lock), so the panic waited for it."""

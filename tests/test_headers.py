@@ -16,7 +16,6 @@ from types import SimpleNamespace
 import pytest
 
 from tests.apidoc import operations
-from tests.test_tracking import tracked  # noqa: F401  (fixture)
 
 OPERATIONS = operations()
 VENDOR = Path(__file__).parents[1] / "safety" / "static" / "vendor" / "swagger-ui"
@@ -57,7 +56,7 @@ def test_public_documents_and_assets_are_nosniff_and_cacheable(client, path):
     r.close()
 
 
-def test_tracking_page_and_data_are_nosniff_and_no_store(client, tracked):  # noqa: F811
+def test_tracking_page_and_data_are_nosniff_and_no_store(client, tracked):
     _alert, path = tracked
     for url in (path, path + "/data", "/t/not-a-token", "/t/not-a-token/data"):
         r = client.get(url)
@@ -94,7 +93,7 @@ def test_swagger_ui_is_a_pinned_package_with_its_licence():
 # -- the tracking token is never written to an access log -------------------------------------
 
 
-def test_dev_server_access_log_redacts_the_tracking_token(app, tracked, caplog):  # noqa: F811
+def test_dev_server_access_log_redacts_the_tracking_token(app, tracked, caplog):
     from werkzeug.serving import make_server
 
     _alert, path = tracked

@@ -11,8 +11,6 @@ import uuid
 import pytest
 
 from tests.apidoc import operations
-from tests.conftest import panic
-from tests.test_registry import GOOD1, HEADER
 
 PROBLEM = "application/problem+json"
 
@@ -109,17 +107,19 @@ def test_import_file_with_nul_is_422(admin, path):
 
 BIG = "x" * 200_000  # over the csv module's 131,072-character field limit
 
-IMPORTS = {
-    "/api/v1/registry/entries/import": (HEADER, f'"{BIG}"' + GOOD1[GOOD1.index(","):], GOOD1),
-    "/api/v1/help/places/import": (
-        "name,kind,address,lat,lon\n", f'"{BIG}",shelter,Abay 1,43.25,76.92\n',
-        "Shelter One,shelter,Abay 1,43.25,76.92\n"),
-}
+IMPORTS = ("/api/v1/registry/entries/import", "/api/v1/help/places/import")
 
 
 @pytest.mark.parametrize("path", IMPORTS)
-def test_csv_field_over_the_limit_is_a_rejected_row(admin, path):
-    header, huge, good = IMPORTS[path]
+def test_csv_field_over_the_limit_is_a_rejected_row(admin, registry_csv, path):
+    good1 = registry_csv.GOOD1
+    header, huge, good = {
+        "/api/v1/registry/entries/import": (
+            registry_csv.HEADER, f'"{BIG}"' + good1[good1.index(","):], good1),
+        "/api/v1/help/places/import": (
+            "name,kind,address,lat,lon\n", f'"{BIG}",shelter,Abay 1,43.25,76.92\n',
+            "Shelter One,shelter,Abay 1,43.25,76.92\n"),
+    }[path]
     raw = (header + huge + good).encode()
     r = admin.post(path, data={"file": (io.BytesIO(raw), "rows.csv")},
                    content_type="multipart/form-data")
@@ -207,10 +207,9 @@ def test_places_near_subnormal_coordinates(admin, client, where):
     assert r.get_json()["items"][0]["distance_m"] == pytest.approx(0, abs=0.01)
 
 
-def test_panic_next_to_a_responder_at_subnormal_coordinates_is_dispatched(admin, user,
-                                                                       make_person):
-    from tests.test_dispatch import add_member, create_org
-
+def test_panic_next_to_a_responder_at_subnormal_coordinates_is_dispatched(admin, user, make_person,
+                                                                          create_org, add_member,
+                                                                          panic):
     box = {"type": "Polygon", "coordinates": [[[-1, -1], [1, -1], [1, 1], [-1, 1], [-1, -1]]]}
     org = create_org(admin, coverage=box)
     responder = make_person("responder")

@@ -2,14 +2,12 @@
 
 import pytest
 
-from tests.conftest import drain, make_guardian, panic, register_device
-from tests.test_dispatch import add_member, create_org, offers_of, on_duty
-
 NEIGHBOUR = "+77015550123"
 
 
 @pytest.fixture
-def told(app, admin, user, make_person):
+def told(app, admin, user, make_person, make_guardian, register_device, create_org, add_member,
+         on_duty, drain, panic, offers_of):
     """Her alert, told to a guardian (push) and an SMS contact, held by a responder."""
     mom = make_person(name="Mom")
     make_guardian(user, mom, name="Mother")

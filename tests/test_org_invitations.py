@@ -7,9 +7,6 @@ import uuid
 
 import pytest
 
-from tests.conftest import jobs, next_phone, sent_code
-from tests.test_dispatch import ASTANA_BOX, add_member, create_org
-
 MINE = "/api/v1/me/org-invitations"
 
 
@@ -17,7 +14,8 @@ def invite(admin, org, phone, role="responder"):
     return admin.post(f"/api/v1/orgs/{org['id']}/members", json={"phone": phone, "role": role})
 
 
-def test_the_answer_is_the_same_whether_the_number_has_an_account(admin, make_person):
+def test_the_answer_is_the_same_whether_the_number_has_an_account(admin, make_person, create_org,
+                                                                  next_phone):
     org = create_org(admin)
     taken, free = make_person().phone, next_phone()
     a, b = invite(admin, org, taken), invite(admin, org, free)
@@ -30,7 +28,7 @@ def test_the_answer_is_the_same_whether_the_number_has_an_account(admin, make_pe
                                 "responded_at": None}
 
 
-def test_the_role_is_granted_only_on_acceptance(admin, make_person):
+def test_the_role_is_granted_only_on_acceptance(admin, make_person, create_org):
     org = create_org(admin)
     p = make_person()
     inv = invite(admin, org, p.phone).get_json()
@@ -50,7 +48,7 @@ def test_the_role_is_granted_only_on_acceptance(admin, make_person):
     assert p.get(MINE).get_json()["items"] == []
 
 
-def test_declining_grants_nothing(admin, make_person):
+def test_declining_grants_nothing(admin, make_person, create_org):
     org = create_org(admin)
     p = make_person()
     inv = invite(admin, org, p.phone, role="org_admin").get_json()
@@ -61,7 +59,7 @@ def test_declining_grants_nothing(admin, make_person):
     assert admin.get(f"/api/v1/orgs/{org['id']}/members").get_json()["invitations"] == []
 
 
-def test_an_answered_invitation_cannot_be_answered_again(admin, make_person):
+def test_an_answered_invitation_cannot_be_answered_again(admin, make_person, create_org):
     org = create_org(admin)
     p = make_person()
     inv = invite(admin, org, p.phone).get_json()
@@ -70,7 +68,7 @@ def test_an_answered_invitation_cannot_be_answered_again(admin, make_person):
     assert "responder" not in p.get("/api/v1/me").get_json()["roles"]
 
 
-def test_inviting_again_after_a_decline_asks_again(admin, make_person):
+def test_inviting_again_after_a_decline_asks_again(admin, make_person, create_org):
     org = create_org(admin)
     p = make_person()
     inv = invite(admin, org, p.phone).get_json()
@@ -80,8 +78,8 @@ def test_inviting_again_after_a_decline_asks_again(admin, make_person):
     assert p.post(f"{MINE}/{again['id']}/accept").status_code == 200
 
 
-def test_an_unverified_holder_of_the_number_sees_nothing_until_verified(app, admin,
-                                                                       make_person):
+def test_an_unverified_holder_of_the_number_sees_nothing_until_verified(app, admin, make_person,
+                                                                        create_org, sent_code):
     org = create_org(admin)
     legacy = make_person(verified=False)
     inv = invite(admin, org, legacy.phone).get_json()
@@ -94,9 +92,8 @@ def test_an_unverified_holder_of_the_number_sees_nothing_until_verified(app, adm
     assert "responder" in legacy.get("/api/v1/me").get_json()["roles"]
 
 
-def test_a_verified_invitee_is_told_by_push_and_nobody_else(app, admin, make_person):
-    from tests.conftest import register_device
-
+def test_a_verified_invitee_is_told_by_push_and_nobody_else(app, admin, make_person, create_org,
+                                                            register_device, next_phone, jobs):
     org = create_org(admin)
     p = make_person()
     register_device(p, "p-phone")
@@ -109,12 +106,13 @@ def test_a_verified_invitee_is_told_by_push_and_nobody_else(app, admin, make_per
 
 
 @pytest.mark.parametrize("action", ["accept", "decline"])
-def test_someone_elses_invitation_is_404(admin, make_person, user, action):
+def test_someone_elses_invitation_is_404(admin, make_person, user, action, create_org, add_member,
+                                         astana_box):
     org = create_org(admin)
     invitee = make_person()
     inv = invite(admin, org, invitee.phone).get_json()
     other_admin = make_person()
-    add_member(admin, create_org(admin, name="Other", coverage=ASTANA_BOX)["id"], other_admin,
+    add_member(admin, create_org(admin, name="Other", coverage=astana_box)["id"], other_admin,
                "org_admin")
     for person in (user, admin, other_admin):  # a stranger, the inviter, another org's admin
         assert person.post(f"{MINE}/{inv['id']}/{action}").status_code == 404
@@ -129,9 +127,11 @@ def test_invitations_need_a_token(client):
     assert client.post(f"{MINE}/{uuid.uuid4()}/accept").status_code == 401
 
 
-def test_an_org_admin_invites_and_withdraws_for_their_own_org_only(admin, make_person, user):
+def test_an_org_admin_invites_and_withdraws_for_their_own_org_only(admin, make_person, user,
+                                                                   create_org, add_member,
+                                                                   astana_box, next_phone):
     mine = create_org(admin)
-    theirs = create_org(admin, name="Theirs", coverage=ASTANA_BOX)
+    theirs = create_org(admin, name="Theirs", coverage=astana_box)
     boss = make_person()
     add_member(admin, mine["id"], boss, "org_admin")
     responder = make_person()
@@ -153,7 +153,7 @@ def test_an_org_admin_invites_and_withdraws_for_their_own_org_only(admin, make_p
     assert admin.get(f"/api/v1/orgs/{mine['id']}/members").get_json()["invitations"] == []
 
 
-def test_a_withdrawn_invitation_cannot_be_accepted(admin, make_person):
+def test_a_withdrawn_invitation_cannot_be_accepted(admin, make_person, create_org):
     org = create_org(admin)
     p = make_person()
     inv = invite(admin, org, p.phone).get_json()
@@ -162,7 +162,8 @@ def test_a_withdrawn_invitation_cannot_be_accepted(admin, make_person):
     assert "responder" not in p.get("/api/v1/me").get_json()["roles"]
 
 
-def test_pending_invitations_are_shown_only_to_that_orgs_admins(admin, make_person, user):
+def test_pending_invitations_are_shown_only_to_that_orgs_admins(admin, make_person, user,
+                                                                create_org, add_member, next_phone):
     org = create_org(admin)
     invite(admin, org, next_phone())
     responder = make_person()

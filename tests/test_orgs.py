@@ -2,8 +2,6 @@ import uuid
 
 import pytest
 
-from tests.test_dispatch import ALMATY_BOX, ASTANA_BOX, add_member, create_org
-
 BAD_AREAS = [
     ({"type": "Point", "coordinates": [76.9, 43.2]}, "Polygon"),
     ({"type": "Polygon", "coordinates": [[[76.7, 43.1], [77.2, 43.1], [77.2, 43.4]]]},
@@ -20,7 +18,7 @@ BAD_AREAS = [
 
 
 @pytest.mark.parametrize("coverage, words", BAD_AREAS)
-def test_bad_coverage_is_422_and_nothing_changes(admin, coverage, words):
+def test_bad_coverage_is_422_and_nothing_changes(admin, coverage, words, create_org, almaty_box):
     org = create_org(admin)
     r = admin.post("/api/v1/orgs", json={"name": "X", "kind": "security",
                                           "phone": "+77272000000", "coverage": coverage})
@@ -29,13 +27,13 @@ def test_bad_coverage_is_422_and_nothing_changes(admin, coverage, words):
     r = admin.patch(f"/api/v1/orgs/{org['id']}", json={"coverage": coverage})
     assert r.status_code == 422
     same = admin.get(f"/api/v1/orgs/{org['id']}").get_json()
-    assert same["coverage"]["coordinates"] == [ALMATY_BOX["coordinates"]]
+    assert same["coverage"]["coordinates"] == [almaty_box["coordinates"]]
     assert len(admin.get("/api/v1/orgs").get_json()["items"]) == 1
 
 
-def test_org_crud_and_multipolygon(admin):
-    multi = {"type": "MultiPolygon", "coordinates": [ALMATY_BOX["coordinates"],
-                                                     ASTANA_BOX["coordinates"]]}
+def test_org_crud_and_multipolygon(admin, create_org, almaty_box, astana_box):
+    multi = {"type": "MultiPolygon", "coordinates": [almaty_box["coordinates"],
+                                                     astana_box["coordinates"]]}
     org = create_org(admin, coverage=multi)
     assert org["coverage"]["type"] == "MultiPolygon" and org["status"] == "active"
     r = admin.patch(f"/api/v1/orgs/{org['id']}", json={"name": "Renamed", "kind": "ngo"})
@@ -45,16 +43,17 @@ def test_org_crud_and_multipolygon(admin):
 
 @pytest.mark.parametrize("field, value", [("kind", "army"), ("status", "gone"),
                                           ("phone", "12"), ("name", "")])
-def test_org_field_validation(admin, field, value):
-    body = {"name": "X", "kind": "security", "phone": "+77272000000", "coverage": ALMATY_BOX,
+def test_org_field_validation(admin, field, value, almaty_box):
+    body = {"name": "X", "kind": "security", "phone": "+77272000000", "coverage": almaty_box,
             field: value}
     r = admin.post("/api/v1/orgs", json=body)
     assert r.status_code == 422 and field in r.get_json()["errors"]
 
 
-def test_org_admin_manages_only_their_own(admin, make_person):
+def test_org_admin_manages_only_their_own(admin, make_person, create_org, add_member, astana_box,
+                                          almaty_box):
     mine = create_org(admin, name="Mine")
-    theirs = create_org(admin, name="Theirs", coverage=ASTANA_BOX)
+    theirs = create_org(admin, name="Theirs", coverage=astana_box)
     boss = make_person()
     add_member(admin, mine["id"], boss, "org_admin")
     assert [o["name"] for o in boss.get("/api/v1/orgs").get_json()["items"]] == ["Mine"]
@@ -70,14 +69,15 @@ def test_org_admin_manages_only_their_own(admin, make_person):
     assert admin.get(f"/api/v1/orgs/{theirs['id']}").get_json()["name"] == "Theirs"
     assert boss.post("/api/v1/orgs", json={"name": "New", "kind": "ngo",
                                            "phone": "+77272000000",
-                                           "coverage": ALMATY_BOX}).status_code == 403
+                                           "coverage": almaty_box}).status_code == 403
 
 
 @pytest.mark.parametrize("method, suffix", [
     ("get", ""), ("patch", ""), ("get", "/members"), ("post", "/members"),
     ("get", "/dispatches"), ("get", "/stats"), ("delete", "/members/{uid}"),
 ])
-def test_org_endpoints_for_people_without_a_relation(admin, make_person, user, method, suffix):
+def test_org_endpoints_for_people_without_a_relation(admin, make_person, user, method, suffix,
+                                                     create_org, add_member):
     org = create_org(admin)
     responder = make_person()
     add_member(admin, org["id"], responder, "responder")
@@ -91,7 +91,7 @@ def test_org_endpoints_for_people_without_a_relation(admin, make_person, user, m
     assert [m["user_id"] for m in members] == [str(responder.id)]
 
 
-def test_members_add_list_remove_and_roles(admin, make_person):
+def test_members_add_list_remove_and_roles(admin, make_person, create_org, add_member):
     org = create_org(admin)
     p = make_person()
     add_member(admin, org["id"], p, "responder")
@@ -118,7 +118,7 @@ WORLD = {"type": "Polygon", "coordinates": [[[-180, -90], [180, -90], [180, 90],
 
 
 @pytest.fixture
-def own_org(admin, make_person):
+def own_org(admin, make_person, create_org, add_member):
     org = create_org(admin, webhook_url="https://hooks.kuzet.example/safety",
                      webhook_secret="original-secret-0123456789")
     boss = make_person(name="Org Boss")
@@ -162,10 +162,11 @@ def test_org_admin_may_change_the_phone_and_it_is_audited(admin, own_org):
     assert last["changes"] == {"phone": {"before": "+77272000000", "after": "+77272111111"}}
 
 
-def test_admin_change_of_coverage_and_webhook_is_audited_without_the_secret(admin, own_org):
+def test_admin_change_of_coverage_and_webhook_is_audited_without_the_secret(admin, own_org,
+                                                                            astana_box, almaty_box):
     org, _ = own_org
     r = admin.patch(f"/api/v1/orgs/{org['id']}", json={
-        "coverage": ASTANA_BOX, "webhook_url": "https://hooks.kuzet.example/v2",
+        "coverage": astana_box, "webhook_url": "https://hooks.kuzet.example/v2",
         "webhook_secret": "rotated-secret-0123456789", "name": "Kuzet Security"})
     assert r.status_code == 200
     page = admin.get(f"/api/v1/orgs/{org['id']}/audit").get_json()
@@ -173,8 +174,8 @@ def test_admin_change_of_coverage_and_webhook_is_audited_without_the_secret(admi
     assert last["action"] == "org.updated" and last["actor_id"] == str(admin.id)
     changes = last["changes"]
     assert set(changes) == {"coverage", "webhook_url", "webhook_secret"}  # name unchanged
-    assert changes["coverage"]["before"]["coordinates"] == [ALMATY_BOX["coordinates"]]
-    assert changes["coverage"]["after"]["coordinates"] == [ASTANA_BOX["coordinates"]]
+    assert changes["coverage"]["before"]["coordinates"] == [almaty_box["coordinates"]]
+    assert changes["coverage"]["after"]["coordinates"] == [astana_box["coordinates"]]
     assert changes["webhook_url"] == {"before": "https://hooks.kuzet.example/safety",
                                       "after": "https://hooks.kuzet.example/v2"}
     assert changes["webhook_secret"] == {"before": "<redacted>", "after": "<redacted>"}
@@ -184,7 +185,7 @@ def test_admin_change_of_coverage_and_webhook_is_audited_without_the_secret(admi
     assert created["changes"]["webhook_secret"] == {"before": None, "after": "<redacted>"}
 
 
-def test_member_add_and_remove_are_audited(admin, make_person):
+def test_member_add_and_remove_are_audited(admin, make_person, create_org, add_member):
     org = create_org(admin)
     p = make_person()
     add_member(admin, org["id"], p, "responder")
@@ -196,7 +197,7 @@ def test_member_add_and_remove_are_audited(admin, make_person):
     ]
 
 
-def test_org_audit_is_paginated(admin):
+def test_org_audit_is_paginated(admin, create_org):
     org = create_org(admin)
     for i in range(4):
         admin.patch(f"/api/v1/orgs/{org['id']}", json={"phone": f"+7727200000{i + 1}"})
@@ -216,9 +217,10 @@ def test_org_audit_is_for_platform_admins_only(admin, own_org, user):
 
 @pytest.mark.parametrize("body", [{"coverage": WORLD}, {"webhook_url": "https://e.example/x"},
                                   {"phone": "+77272111111"}])
-def test_another_orgs_admin_gets_404(admin, own_org, make_person, body):
+def test_another_orgs_admin_gets_404(admin, own_org, make_person, body, create_org, add_member,
+                                     astana_box):
     org, _ = own_org
-    other = create_org(admin, name="Other", coverage=ASTANA_BOX)
+    other = create_org(admin, name="Other", coverage=astana_box)
     their_boss = make_person()
     add_member(admin, other["id"], their_boss, "org_admin")
     before = admin.get(f"/api/v1/orgs/{org['id']}").get_json()

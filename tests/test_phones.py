@@ -12,17 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from safety.extensions import db
-from tests.conftest import (
-    Person,
-    drain,
-    jobs,
-    make_guardian,
-    next_phone,
-    panic,
-    register_device,
-    register_with_code,
-    sent_code,
-)
 
 CODES = "/api/v1/auth/phone-codes"
 MY_CODES = "/api/v1/me/phone-codes"
@@ -38,12 +27,6 @@ def register(client, phone, code, password=PASSWORD, addr="127.0.0.1"):
     return client.post("/api/v1/auth/register", json={
         "phone": phone, "code": code, "password": password, "full_name": "Dana"},
         environ_base={"REMOTE_ADDR": addr})
-
-
-def login(client, phone, password=PASSWORD):
-    r = client.post("/api/v1/auth/login", json={"phone": phone, "password": password})
-    assert r.status_code == 200, r.get_json()
-    return Person(client, r.get_json()["user"]["id"], phone, password, r.get_json())
 
 
 def wrong(code):
@@ -63,7 +46,8 @@ def code_row(app, phone):
 # -- the attack in the issue ---------------------------------------------------------------------
 
 
-def test_registering_with_her_contacts_number_needs_the_code_sent_to_it(client, app, user):
+def test_registering_with_her_contacts_number_needs_the_code_sent_to_it(client, app, user,
+                                                                        next_phone):
     mom = next_phone()
     user.post("/api/v1/me/contacts", json={"name": "Mom", "phone": mom})
     r = client.post("/api/v1/auth/register",
@@ -77,7 +61,8 @@ def test_registering_with_her_contacts_number_needs_the_code_sent_to_it(client, 
     assert user.get("/api/v1/me/contacts").get_json()["items"][0]["status"] == "pending"
 
 
-def test_the_holder_of_the_number_registers_and_sees_the_invitation(client, app, user):
+def test_the_holder_of_the_number_registers_and_sees_the_invitation(client, app, user, next_phone,
+                                                                    register_with_code, login):
     mom = next_phone()
     user.post("/api/v1/me/contacts", json={"name": "Mom", "phone": mom})
     r = register_with_code(client, app, mom)
@@ -87,7 +72,8 @@ def test_the_holder_of_the_number_registers_and_sees_the_invitation(client, app,
     assert [i["inviter"]["full_name"] for i in items] == ["Aigerim"]
 
 
-def test_the_dev_log_shows_the_code_and_the_outbox_forgets_it(client, app, caplog):
+def test_the_dev_log_shows_the_code_and_the_outbox_forgets_it(client, app, caplog, next_phone, jobs,
+                                                              drain):
     phone = next_phone()
     assert ask(client, phone).status_code == 202
     with caplog.at_level(logging.INFO, logger="safety.notify.channels.sms"):
@@ -102,7 +88,7 @@ def test_the_dev_log_shows_the_code_and_the_outbox_forgets_it(client, app, caplo
 # -- codes ---------------------------------------------------------------------------------------
 
 
-def test_code_is_stored_only_as_an_hmac(client, app):
+def test_code_is_stored_only_as_an_hmac(client, app, next_phone, sent_code):
     phone = next_phone()
     ask(client, phone)
     code = sent_code(app, phone)
@@ -113,7 +99,7 @@ def test_code_is_stored_only_as_an_hmac(client, app):
     assert code not in " ".join(str(v) for v in vars(row).values())
 
 
-def test_code_expires(client, app, clock):
+def test_code_expires(client, app, clock, next_phone, sent_code):
     phone = next_phone()
     ask(client, phone)
     code = sent_code(app, phone)
@@ -121,7 +107,8 @@ def test_code_expires(client, app, clock):
     assert register(client, phone, code).status_code == 422
 
 
-def test_code_not_sent_once_expired_and_its_text_is_scrubbed(client, app, clock):
+def test_code_not_sent_once_expired_and_its_text_is_scrubbed(client, app, clock, next_phone,
+                                                             sent_code, drain, jobs):
     phone = next_phone()
     ask(client, phone)
     code = sent_code(app, phone)
@@ -132,7 +119,7 @@ def test_code_not_sent_once_expired_and_its_text_is_scrubbed(client, app, clock)
     assert code not in str(job.payload)
 
 
-def test_wrong_codes_count_and_kill_the_code(client, app):
+def test_wrong_codes_count_and_kill_the_code(client, app, next_phone, sent_code):
     phone = next_phone()
     ask(client, phone)
     code = sent_code(app, phone)
@@ -144,7 +131,7 @@ def test_wrong_codes_count_and_kill_the_code(client, app):
     assert register(client, phone, code, addr="10.9.0.1").status_code == 422
 
 
-def test_right_code_after_a_few_wrong_ones_works(client, app):
+def test_right_code_after_a_few_wrong_ones_works(client, app, next_phone, sent_code):
     phone = next_phone()
     ask(client, phone)
     code = sent_code(app, phone)
@@ -153,7 +140,7 @@ def test_right_code_after_a_few_wrong_ones_works(client, app):
     assert register(client, phone, code).status_code == 201
 
 
-def test_code_is_used_once(client, app):
+def test_code_is_used_once(client, app, next_phone, sent_code):
     phone = next_phone()
     ask(client, phone)
     code = sent_code(app, phone)
@@ -162,7 +149,7 @@ def test_code_is_used_once(client, app):
     assert r.status_code == 422 and "code" in r.get_json()["errors"]
 
 
-def test_a_new_code_ends_the_previous_one(client, app):
+def test_a_new_code_ends_the_previous_one(client, app, next_phone, sent_code, jobs):
     phone = next_phone()
     ask(client, phone)
     first = sent_code(app, phone)
@@ -175,19 +162,19 @@ def test_a_new_code_ends_the_previous_one(client, app):
     assert register(client, phone, second).status_code == 201
 
 
-def test_code_of_one_number_does_not_register_another(client, app):
+def test_code_of_one_number_does_not_register_another(client, app, next_phone, sent_code):
     a, b = next_phone(), next_phone()
     ask(client, a)
     assert register(client, b, sent_code(app, a)).status_code == 422
 
 
-def test_register_purpose_only_on_the_open_endpoint(client):
+def test_register_purpose_only_on_the_open_endpoint(client, next_phone):
     r = client.post(CODES, json={"phone": next_phone(), "purpose": "change_phone"})
     assert r.status_code == 422 and "purpose" in r.get_json()["errors"]
 
 
 @pytest.mark.parametrize("code", ["12345", "1234567", "abcdef", "", 123456])
-def test_malformed_codes_are_422_and_not_counted(client, app, code):
+def test_malformed_codes_are_422_and_not_counted(client, app, code, next_phone):
     phone = next_phone()
     ask(client, phone)
     r = client.post("/api/v1/auth/register", json={
@@ -199,8 +186,8 @@ def test_malformed_codes_are_422_and_not_counted(client, app, code):
 # -- same answer whether the number has an account -----------------------------------------------
 
 
-def test_answers_are_identical_for_registered_and_unregistered_numbers(client, app,
-                                                                       make_person):
+def test_answers_are_identical_for_registered_and_unregistered_numbers(client, app, make_person,
+                                                                       next_phone, jobs):
     taken = make_person().phone
     free = next_phone()
     a, b = ask(client, taken), ask(client, free)
@@ -214,7 +201,8 @@ def test_answers_are_identical_for_registered_and_unregistered_numbers(client, a
     assert texts[0] == texts[1]  # the same SMS: a reader of her phone learns nothing either
 
 
-def test_an_account_is_revealed_only_to_whoever_proves_the_number(client, app, make_person):
+def test_an_account_is_revealed_only_to_whoever_proves_the_number(client, app, make_person,
+                                                                  sent_code):
     taken = make_person().phone
     ask(client, taken)
     assert register(client, taken, wrong(sent_code(app, taken))).status_code == 422
@@ -226,7 +214,7 @@ def test_an_account_is_revealed_only_to_whoever_proves_the_number(client, app, m
 # -- limits --------------------------------------------------------------------------------------
 
 
-def test_codes_per_number_are_limited_across_addresses(client, app, clock):
+def test_codes_per_number_are_limited_across_addresses(client, app, clock, next_phone, jobs):
     phone = next_phone()
     per_15 = app.config["PHONE_CODES_PER_NUMBER_15MIN"]
     for i in range(per_15):
@@ -241,7 +229,7 @@ def test_codes_per_number_are_limited_across_addresses(client, app, clock):
     assert ask(client, phone, addr="10.0.1.2").status_code == 202
 
 
-def test_codes_per_number_per_day(client, app, clock):
+def test_codes_per_number_per_day(client, app, clock, next_phone):
     phone = next_phone()
     per_15 = app.config["PHONE_CODES_PER_NUMBER_15MIN"]
     per_day = app.config["PHONE_CODES_PER_NUMBER_DAY"]
@@ -255,7 +243,7 @@ def test_codes_per_number_per_day(client, app, clock):
     assert 20 * 3600 < int(r.headers["Retry-After"]) <= 24 * 3600
 
 
-def test_codes_per_address_are_limited(client, app, user):
+def test_codes_per_address_are_limited(client, app, user, next_phone):
     limit = int(app.config["PHONE_CODE_RATE_LIMIT"].split()[0])
     for _ in range(limit - 1):
         assert ask(client, next_phone(), addr="10.2.0.1").status_code == 202
@@ -268,7 +256,7 @@ def test_codes_per_address_are_limited(client, app, user):
     assert ask(client, next_phone(), addr="10.2.0.2").status_code == 202
 
 
-def test_codes_per_account_are_limited(client, app, user):
+def test_codes_per_account_are_limited(client, app, user, next_phone):
     for i in range(app.config["PHONE_CODES_PER_ACCOUNT_DAY"]):
         r = user.post(MY_CODES, json={"purpose": "change_phone", "phone": next_phone()},
                       environ_base={"REMOTE_ADDR": f"10.3.0.{i + 1}"})
@@ -286,7 +274,8 @@ def change(person, phone, code, password="correct horse battery"):
                        json={"phone": phone, "code": code, "current_password": password})
 
 
-def test_changing_the_number_needs_a_code_sent_to_the_new_number(client, app, user):
+def test_changing_the_number_needs_a_code_sent_to_the_new_number(client, app, user, next_phone,
+                                                                 sent_code, jobs):
     new = next_phone()
     assert user.post(MY_CODES, json={"purpose": "change_phone", "phone": new}).status_code == 202
     code = sent_code(app, new)
@@ -301,13 +290,13 @@ def test_changing_the_number_needs_a_code_sent_to_the_new_number(client, app, us
     assert notice.recipient == user.phone  # the old number is told
 
 
-def test_changing_the_number_without_any_code_is_refused(app, user):
+def test_changing_the_number_without_any_code_is_refused(app, user, next_phone):
     r = user.post("/api/v1/me/phone", json={"phone": next_phone(),
                                             "current_password": user.password})
     assert r.status_code == 422 and "code" in r.get_json()["errors"]
 
 
-def test_changing_the_number_needs_the_current_password(app, user):
+def test_changing_the_number_needs_the_current_password(app, user, next_phone, sent_code):
     new = next_phone()
     user.post(MY_CODES, json={"purpose": "change_phone", "phone": new})
     r = change(user, new, sent_code(app, new), password="not-my-password")
@@ -315,20 +304,21 @@ def test_changing_the_number_needs_the_current_password(app, user):
     assert user.get("/api/v1/me").get_json()["phone"] == user.phone
 
 
-def test_a_code_asked_by_another_account_does_not_change_mine(app, user, stranger):
+def test_a_code_asked_by_another_account_does_not_change_mine(app, user, stranger, next_phone,
+                                                              sent_code):
     new = next_phone()
     stranger.post(MY_CODES, json={"purpose": "change_phone", "phone": new})
     assert change(user, new, sent_code(app, new)).status_code == 422
 
 
-def test_a_register_code_does_not_change_a_number(client, app, user):
+def test_a_register_code_does_not_change_a_number(client, app, user, next_phone, sent_code):
     new = next_phone()
     ask(client, new)
     assert change(user, new, sent_code(app, new)).status_code == 422
 
 
-def test_changing_to_a_taken_number_answers_alike_until_the_code_is_proven(app, user,
-                                                                           stranger):
+def test_changing_to_a_taken_number_answers_alike_until_the_code_is_proven(app, user, stranger,
+                                                                           next_phone, sent_code):
     free = next_phone()
     a = user.post(MY_CODES, json={"purpose": "change_phone", "phone": stranger.phone})
     b = user.post(MY_CODES, json={"purpose": "change_phone", "phone": free},
@@ -339,7 +329,8 @@ def test_changing_to_a_taken_number_answers_alike_until_the_code_is_proven(app, 
     assert change(user, stranger.phone, sent_code(app, stranger.phone)).status_code == 409
 
 
-def test_guardianship_of_the_old_number_stops_counting(app, user, make_person):
+def test_guardianship_of_the_old_number_stops_counting(app, user, make_person, make_guardian,
+                                                       next_phone, panic, sent_code):
     mom = make_person(name="Mom")
     make_guardian(user, mom)
     new = next_phone()
@@ -353,14 +344,14 @@ def test_guardianship_of_the_old_number_stops_counting(app, user, make_person):
 # -- accounts from before verification -----------------------------------------------------------
 
 
-def test_a_legacy_account_logs_in_and_raises_alerts(make_person):
+def test_a_legacy_account_logs_in_and_raises_alerts(make_person, panic):
     legacy = make_person(verified=False, pin="1234")
     me = legacy.get("/api/v1/me").get_json()
     assert me["phone_verified"] is False
     assert panic(legacy).status_code == 201
 
 
-def test_unverified_account_sees_no_invitation_until_it_verifies(app, user, make_person):
+def test_unverified_account_sees_no_invitation_until_it_verifies(app, user, make_person, sent_code):
     legacy = make_person(verified=False, name="Mom")
     r = user.post("/api/v1/me/contacts", json={"name": "Mom", "phone": legacy.phone})
     cid = r.get_json()["id"]
@@ -380,7 +371,7 @@ def test_verify_code_is_refused_once_verified(user):
     assert user.post(MY_CODES, json={"purpose": "verify"}).status_code == 409
 
 
-def test_verify_takes_no_phone(user):
+def test_verify_takes_no_phone(user, next_phone):
     r = user.post(MY_CODES, json={"purpose": "verify", "phone": next_phone()})
     assert r.status_code == 422 and "phone" in r.get_json()["errors"]
 
@@ -398,7 +389,9 @@ def _accepted_before_migration(app, owner, guardian):
         db.session.commit()
 
 
-def test_guardianship_accepted_by_an_unverified_account_does_not_count(app, user, make_person):
+def test_guardianship_accepted_by_an_unverified_account_does_not_count(app, user, make_person,
+                                                                       register_device, jobs,
+                                                                       panic):
     legacy = make_person(verified=False, name="Mom")
     register_device(legacy, "legacy-phone")
     _accepted_before_migration(app, user, legacy)
@@ -411,7 +404,8 @@ def test_guardianship_accepted_by_an_unverified_account_does_not_count(app, user
     assert [j.recipient for j in jobs(app, kind="alert_sms")] == [legacy.phone]
 
 
-def test_that_guardianship_counts_again_once_the_number_is_verified(app, user, make_person):
+def test_that_guardianship_counts_again_once_the_number_is_verified(app, user, make_person, jobs,
+                                                                    panic, sent_code):
     legacy = make_person(verified=False, name="Mom")
     _accepted_before_migration(app, user, legacy)
     legacy.post(MY_CODES, json={"purpose": "verify"})
@@ -423,7 +417,7 @@ def test_that_guardianship_counts_again_once_the_number_is_verified(app, user, m
     assert jobs(app, kind="alert_sms") == []
 
 
-def test_an_account_made_before_the_migration_keeps_working(app, client):
+def test_an_account_made_before_the_migration_keeps_working(app, client, next_phone, login):
     """Downgrade to 0005, store an account the old way, upgrade: it logs in, unverified."""
     import uuid as uuid_mod
 

@@ -6,8 +6,6 @@ import uuid
 
 import pytest
 
-from tests.conftest import jobs, make_guardian, panic, register_device
-
 PIN = "/api/v1/me/pin"
 
 
@@ -25,7 +23,8 @@ def truth(app, alert_id) -> tuple[str, bool]:
         return alert.status, alert.duress
 
 
-def test_the_phone_holder_cannot_reset_her_pin_and_cancel_her_alert(user, make_person):
+def test_the_phone_holder_cannot_reset_her_pin_and_cancel_her_alert(user, make_person,
+                                                                    make_guardian, panic):
     """The attack: he holds her unlocked phone (her token), sets a PIN he knows, cancels."""
     mom = make_person(name="Mom")
     make_guardian(user, mom)
@@ -37,7 +36,7 @@ def test_the_phone_holder_cannot_reset_her_pin_and_cancel_her_alert(user, make_p
     assert user.get(f"/api/v1/alerts/{alert['id']}").get_json()["status"] == "active"
 
 
-def test_a_guessed_current_pin_is_refused_and_changes_nothing(user):
+def test_a_guessed_current_pin_is_refused_and_changes_nothing(user, panic):
     r = user.put(PIN, json={"current_pin": "0000", "pin": "5555"})
     assert r.status_code == 403 and r.content_type == "application/problem+json"
     assert r.get_json()["attempts_left"] == 4
@@ -46,7 +45,7 @@ def test_a_guessed_current_pin_is_refused_and_changes_nothing(user):
     assert _cancel(user, alert["id"], "1234").status_code == 200
 
 
-def test_the_current_pin_changes_it(user):
+def test_the_current_pin_changes_it(user, panic):
     r = user.put(PIN, json={"current_pin": "1234", "pin": "2468", "duress_pin": "1357"})
     assert r.status_code == 204
     alert = panic(user).get_json()
@@ -71,7 +70,7 @@ def test_the_first_pin_needs_the_password(make_person):
     assert p.get("/api/v1/me").get_json()["has_pin"] is True
 
 
-def test_wrong_current_pins_lock_the_change_not_cancel(app, clock, user):
+def test_wrong_current_pins_lock_the_change_not_cancel(app, clock, user, panic):
     alert = panic(user).get_json()
     lefts = []
     for _ in range(app.config["CANCEL_MAX_ATTEMPTS"]):
@@ -119,7 +118,7 @@ def test_duress_pin_as_current_answers_exactly_like_the_pin(make_person):
     assert me_a["has_pin"] is me_b["has_pin"] is True
 
 
-def test_duress_pin_as_current_leaves_her_pins_as_they_were(app, user):
+def test_duress_pin_as_current_leaves_her_pins_as_they_were(app, user, panic):
     assert user.put(PIN, json={"current_pin": "9999", "pin": "5555"}).status_code == 204
     alert = panic(user).get_json()
     assert _cancel(user, alert["id"], "1234").status_code == 200
@@ -130,7 +129,8 @@ def test_duress_pin_as_current_leaves_her_pins_as_they_were(app, user):
 
 
 @pytest.mark.parametrize("his_pin", ["5555", "6666"])
-def test_the_pins_he_chose_cancel_under_duress(app, user, make_person, his_pin):
+def test_the_pins_he_chose_cancel_under_duress(app, user, make_person, his_pin, make_guardian,
+                                               register_device, panic, jobs):
     """He forced 'her PIN' out of her, got the duress PIN, and set his own: every PIN he set
     cancels on her screen exactly like a real cancel, and her guardians learn the truth."""
     mom = make_person(name="Mom")
@@ -146,7 +146,7 @@ def test_the_pins_he_chose_cancel_under_duress(app, user, make_person, his_pin):
     assert len(jobs(app, kind="alert_duress")) == 1
 
 
-def test_his_pin_as_current_changes_only_his_pins_again(app, user):
+def test_his_pin_as_current_changes_only_his_pins_again(app, user, panic):
     user.put(PIN, json={"current_pin": "9999", "pin": "5555"})
     assert user.put(PIN, json={"current_pin": "5555", "pin": "7777"}).status_code == 204
     first = panic(user).get_json()
@@ -172,7 +172,8 @@ def test_his_pin_checks_in_a_timer_under_duress(app, user):
         assert alert.duress and alert.silent and alert.live
 
 
-def test_duress_pin_at_a_change_tells_her_guardians(app, user, make_person):
+def test_duress_pin_at_a_change_tells_her_guardians(app, user, make_person, make_guardian,
+                                                    register_device, jobs):
     mom = make_person(name="Mom")
     make_guardian(user, mom)
     register_device(mom, "mom-phone")
@@ -183,7 +184,7 @@ def test_duress_pin_at_a_change_tells_her_guardians(app, user, make_person):
     assert push.payload["data"]["type"] == "pin_duress"
 
 
-def test_her_real_change_keeps_his_pins_as_duress_pins(app, user):
+def test_her_real_change_keeps_his_pins_as_duress_pins(app, user, panic):
     user.put(PIN, json={"current_pin": "9999", "pin": "5555"})
     assert user.put(PIN, json={"current_pin": "1234", "pin": "2468",
                                "duress_pin": "1357"}).status_code == 204

@@ -7,7 +7,6 @@ import uuid
 import pytest
 
 from safety.extensions import db
-from tests.conftest import drain, jobs, make_guardian, panic, register_device
 
 
 @pytest.fixture
@@ -18,13 +17,14 @@ def fcm(fake_fcm):
 
 
 @pytest.fixture
-def guarded(user, make_person):
+def guarded(user, make_person, make_guardian):
     mom = make_person(name="Mom")
     make_guardian(user, mom)
     return mom
 
 
-def test_push_goes_out_through_firebase_admin(app, user, guarded, fcm):
+def test_push_goes_out_through_firebase_admin(app, user, guarded, fcm, register_device, drain, jobs,
+                                              panic):
     register_device(guarded, "mom-token")
     alert = panic(user).get_json()
     drain(app)
@@ -43,7 +43,8 @@ def test_push_goes_out_through_firebase_admin(app, user, guarded, fcm):
 
 
 @pytest.mark.parametrize("token", ["unreg-abc", "invalid-abc"])
-def test_dead_token_retires_the_device_and_is_not_retried(app, user, guarded, fcm, token):
+def test_dead_token_retires_the_device_and_is_not_retried(app, user, guarded, fcm, token,
+                                                          register_device, panic, drain, jobs):
     from safety.notify.models import Device
 
     register_device(guarded, token)
@@ -61,7 +62,8 @@ def test_dead_token_retires_the_device_and_is_not_retried(app, user, guarded, fc
 
 
 @pytest.mark.parametrize("mode", ["500", "503", "429"])
-def test_fcm_down_for_a_while_loses_nothing(app, clock, user, guarded, fcm, mode):
+def test_fcm_down_for_a_while_loses_nothing(app, clock, user, guarded, fcm, mode, register_device,
+                                            panic, jobs, drain):
     register_device(guarded, "mom-token")
     register_device(guarded, "mom-tablet", installation="tablet")
     fcm.mode = mode
@@ -79,7 +81,8 @@ def test_fcm_down_for_a_while_loses_nothing(app, clock, user, guarded, fcm, mode
         assert [m["data"]["type"] for m in fcm.sent_to(token)].count("alert") == 1
 
 
-def test_a_hanging_fcm_times_out_and_is_retried(app, clock, user, guarded, fcm):
+def test_a_hanging_fcm_times_out_and_is_retried(app, clock, user, guarded, fcm, register_device,
+                                                panic, drain, jobs):
     register_device(guarded, "mom-token")
     fcm.mode = "hang"
     fcm.hang_s = app.config["PUSH_TIMEOUT_S"] + 1.5
@@ -106,7 +109,8 @@ def test_retry_backoff_grows_with_jitter(app):
             assert len(values) > 1  # jitter
 
 
-def test_gives_up_after_max_attempts_and_records_it(app, clock, user, guarded, fcm):
+def test_gives_up_after_max_attempts_and_records_it(app, clock, user, guarded, fcm, register_device,
+                                                    jobs, panic, drain):
     register_device(guarded, "mom-token")
     app.config["WORKER_MAX_ATTEMPTS"] = 2
     try:
@@ -121,26 +125,30 @@ def test_gives_up_after_max_attempts_and_records_it(app, clock, user, guarded, f
     assert job.status == "failed" and job.attempts == 2 and "500" in job.last_error
 
 
-def _many_push_jobs(app, make_person, n_people=4, devices_each=30):
-    from safety.notify import service as notify
+@pytest.fixture
+def many_push_jobs(register_device):
+    def many_push_jobs(app, make_person, n_people=4, devices_each=30):
+        from safety.notify import service as notify
 
-    tokens = []
-    people = []
-    for i in range(n_people):
-        p = make_person()
-        people.append(p)
-        for d in range(devices_each):
-            token = f"tok-{i}-{d}"
-            register_device(p, token, installation=f"inst-{d}")
-            tokens.append(token)
-    with app.app_context():
-        notify.push_to_users([p.id for p in people], "test", "t", "b", {"x": 1})
-        db.session.commit()
-    return tokens
+        tokens = []
+        people = []
+        for i in range(n_people):
+            p = make_person()
+            people.append(p)
+            for d in range(devices_each):
+                token = f"tok-{i}-{d}"
+                register_device(p, token, installation=f"inst-{d}")
+                tokens.append(token)
+        with app.app_context():
+            notify.push_to_users([p.id for p in people], "test", "t", "b", {"x": 1})
+            db.session.commit()
+        return tokens
+
+    return many_push_jobs
 
 
-def test_two_workers_never_send_one_job_twice(app, make_person, fcm):
-    tokens = _many_push_jobs(app, make_person)
+def test_two_workers_never_send_one_job_twice(app, make_person, fcm, jobs, many_push_jobs):
+    tokens = many_push_jobs(app, make_person)
     app.config["WORKER_BATCH"] = 7  # many small claims, so the two workers interleave
     try:
         from safety.notify.worker import Worker
@@ -167,10 +175,11 @@ def test_two_workers_never_send_one_job_twice(app, make_person, fcm):
     assert {j.status for j in jobs(app, kind="test")} == {"sent"}
 
 
-def test_a_killed_workers_claims_are_picked_up_after_its_lease(app, clock, make_person, fcm):
+def test_a_killed_workers_claims_are_picked_up_after_its_lease(app, clock, make_person, fcm, drain,
+                                                               jobs, many_push_jobs):
     from safety.notify import outbox
 
-    tokens = _many_push_jobs(app, make_person, n_people=1, devices_each=5)
+    tokens = many_push_jobs(app, make_person, n_people=1, devices_each=5)
     with app.app_context():
         claimed = outbox.claim("doomed-worker", 100)  # ...and then it dies
         assert len(claimed) == 5
@@ -183,7 +192,8 @@ def test_a_killed_workers_claims_are_picked_up_after_its_lease(app, clock, make_
     assert {(j.claimed_by, j.status) for j in jobs(app, kind="test")} == {("survivor", "sent")}
 
 
-def test_rolled_back_panic_enqueues_nothing(app, user, guarded, monkeypatch):
+def test_rolled_back_panic_enqueues_nothing(app, user, guarded, monkeypatch, register_device, panic,
+                                            jobs):
     """The outbox is transactional: if the alert is not committed, no job exists."""
     register_device(guarded, "mom-token")
     from safety.dispatch import offers as dispatch
@@ -198,7 +208,8 @@ def test_rolled_back_panic_enqueues_nothing(app, user, guarded, monkeypatch):
     assert user.get("/api/v1/alerts").get_json()["items"] == []
 
 
-def test_escalation_when_nobody_answers(app, clock, user, guarded, admin, fcm):
+def test_escalation_when_nobody_answers(app, clock, user, guarded, admin, fcm, register_device,
+                                        panic, drain, jobs):
     register_device(guarded, "mom-token")
     register_device(admin, "admin-token")
     panic(user)
@@ -210,7 +221,8 @@ def test_escalation_when_nobody_answers(app, clock, user, guarded, admin, fcm):
     assert len(fcm.sent_to("admin-token")) >= 1
 
 
-def test_no_escalation_once_a_guardian_acknowledged(app, clock, user, guarded, fcm):
+def test_no_escalation_once_a_guardian_acknowledged(app, clock, user, guarded, fcm, register_device,
+                                                    drain, jobs, panic):
     register_device(guarded, "mom-token")
     alert = panic(user).get_json()
     guarded.post(f"/api/v1/alerts/{alert['id']}/acknowledge", json={})
@@ -221,7 +233,7 @@ def test_no_escalation_once_a_guardian_acknowledged(app, clock, user, guarded, f
     assert timer.status == "sent" and timer.result == {"skipped": "someone is on it"}
 
 
-def test_worker_heartbeat_makes_readyz_green(app, clock, client):
+def test_worker_heartbeat_makes_readyz_green(app, clock, client, drain):
     drain(app)
     assert client.get("/readyz").status_code == 200
     clock.advance(app.config["WORKER_HEARTBEAT_MAX_AGE_S"] + 5)
@@ -229,7 +241,7 @@ def test_worker_heartbeat_makes_readyz_green(app, clock, client):
 
 
 @pytest.mark.parametrize("status, outcome", [(200, "sent"), (400, "failed"), (503, "pending")])
-def test_sms_through_the_http_provider(app, user, status, outcome, fake_http):
+def test_sms_through_the_http_provider(app, user, status, outcome, fake_http, jobs, panic, drain):
     server = fake_http(status=status, body={"id": "sms-1"})
     app.config.update(SMS_HTTP_URL=server.url("/send"), SMS_HTTP_TOKEN="sekret")
     try:
@@ -244,7 +256,7 @@ def test_sms_through_the_http_provider(app, user, status, outcome, fake_http):
     assert auth == "Bearer sekret" and body["to"] == "+77015550123" and "/t/" in body["text"]
 
 
-def test_no_sms_provider_means_no_sms_jobs(app, user):
+def test_no_sms_provider_means_no_sms_jobs(app, user, panic, jobs):
     app.config["SMS_LOG_PROVIDER"] = False
     try:
         user.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": "+77015550123"})
@@ -261,7 +273,7 @@ def test_log_provider_without_credentials():
     assert out.ok and out.message_id == "log:x"
 
 
-def test_a_job_kind_nobody_registered_waits_and_is_named_in_the_log_once(app, caplog):
+def test_a_job_kind_nobody_registered_waits_and_is_named_in_the_log_once(app, caplog, jobs):
     """Not claimed, so not failed: it waits for a worker whose app registered its kind."""
     from safety.notify import outbox
     from safety.notify.worker import Worker
@@ -282,7 +294,7 @@ def test_a_job_kind_nobody_registered_waits_and_is_named_in_the_log_once(app, ca
 
 
 def test_a_worker_without_the_factorys_registrations_leaves_jobs_to_one_with_them(
-        app, user, guarded, fcm, caplog):
+        app, user, guarded, fcm, caplog, register_device, panic, jobs, drain):
     """A worker built on an app that did not come from create_app (no channels registered)
     claims nothing: the alarm stays pending, and the app factory's worker then sends it."""
     from flask import Flask
@@ -311,7 +323,7 @@ def test_a_worker_without_the_factorys_registrations_leaves_jobs_to_one_with_the
     assert len(fcm.sent_to("mom-token")) == 1
 
 
-def test_a_channel_is_an_object_with_send_and_one_registration(app, monkeypatch):
+def test_a_channel_is_an_object_with_send_and_one_registration(app, monkeypatch, drain, jobs):
     """The worker knows only the interface: batches of at most batch_size, one outcome per job
     recorded as sent, retried (after the time the channel asks), or failed for good."""
     from safety.notify import channels, outbox

@@ -5,7 +5,6 @@ import pytest
 
 from safety.registry import iin as iin_mod
 from safety.registry import names
-from tests.conftest import next_phone
 
 SERIKOV_IIN = iin_mod.make(date(1985, 3, 14), "male")
 
@@ -161,6 +160,7 @@ def test_expired_and_deleted_entries_never_match(registry, user):
     ({"full_name": "Xavier Y", "iin": "123"}, "iin"),
     ({"full_name": "Xavier Y", "iin": SERIKOV_IIN[:11] + "0"}, "iin"),
     ({"birth_date": "1985-03-14"}, "full_name"),
+    ({"full_name": "Xavier Y", "iin": SERIKOV_IIN, "birth_date": "1985-03-15"}, "birth_date"),
 ])
 def test_check_needs_purpose_and_consent(user, body, field):
     payload = {"purpose": "dating", "consent": True, **body}
@@ -256,16 +256,6 @@ def test_unknown_entry_is_404(admin):
 
 # -- CSV import --------------------------------------------------------------------------------
 
-HEADER = ("full_name,birth_date,iin,phone,category,decided_on,authority,case_reference,"
-          "legal_basis,consent_reference,expires_on\n")
-GOOD1 = (f"Сериков Нурлан,1985-03-14,{SERIKOV_IIN},,domestic_violence_criminal,2024-05-02,"
-         "Court 2,2-1/2024,court_decision,,2032-05-02\n")
-GOOD2 = ("Иванов Пётр,1979-11-30,,+7 701 000 11 22,sexual_offense,2023-02-01,Court 5,5-9/2023,"
-         "court_decision,,2043-02-01\n")
-BAD = ("Broken Row,not-a-date,,,protective_order,2023-02-01,Court 5,,court_decision,,"
-       "2024-02-01\n")
-
-
 def upload(admin, text, all_or_nothing=False, bom=False):
     raw = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
     return admin.post("/api/v1/registry/entries/import",
@@ -274,8 +264,9 @@ def upload(admin, text, all_or_nothing=False, bom=False):
                       content_type="multipart/form-data")
 
 
-def test_import_reports_each_row_and_tolerates_bom(admin):
-    r = upload(admin, HEADER + GOOD1 + BAD + GOOD2, bom=True)
+def test_import_reports_each_row_and_tolerates_bom(admin, registry_csv):
+    csv = registry_csv
+    r = upload(admin, csv.HEADER + csv.GOOD1 + csv.BAD + csv.GOOD2, bom=True)
     assert r.status_code == 200, r.get_json()
     rep = r.get_json()
     assert (rep["accepted"], rep["rejected"], rep["duplicates"]) == (2, 1, 0)
@@ -284,20 +275,22 @@ def test_import_reports_each_row_and_tolerates_bom(admin):
     assert "birth_date" in rep["rows"][1]["errors"]
 
 
-def test_reimport_does_not_duplicate(admin):
-    upload(admin, HEADER + GOOD1 + GOOD2)
-    rep = upload(admin, HEADER + GOOD1 + GOOD2 + GOOD1).get_json()
+def test_reimport_does_not_duplicate(admin, registry_csv):
+    csv = registry_csv
+    upload(admin, csv.HEADER + csv.GOOD1 + csv.GOOD2)
+    rep = upload(admin, csv.HEADER + csv.GOOD1 + csv.GOOD2 + csv.GOOD1).get_json()
     assert (rep["accepted"], rep["duplicates"]) == (0, 3)
     assert len(admin.get("/api/v1/registry/entries").get_json()["items"]) == 2
 
 
-def test_all_or_nothing_stores_nothing_when_a_row_is_bad(admin):
-    r = upload(admin, HEADER + GOOD1 + BAD, all_or_nothing=True)
+def test_all_or_nothing_stores_nothing_when_a_row_is_bad(admin, registry_csv):
+    csv = registry_csv
+    r = upload(admin, csv.HEADER + csv.GOOD1 + csv.BAD, all_or_nothing=True)
     assert r.status_code == 422 and r.content_type == "application/problem+json"
     rows = r.get_json()["report"]["rows"]
     assert [x["status"] for x in rows] == ["not_stored", "rejected"]
     assert admin.get("/api/v1/registry/entries").get_json()["items"] == []
-    assert upload(admin, HEADER + GOOD1, all_or_nothing=True).get_json()["accepted"] == 1
+    assert upload(admin, csv.HEADER + csv.GOOD1, all_or_nothing=True).get_json()["accepted"] == 1
 
 
 @pytest.mark.parametrize("text, words", [
@@ -309,15 +302,16 @@ def test_import_bad_files(admin, text, words):
     assert r.status_code == 422 and words.lower() in r.get_json()["detail"].lower()
 
 
-def test_import_non_utf8(admin):
-    raw = HEADER.encode() + "Сериков".encode("cp1251")
+def test_import_non_utf8(admin, registry_csv):
+    raw = registry_csv.HEADER.encode() + "Сериков".encode("cp1251")
     r = admin.post("/api/v1/registry/entries/import",
                    data={"file": (io.BytesIO(raw), "r.csv")}, content_type="multipart/form-data")
     assert r.status_code == 422
 
 
-def test_imported_rows_are_audited_and_matchable(admin, user):
-    upload(admin, HEADER + GOOD2)
+def test_imported_rows_are_audited_and_matchable(admin, user, registry_csv, next_phone):
+    csv = registry_csv
+    upload(admin, csv.HEADER + csv.GOOD2)
     assert check(user, full_name="Pyotr Ivanov", birth_date="1979-11-30").get_json()[
         "result"] in ("match", "possible_match")
     assert check(user, full_name="Petr Ivanov", phone=next_phone()).get_json()["result"] == \

@@ -3,11 +3,8 @@ access to an alert ends RESPONDER_ACCESS_AFTER_END_S after the alert ended."""
 
 import pytest
 
-from tests.conftest import drain, jobs, panic
-from tests.test_dispatch import offers_of, world  # noqa: F401  (the fixture)
 
-
-def test_a_suspended_organisations_responder_cannot_accept(app, world):  # noqa: F811
+def test_a_suspended_organisations_responder_cannot_accept(app, world, offers_of, panic):
     alert = panic(world.user).get_json()
     r500 = world.responders["r500"]
     did = offers_of(r500)[0]["dispatch_id"]
@@ -21,7 +18,8 @@ def test_a_suspended_organisations_responder_cannot_accept(app, world):  # noqa:
     assert r500.get(f"/api/v1/alerts/{alert['id']}").status_code == 404
 
 
-def test_after_suspension_the_next_round_offers_nobody_of_that_org(app, clock, world):  # noqa: F811
+def test_after_suspension_the_next_round_offers_nobody_of_that_org(app, clock, world, panic, drain,
+                                                                   jobs, offers_of):
     panic(world.user)
     world.admin.patch(f"/api/v1/orgs/{world.org['id']}", json={"status": "suspended"})
     clock.advance(app.config["OFFER_TIMEOUT_S"] + 1)
@@ -30,17 +28,21 @@ def test_after_suspension_the_next_round_offers_nobody_of_that_org(app, clock, w
     assert len(jobs(app, kind="alert_unassigned")) == 1
 
 
-def resolved_alert(world):  # noqa: F811
-    alert = panic(world.user).get_json()
-    r500 = world.responders["r500"]
-    did = offers_of(r500)[0]["dispatch_id"]
-    assert r500.post(f"/api/v1/dispatches/{did}/accept").status_code == 200
-    r = r500.post(f"/api/v1/dispatches/{did}/status", json={"status": "resolved"})
-    assert r.status_code == 200
-    return alert["id"]
+@pytest.fixture
+def resolved_alert(panic, offers_of):
+    def resolved_alert(world):
+        alert = panic(world.user).get_json()
+        r500 = world.responders["r500"]
+        did = offers_of(r500)[0]["dispatch_id"]
+        assert r500.post(f"/api/v1/dispatches/{did}/accept").status_code == 200
+        r = r500.post(f"/api/v1/dispatches/{did}/status", json={"status": "resolved"})
+        assert r.status_code == 200
+        return alert["id"]
+
+    return resolved_alert
 
 
-def reads(world, alert_id):  # noqa: F811
+def reads(world, alert_id):
     r500 = world.responders["r500"]
     return {
         "responder alert": r500.get(f"/api/v1/alerts/{alert_id}").status_code,
@@ -53,7 +55,8 @@ def reads(world, alert_id):  # noqa: F811
     }
 
 
-def test_read_access_lasts_until_the_configured_time_after_the_end(app, clock, world):  # noqa: F811
+def test_read_access_lasts_until_the_configured_time_after_the_end(app, clock, world,
+                                                                   resolved_alert):
     alert_id = resolved_alert(world)
     clock.advance(app.config["RESPONDER_ACCESS_AFTER_END_S"] - 60)
     assert reads(world, alert_id) == {
@@ -61,7 +64,7 @@ def test_read_access_lasts_until_the_configured_time_after_the_end(app, clock, w
         "org admin alert": 200, "org admin trail": 200}
 
 
-def test_read_access_ends_the_configured_time_after_the_end(app, clock, world):  # noqa: F811
+def test_read_access_ends_the_configured_time_after_the_end(app, clock, world, resolved_alert):
     alert_id = resolved_alert(world)
     clock.advance(app.config["RESPONDER_ACCESS_AFTER_END_S"] + 1)
     assert reads(world, alert_id) == {
@@ -73,7 +76,7 @@ def test_read_access_ends_the_configured_time_after_the_end(app, clock, world): 
 
 
 @pytest.mark.parametrize("pin", ["1234", "9999"])
-def test_a_canceled_alert_is_timed_from_the_real_end_only(app, clock, world, pin):  # noqa: F811
+def test_a_canceled_alert_is_timed_from_the_real_end_only(app, clock, world, pin, panic, offers_of):
     """A real cancel ends the alert; a duress cancel does not (it stays live for responders),
     so the clock does not start."""
     alert = panic(world.user).get_json()

@@ -1,7 +1,6 @@
-from tests.conftest import drain, jobs
 
 
-def test_seed_demo_is_idempotent_and_makes_a_working_world(app, client):
+def test_seed_demo_is_idempotent_and_makes_a_working_world(app, client, drain, jobs):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["safety", "seed-demo"])
     assert first.exit_code == 0, first.output

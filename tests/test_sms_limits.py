@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from safety.notify.channels.sms import NAME_FALLBACK, sms_safe_name
-from tests.conftest import jobs, panic
 
 CONTACT = "+77015550123"
 
@@ -15,22 +14,30 @@ def add_contact(person, phone=CONTACT, name="Neighbour"):
     assert r.status_code == 201, r.get_json()
 
 
-def panic_and_cancel(person):
-    r = panic(person)
-    assert r.status_code == 201, r.get_json()
-    alert = r.get_json()
-    assert person.post(f"/api/v1/alerts/{alert['id']}/cancel",
-                       json={"pin": "1234"}).status_code == 200
-    return alert
+@pytest.fixture
+def panic_and_cancel(panic):
+    def panic_and_cancel(person):
+        r = panic(person)
+        assert r.status_code == 201, r.get_json()
+        alert = r.get_json()
+        assert person.post(f"/api/v1/alerts/{alert['id']}/cancel",
+                           json={"pin": "1234"}).status_code == 200
+        return alert
+
+    return panic_and_cancel
 
 
-def sms_to(app, phone, status=None):
-    return [j for j in jobs(app, kind="alert_sms")
-            if j.payload["phone"] == phone and (status is None or j.status == status)]
+@pytest.fixture
+def sms_to(jobs):
+    def sms_to(app, phone, status=None):
+        return [j for j in jobs(app, kind="alert_sms")
+                if j.payload["phone"] == phone and (status is None or j.status == status)]
+
+    return sms_to
 
 
 def test_sms_to_one_contact_stop_at_the_daily_limit_and_the_panic_goes_on(
-        app, user, monkeypatch):
+        app, user, monkeypatch, sms_to, panic_and_cancel):
     monkeypatch.setitem(app.config, "SMS_PER_CONTACT_PER_DAY", 2)
     add_contact(user)
     for _ in range(3):
@@ -41,7 +48,7 @@ def test_sms_to_one_contact_stop_at_the_daily_limit_and_the_panic_goes_on(
     assert "text" not in skipped.payload  # no text, no tracking link was made for it
 
 
-def test_the_daily_limit_is_a_rolling_day(app, clock, user, monkeypatch):
+def test_the_daily_limit_is_a_rolling_day(app, clock, user, monkeypatch, panic_and_cancel, sms_to):
     monkeypatch.setitem(app.config, "SMS_PER_CONTACT_PER_DAY", 1)
     add_contact(user)
     panic_and_cancel(user)
@@ -51,7 +58,8 @@ def test_the_daily_limit_is_a_rolling_day(app, clock, user, monkeypatch):
     assert len(sms_to(app, CONTACT, "pending")) == 2
 
 
-def test_a_skipped_sms_shows_in_her_alert_as_skipped(app, user, monkeypatch):
+def test_a_skipped_sms_shows_in_her_alert_as_skipped(app, user, monkeypatch, panic,
+                                                     panic_and_cancel):
     monkeypatch.setitem(app.config, "SMS_PER_CONTACT_PER_DAY", 1)
     add_contact(user)
     panic_and_cancel(user)
@@ -60,7 +68,7 @@ def test_a_skipped_sms_shows_in_her_alert_as_skipped(app, user, monkeypatch):
     assert [n["status"] for n in sms] == ["skipped"]
 
 
-def test_sms_per_alert_are_capped(app, user, monkeypatch):
+def test_sms_per_alert_are_capped(app, user, monkeypatch, panic, jobs):
     monkeypatch.setitem(app.config, "SMS_PER_ALERT_MAX", 2)
     for k in range(3):
         add_contact(user, phone=f"+7701555012{k}", name=f"Neighbour {k}")
@@ -70,8 +78,8 @@ def test_sms_per_alert_are_capped(app, user, monkeypatch):
     assert statuses == ["pending", "pending", "skipped"]
 
 
-def test_another_womans_alerts_do_not_use_up_her_contacts_sms(app, user, make_person,
-                                                              monkeypatch):
+def test_another_womans_alerts_do_not_use_up_her_contacts_sms(app, user, make_person, monkeypatch,
+                                                              panic, panic_and_cancel, sms_to):
     """He adds her mother's number to his own account and panics: her SMS still go out."""
     monkeypatch.setitem(app.config, "SMS_PER_CONTACT_PER_DAY", 1)
     him = make_person(pin="1234")
@@ -112,7 +120,7 @@ def test_her_name_is_made_safe_for_an_sms(name, shown):
     "Aigerim www.bad.kz",
     "x\n\nYour bank: call +7 701 000 00 00",
 ])
-def test_a_panic_sms_carries_no_link_but_ours(app, make_person, name):
+def test_a_panic_sms_carries_no_link_but_ours(app, make_person, name, panic, sms_to):
     her = make_person(name=name, pin="1234")
     add_contact(her)
     assert panic(her).status_code == 201

@@ -7,8 +7,6 @@ import threading
 
 import pytest
 
-from tests.conftest import next_phone, panic
-
 PASSWORD = "correct horse battery"
 _addresses = itertools.count(1)
 
@@ -60,7 +58,7 @@ def test_each_lock_in_a_row_lasts_twice_as_long(app, clock, client, user):
     assert login(client, user.phone, PASSWORD).status_code == 200
 
 
-def test_a_lock_does_not_touch_her_tokens_or_her_panic(app, client, user):
+def test_a_lock_does_not_touch_her_tokens_or_her_panic(app, client, user, panic):
     fail_logins(app, client, user.phone)
     assert_locked(login(client, user.phone, PASSWORD))
     assert panic(user).status_code == 201
@@ -84,7 +82,7 @@ def test_failures_older_than_the_window_are_forgotten(app, clock, client, user):
     assert login(client, user.phone, PASSWORD).status_code == 200
 
 
-def test_a_number_without_an_account_locks_the_same_way(app, client, user):
+def test_a_number_without_an_account_locks_the_same_way(app, client, user, next_phone):
     """The lock says nothing about whether a number has an account."""
     nobody = next_phone()
     fail_logins(app, client, user.phone)
@@ -149,7 +147,7 @@ def test_the_password_change_lock_is_its_own(app, client, user):
 
 
 @pytest.mark.parametrize("what", ["cancel", "check-in"])
-def test_concurrent_wrong_pins_get_no_more_checks_than_the_limit(app, user, what):
+def test_concurrent_wrong_pins_get_no_more_checks_than_the_limit(app, user, what, panic):
     """PIN gates count before argon2 too (and let go of the row while it runs)."""
     if what == "cancel":
         alert = panic(user).get_json()
@@ -179,13 +177,11 @@ def test_concurrent_wrong_pins_get_no_more_checks_than_the_limit(app, user, what
     assert counted == list(range(1, max_attempts))
 
 
-def test_idle_throttle_rows_are_purged(app, clock, client, user):
+def test_idle_throttle_rows_are_purged(app, clock, client, user, drain, next_phone):
     from sqlalchemy import func, select
 
     from safety.accounts.models import AuthThrottle
     from safety.extensions import db
-    from tests.conftest import drain
-
     def rows():
         with app.app_context():
             return db.session.scalar(select(func.count()).select_from(AuthThrottle))

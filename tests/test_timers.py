@@ -3,8 +3,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import drain, jobs, make_guardian, register_device
-
 HERE = {"lat": 43.2567, "lon": 76.9286}
 
 
@@ -13,7 +11,8 @@ def start(person, **body):
     return person.post("/api/v1/timers", json=payload)
 
 
-def test_missed_deadline_raises_a_timer_alert(app, clock, user, make_person):
+def test_missed_deadline_raises_a_timer_alert(app, clock, user, make_person, make_guardian,
+                                              register_device, drain, jobs):
     mom = make_person(name="Mom")
     make_guardian(user, mom)
     register_device(mom, "mom-token")
@@ -32,7 +31,7 @@ def test_missed_deadline_raises_a_timer_alert(app, clock, user, make_person):
     assert len(jobs(app, kind="alert", recipient_user_id=mom.id)) == 1
 
 
-def test_timer_alarm_survives_a_restart_and_a_retried_job(app, clock, user):
+def test_timer_alarm_survives_a_restart_and_a_retried_job(app, clock, user, jobs):
     """The timer is a job in the database: any worker, any time later, raises it once."""
     t = start(user).get_json()
     clock.advance(601)
@@ -51,7 +50,7 @@ def test_timer_alarm_survives_a_restart_and_a_retried_job(app, clock, user):
     assert user.get(f"/api/v1/timers/{t['id']}").get_json()["status"] == "alarmed"
 
 
-def test_check_in_stops_the_timer(app, clock, user):
+def test_check_in_stops_the_timer(app, clock, user, drain, jobs):
     t = start(user).get_json()
     r = user.post(f"/api/v1/timers/{t['id']}/check-in", json={"pin": "1234"})
     assert r.status_code == 200 and r.get_json()["status"] == "checked_in"
@@ -63,7 +62,9 @@ def test_check_in_stops_the_timer(app, clock, user):
     assert again.status_code == 409
 
 
-def test_duress_check_in_looks_the_same_and_raises_a_silent_alert(app, user, make_person):
+def test_duress_check_in_looks_the_same_and_raises_a_silent_alert(app, user, make_person,
+                                                                  make_guardian, register_device,
+                                                                  jobs):
     mom = make_person()
     make_guardian(user, mom)
     register_device(mom, "mom-token")
@@ -76,6 +77,8 @@ def test_duress_check_in_looks_the_same_and_raises_a_silent_alert(app, user, mak
     assert set(r) == set(d) and r["status"] == d["status"] == "checked_in"
     assert d["alert_id"] is None
     assert user.get(f"/api/v1/timers/{t2['id']}").get_json()["alert_id"] is None
+    listed = user.get("/api/v1/timers").get_json()["items"]
+    assert [t["alert_id"] for t in listed] == [None, None]  # the list does not name it either
     assert user.get("/api/v1/alerts").get_json()["items"] == []  # her phone shows nothing
     theirs = mom.get("/api/v1/alerts", query_string={"role": "guardian"}).get_json()["items"]
     assert len(theirs) == 1
@@ -85,7 +88,7 @@ def test_duress_check_in_looks_the_same_and_raises_a_silent_alert(app, user, mak
     assert len(jobs(app, kind="alert_duress")) == 1
 
 
-def test_wrong_pin_counts_and_locks_but_the_timer_runs(app, clock, user):
+def test_wrong_pin_counts_and_locks_but_the_timer_runs(app, clock, user, drain):
     t = start(user).get_json()
     lefts = [user.post(f"/api/v1/timers/{t['id']}/check-in", json={"pin": "0000"})
              .get_json()["attempts_left"] for _ in range(5)]
@@ -97,7 +100,7 @@ def test_wrong_pin_counts_and_locks_but_the_timer_runs(app, clock, user):
     assert user.get(f"/api/v1/timers/{t['id']}").get_json()["status"] == "alarmed"
 
 
-def test_extend_moves_the_deadline(app, clock, user):
+def test_extend_moves_the_deadline(app, clock, user, drain):
     t = start(user).get_json()
     r = user.post(f"/api/v1/timers/{t['id']}/extend", json={"duration_s": 1800})
     assert r.status_code == 200
@@ -124,7 +127,7 @@ def test_extend_must_move_later(user):
     ({"duration_s": None, "due_at": "2001-01-01T00:00:00Z"}, "due_at"),
     ({"location": None}, "location"),
 ])
-def test_start_validation(app, user, body, field):
+def test_start_validation(app, user, body, field, jobs):
     r = start(user, **body)
     assert r.status_code == 422 and field in r.get_json()["errors"], r.get_json()
     assert jobs(app) == []

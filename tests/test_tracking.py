@@ -1,29 +1,13 @@
 """The SMS tracking link: JSON and the page itself, in headless Chromium."""
 
 import os
-import re
 import shutil
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import jobs, panic
-from tests.test_dispatch import add_member, create_org, on_duty
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def tracking_path(app):
-    (sms,) = jobs(app, kind="alert_sms")
-    return re.search(r"(/t/[A-Za-z0-9_\-]+)", sms.payload["text"]).group(1)
-
-
-@pytest.fixture
-def tracked(app, user):
-    user.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": "+77015550123"})
-    alert = panic(user).get_json()
-    return alert, tracking_path(app)
 
 
 def test_tracking_data_reveals_only_name_status_trail(client, user, tracked):
@@ -66,7 +50,7 @@ def test_page_is_served_with_local_leaflet_and_a_strict_policy(client, tracked):
     static.close()
 
 
-def test_purge_deletes_old_trails_and_keeps_alerts(app, clock, user):
+def test_purge_deletes_old_trails_and_keeps_alerts(app, clock, user, panic):
     alert = panic(user).get_json()
     user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "1234"})
     live = panic(user).get_json()
@@ -83,9 +67,7 @@ def test_purge_deletes_old_trails_and_keeps_alerts(app, clock, user):
     assert runner.invoke(args=["safety", "purge", "--days", "-1"]).exit_code != 0
 
 
-def test_worker_schedules_the_purge_once_per_window(app):
-    from tests.conftest import drain
-
+def test_worker_schedules_the_purge_once_per_window(app, drain, jobs):
     drain(app, worker_id="a")
     drain(app, worker_id="b")
     purges = jobs(app, kind="retention_purge")
@@ -122,7 +104,8 @@ def browser():
         b.close()
 
 
-def test_tracking_page_in_chromium(app, user, admin, make_person, served, browser, tmp_path):
+def test_tracking_page_in_chromium(app, user, admin, make_person, served, browser, tmp_path,
+                                   create_org, add_member, on_duty, tracking_path, panic):
     app.config["TRACKING_POLL_MS"] = 300
     org = create_org(admin)
     responder = make_person(name="Responder")
@@ -130,7 +113,7 @@ def test_tracking_page_in_chromium(app, user, admin, make_person, served, browse
     on_duty(responder, 500)
     user.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": "+77015550123"})
     alert = panic(user, lat=43.2567, lon=76.9286).get_json()
-    path = tracking_path(app)
+    path = tracking_path()
     from playwright.sync_api import expect
 
     page = browser.new_page()

@@ -5,20 +5,21 @@ import re
 
 import pytest
 
-from tests.conftest import drain, jobs, panic
-from tests.test_dispatch import add_member, create_org, offers_of, on_duty
-
 NEIGHBOUR, SISTER = "+77015550123", "+77015550124"
 
 
-def links(app) -> dict[str, str]:
-    """phone -> /t/<token> from the SMS jobs."""
-    return {j.payload["phone"]: re.search(r"(/t/[A-Za-z0-9_\-]+)", j.payload["text"]).group(1)
-            for j in jobs(app, kind="alert_sms")}
+@pytest.fixture
+def links(jobs):
+    def links(app) -> dict[str, str]:
+        """phone -> /t/<token> from the SMS jobs."""
+        return {j.payload["phone"]: re.search(r"(/t/[A-Za-z0-9_\-]+)", j.payload["text"]).group(1)
+                for j in jobs(app, kind="alert_sms")}
+
+    return links
 
 
 @pytest.fixture
-def two_contacts(app, user):
+def two_contacts(app, user, panic, links):
     ids = {}
     for name, phone in (("Neighbour", NEIGHBOUR), ("Sister", SISTER)):
         ids[phone] = user.post("/api/v1/me/contacts",
@@ -67,7 +68,7 @@ def test_removal_during_the_grace_kills_the_link_too(client, user, two_contacts)
     assert_dead(client, paths[NEIGHBOUR])
 
 
-def test_a_removed_contact_gets_no_sms_not_yet_sent(app, user, two_contacts):
+def test_a_removed_contact_gets_no_sms_not_yet_sent(app, user, two_contacts, drain, jobs):
     _, ids, _ = two_contacts
     user.delete(f"/api/v1/me/contacts/{ids[NEIGHBOUR]}")
     drain(app)
@@ -75,7 +76,7 @@ def test_a_removed_contact_gets_no_sms_not_yet_sent(app, user, two_contacts):
     assert status == {NEIGHBOUR: "canceled", SISTER: "sent"}
 
 
-def test_a_later_alert_gets_a_link_for_the_new_number(app, user, two_contacts):
+def test_a_later_alert_gets_a_link_for_the_new_number(app, user, two_contacts, panic, links):
     alert, ids, paths = two_contacts
     user.post(f"/api/v1/alerts/{alert['id']}/cancel", json={"pin": "1234"})
     user.patch(f"/api/v1/me/contacts/{ids[NEIGHBOUR]}", json={"phone": "+77015550999"})
@@ -87,7 +88,7 @@ def test_a_later_alert_gets_a_link_for_the_new_number(app, user, two_contacts):
 
 
 @pytest.fixture
-def held(app, user, admin, make_person):
+def held(app, user, admin, make_person, add_member, on_duty, create_org, panic, offers_of, links):
     """Her alert, held by a responder, with two SMS contacts."""
     responder = make_person(name="Responder")
     add_member(admin, create_org(admin)["id"], responder, "responder")

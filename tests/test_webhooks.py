@@ -21,8 +21,6 @@ from safety.config import ConfigError, load_config
 from safety.extensions import db
 from safety.notify import service as notify
 from safety.notify.channels import webhook
-from tests.conftest import drain, jobs, panic
-from tests.test_dispatch import add_member, create_org, on_duty
 
 SECRET = "s3cret-webhook-key-0123"
 
@@ -41,14 +39,18 @@ def resolve(monkeypatch):
     return table
 
 
-def deliver(app, url):
-    """One webhook job for `url`, enqueued by our own code, then a worker pass."""
-    with app.app_context():
-        notify.send_webhook(url, SECRET, "dispatch.offered", {"hello": "world"})
-        db.session.commit()
-    drain(app)
-    [job] = jobs(app, kind="webhook")
-    return job
+@pytest.fixture
+def deliver(drain, jobs):
+    def deliver(app, url):
+        """One webhook job for `url`, enqueued by our own code, then a worker pass."""
+        with app.app_context():
+            notify.send_webhook(url, SECRET, "dispatch.offered", {"hello": "world"})
+            db.session.commit()
+        drain(app)
+        [job] = jobs(app, kind="webhook")
+        return job
+
+    return deliver
 
 
 # -- the address classifier --------------------------------------------------------------------
@@ -113,7 +115,7 @@ BAD_URLS = [
 
 
 @pytest.mark.parametrize("url, words", BAD_URLS)
-def test_bad_webhook_urls_are_422_and_nothing_changes(admin, url, words):
+def test_bad_webhook_urls_are_422_and_nothing_changes(admin, url, words, create_org):
     org = create_org(admin, webhook_url="https://hooks.example.com/v1", webhook_secret=SECRET)
     r = admin.patch(f"/api/v1/orgs/{org['id']}", json={"webhook_url": url})
     assert r.status_code == 422, r.get_json()
@@ -129,13 +131,14 @@ def test_bad_webhook_urls_are_422_and_nothing_changes(admin, url, words):
 @pytest.mark.parametrize("url", ["https://hooks.example.com/safety?org=1",
                                  "https://hooks.example.com:8443/x", "https://8.8.8.8/hook",
                                  "https://[2606:4700:4700::1111]/hook", None])
-def test_public_https_webhook_urls_are_saved(admin, url):
+def test_public_https_webhook_urls_are_saved(admin, url, create_org):
     org = create_org(admin)
     r = admin.patch(f"/api/v1/orgs/{org['id']}", json={"webhook_url": url})
     assert r.status_code == 200 and r.get_json()["webhook_url"] == url
 
 
-def test_plain_http_to_this_machine_only_with_the_test_allowance(admin, private_webhooks):
+def test_plain_http_to_this_machine_only_with_the_test_allowance(admin, private_webhooks,
+                                                                 create_org):
     org = create_org(admin)
     r = admin.patch(f"/api/v1/orgs/{org['id']}", json={"webhook_url": "http://127.0.0.1:9/x"})
     assert r.status_code == 200
@@ -153,7 +156,7 @@ def test_the_allowance_is_refused_in_production(tmp_path):
 # -- at delivery -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("where", ["127.0.0.1", "localhost", "2130706433", "[::ffff:127.0.0.1]"])
-def test_delivery_to_this_machine_is_refused(app, fake_http, where):
+def test_delivery_to_this_machine_is_refused(app, fake_http, where, deliver):
     """Today's code POSTs there. The address is judged after resolving, whatever the URL says
     (a URL saved before these rules, or a number that spells 127.0.0.1)."""
     hook = fake_http()
@@ -164,7 +167,7 @@ def test_delivery_to_this_machine_is_refused(app, fake_http, where):
 
 
 def test_a_name_that_resolves_to_loopback_at_delivery_is_refused(app, world_with_hook, resolve,
-                                                                 fake_http):
+                                                                 fake_http, panic, drain, jobs):
     """DNS rebinding: the URL was fine when saved; at delivery the name points at 127.0.0.1."""
     hook = fake_http()
     resolve["hooks.example.com"] = ["127.0.0.1"]
@@ -176,25 +179,25 @@ def test_a_name_that_resolves_to_loopback_at_delivery_is_refused(app, world_with
     assert hook.requests == []
 
 
-def test_every_resolved_address_must_be_public(app, resolve):
+def test_every_resolved_address_must_be_public(app, resolve, deliver):
     resolve["hooks.example.com"] = ["93.184.216.34", "10.0.0.7"]
     job = deliver(app, "https://hooks.example.com/hook")
     assert job.status == "failed" and "10.0.0.7" in job.last_error
 
 
-def test_a_name_that_does_not_resolve_is_retried(app, resolve):
+def test_a_name_that_does_not_resolve_is_retried(app, resolve, deliver):
     job = deliver(app, "https://nowhere.example.com/hook")
     assert job.status == "pending" and "did not resolve" in job.last_error
 
 
-def test_credentials_in_a_stored_url_are_refused_at_delivery(app, resolve):
+def test_credentials_in_a_stored_url_are_refused_at_delivery(app, resolve, deliver):
     resolve["hooks.example.com"] = ["93.184.216.34"]
     job = deliver(app, "https://user:pw@hooks.example.com/hook")
     assert job.status == "failed" and "credentials" in job.last_error
 
 
 def test_the_connection_goes_to_the_checked_address_with_the_host_header(
-        app, fake_http, resolve, private_webhooks):
+        app, fake_http, resolve, private_webhooks, deliver):
     """`webhook.test` exists only in our resolver: reaching the receiver proves the connection
     went to the address we checked, not to a second lookup."""
     hook = fake_http()
@@ -206,7 +209,7 @@ def test_the_connection_goes_to_the_checked_address_with_the_host_header(
     assert json.loads(request.body)["event"] == "dispatch.offered"
 
 
-def test_redirects_are_not_followed(app, fake_http, private_webhooks):
+def test_redirects_are_not_followed(app, fake_http, private_webhooks, deliver):
     elsewhere = fake_http()
     hook = fake_http(status=307,
                      headers={"Location": f"http://127.0.0.1:{elsewhere.port}/other"})
@@ -255,7 +258,7 @@ def tls(tmp_path, app, monkeypatch):
 
 
 def test_https_to_the_pinned_address_verifies_the_hosts_certificate(
-        app, fake_http, resolve, tls, private_webhooks):
+        app, fake_http, resolve, tls, private_webhooks, deliver):
     hook = fake_http(tls=tls("webhook.test"))
     resolve["webhook.test"] = ["127.0.0.1"]
     job = deliver(app, f"https://webhook.test:{hook.port}/hook")
@@ -265,7 +268,7 @@ def test_https_to_the_pinned_address_verifies_the_hosts_certificate(
 
 
 def test_a_certificate_for_another_name_is_refused(app, fake_http, resolve, tls,
-                                                   private_webhooks):
+                                                   private_webhooks, deliver):
     hook = fake_http(tls=tls("other.test"))
     resolve["webhook.test"] = ["127.0.0.1"]
     job = deliver(app, f"https://webhook.test:{hook.port}/hook")
@@ -274,7 +277,7 @@ def test_a_certificate_for_another_name_is_refused(app, fake_http, resolve, tls,
 
 
 def test_a_certificate_from_an_untrusted_ca_is_refused(app, fake_http, resolve, tls,
-                                                      private_webhooks, monkeypatch):
+                                                      private_webhooks, monkeypatch, deliver):
     hook = fake_http(tls=tls("webhook.test"))
     monkeypatch.setitem(app.config, "WEBHOOK_CA_BUNDLE", None)  # the public CAs only
     resolve["webhook.test"] = ["127.0.0.1"]
@@ -286,7 +289,7 @@ def test_a_certificate_from_an_untrusted_ca_is_refused(app, fake_http, resolve, 
 # -- a world whose organisation has a (public) webhook -----------------------------------------
 
 @pytest.fixture
-def world_with_hook(admin, make_person, user):
+def world_with_hook(admin, make_person, user, create_org, add_member, on_duty):
     class W:
         pass
 

@@ -18,7 +18,7 @@ from safety.accounts.schemas import (
     UserSchema,
     UserUpdateSchema,
 )
-from safety.auth import login_required, me
+from safety.auth import login_required, me, session_id
 from safety.errors import DomainError, Invalid
 from safety.extensions import db, limiter
 
@@ -95,7 +95,7 @@ class Refresh(MethodView):
     @blp.response(200, AccessTokenSchema)
     def post(self):
         """Get a new access token (present the refresh token)"""
-        return service.refresh(me())
+        return service.refresh(me(), session_id())
 
 
 @blp.route("/auth/logout")
@@ -104,7 +104,7 @@ class Logout(MethodView):
     @blp.response(204)
     def post(self):
         """Revoke the presented token and its refresh pair"""
-        service.logout()
+        service.logout(session_id())
         db.session.commit()
 
 
@@ -121,7 +121,7 @@ class Me(MethodView):
     @blp.response(200, UserSchema)
     def patch(self, data):
         """Change your name, language or password"""
-        user = service.update_me(me(), data)
+        user = service.update_me(me(), data, session_id())
         db.session.commit()
         return user
 

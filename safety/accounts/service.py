@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
+from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select
 
 from safety import events
@@ -67,13 +67,12 @@ def register(phone: str, code: str, password: str, full_name: str,
 
 
 def request_account_code(user: User, purpose: str, phone: str | None) -> phones.CodeSent:
-    """A code to a new number (change_phone) or to the account's own number (verify)."""
+    """A code to a new number (change_phone; the schema requires `phone` for it) or to the
+    account's own number (verify; the schema refuses a `phone` for it)."""
     if purpose == "verify":
         if user.phone_verified_at is not None:
             raise Conflict("Your phone number is already verified.")
         return phones.request_code(user.phone, "verify", user)
-    if phone is None:
-        raise Invalid("phone", "Give the new phone number.")
     if phone == user.phone:
         raise Invalid("phone", "This is already your phone number.")
     return phones.request_code(phone, "change_phone", user)
@@ -125,16 +124,25 @@ def revoke_role(user: User, role: str) -> None:
     db.session.flush()
 
 
-def _issue(user: User, session: AuthSession) -> dict:
+@dataclass
+class Tokens:
+    """What a login (all three) or a refresh (the access token) gives."""
+
+    access_token: str
+    refresh_token: str | None = None
+    user: User | None = None
+
+
+def _issue(user: User, session: AuthSession) -> Tokens:
     claims = {"sid": str(session.id)}
-    return {
-        "access_token": create_access_token(identity=user, additional_claims=claims),
-        "refresh_token": create_refresh_token(identity=user, additional_claims=claims),
-        "user": user,
-    }
+    return Tokens(
+        access_token=create_access_token(identity=user, additional_claims=claims),
+        refresh_token=create_refresh_token(identity=user, additional_claims=claims),
+        user=user,
+    )
 
 
-def login(phone: str, password: str) -> dict:
+def login(phone: str, password: str) -> Tokens:
     """Per-account throttle first (counted and committed before the check, whether or not
     the number has an account), then argon2 with no transaction open, then the writes."""
     user = user_by_phone(phone)
@@ -157,16 +165,16 @@ def login(phone: str, password: str) -> dict:
     return _issue(user, session)
 
 
-def refresh(user: User) -> dict:
-    sid = get_jwt()["sid"]
-    return {
-        "access_token": create_access_token(identity=user, additional_claims={"sid": sid})
-    }
+def refresh(user: User, session_id: uuid.UUID) -> Tokens:
+    """A new access token in the login session of the refresh token presented."""
+    return Tokens(access_token=create_access_token(
+        identity=user, additional_claims={"sid": str(session_id)}))
 
 
-def logout() -> None:
-    """Revoke the presented token's session: its access and refresh tokens both stop working."""
-    session = db.session.get(AuthSession, uuid.UUID(get_jwt()["sid"]))
+def logout(session_id: uuid.UUID) -> None:
+    """Revoke a login session (the presented token's): its access and refresh tokens both stop
+    working."""
+    session = db.session.get(AuthSession, session_id)
     if session is not None and session.revoked_at is None:
         session.revoked_at = utcnow()
         db.session.flush()
@@ -189,7 +197,8 @@ def check_current_password(user: User, password: str, *,
     return new_hash
 
 
-def update_me(user: User, data: dict) -> User:
+def update_me(user: User, data: dict, session_id: uuid.UUID) -> User:
+    """A new password ends every login session but `session_id` (the one asking)."""
     if "password" in data:
         user.password_hash = check_current_password(user, data["current_password"],
                                                     new_password=data["password"])
@@ -199,7 +208,7 @@ def update_me(user: User, data: dict) -> User:
                 AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)
             )
         ):
-            if str(session.id) != get_jwt().get("sid"):
+            if session.id != session_id:
                 session.revoked_at = utcnow()
     if "full_name" in data:
         user.full_name = data["full_name"].strip()

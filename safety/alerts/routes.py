@@ -21,7 +21,7 @@ from safety.alerts.schemas import (
 )
 from safety.auth import login_required, me
 from safety.extensions import db
-from safety.util import paginate
+from safety.pagination import paginated
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Panic alerts")
 
@@ -42,14 +42,11 @@ class Alerts(MethodView):
     @login_required()
     @blp.arguments(AlertListArgs, location="query")
     @blp.response(200, AlertListSchema)
+    @paginated(blp, Alert)
     def get(self, args):
         """Your alerts; ?role=guardian or ?role=responder for the ones you may see"""
-        stmt = views.list_for(me(), args["role"])
-        page = paginate(db.session, stmt, Alert.created_at, Alert.id, args["limit"],
-                        args["cursor"])
         role = args["role"] or "owner"
-        page["items"] = [views.summary(a, role) for a in page["items"]]
-        return page
+        return views.list_for(me(), args["role"]), lambda alert: views.summary(alert, role)
 
 
 @blp.route("/<uuid:alert_id>")

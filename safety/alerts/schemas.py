@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
-from safety.fields import LocationSchema, PageArgsSchema, UTCDateTime
+from safety.fields import LocationSchema, UTCDateTime
+from safety.pagination import PageSchema
 
 TRIGGERS = ("button", "timer", "shake", "voice", "other")
 
@@ -90,7 +91,7 @@ class AlertSchema(Schema):
     dispatch = fields.Nested(DispatchBriefSchema, allow_none=True)
 
 
-class AlertListArgs(PageArgsSchema):
+class AlertListArgs(Schema):
     role = fields.String(load_default=None, validate=validate.OneOf(("guardian", "responder")))
 
 
@@ -102,9 +103,8 @@ class AlertSummarySchema(Schema):
     ended_at = fields.AwareDateTime(allow_none=True)
 
 
-class AlertListSchema(Schema):
+class AlertListSchema(PageSchema):
     items = fields.List(fields.Nested(AlertSummarySchema))
-    next_cursor = fields.String(allow_none=True)
 
 
 class LocationBatchSchema(Schema):

@@ -23,7 +23,7 @@ class Contacts(MethodView):
     @blp.response(200, ContactListSchema)
     def get(self):
         """Your trusted contacts (at most 10)"""
-        return {"items": service.list_contacts(me()), "next_cursor": None}
+        return {"items": service.list_contacts(me())}
 
     @login_required()
     @blp.arguments(ContactSchema)
@@ -60,7 +60,7 @@ class Invitations(MethodView):
     @blp.response(200, InvitationListSchema)
     def get(self):
         """Invitations to be someone's guardian"""
-        return {"items": service.invitations_for(me()), "next_cursor": None}
+        return {"items": service.invitations_for(me())}
 
 
 @blp.route("/guardian-invitations/<uuid:contact_id>/accept")

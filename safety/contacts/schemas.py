@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from safety.fields import PageSchema, Patchable, Phone, Text
+from safety.fields import Patchable, Phone, Text
 
 
 class ContactSchema(Patchable):
@@ -20,7 +20,9 @@ class ContactSchema(Patchable):
         return c.counts_as_guardian
 
 
-class ContactListSchema(PageSchema):
+class ContactListSchema(Schema):
+    """Not paged: she has at most MAX_CONTACTS (10)."""
+
     items = fields.List(fields.Nested(ContactSchema))
 
 
@@ -38,5 +40,7 @@ class InvitationSchema(Schema):
     inviter = fields.Nested(InviterSchema, attribute="owner")
 
 
-class InvitationListSchema(PageSchema):
+class InvitationListSchema(Schema):
+    """Not paged: the invitations to one number."""
+
     items = fields.List(fields.Nested(InvitationSchema))

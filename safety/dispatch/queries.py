@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -103,22 +104,33 @@ def percentile(values: list[float], q: float) -> float | None:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def org_stats(user: User, org_id: uuid.UUID) -> dict:
+@dataclass
+class Durations:
+    count: int
+    median_s: float | None
+    p90_s: float | None
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> Durations:
+        return cls(len(seconds), percentile(seconds, 0.5), percentile(seconds, 0.9))
+
+
+@dataclass
+class OrgStats:
+    dispatches: int
+    resolved: int
+    time_to_accept: Durations
+    time_to_arrive: Durations
+
+
+def org_stats(user: User, org_id: uuid.UUID) -> OrgStats:
     """Time to accept and time to arrive of an organisation's dispatches (its admins)."""
     org = orgs.get_org(user, org_id)
     rows = list(db.session.scalars(select(Dispatch).where(Dispatch.org_id == org.id)))
     accept = [(d.accepted_at - d.created_at).total_seconds() for d in rows if d.accepted_at]
     arrive = [(d.on_scene_at - d.created_at).total_seconds() for d in rows if d.on_scene_at]
-
-    def summary(xs):
-        return {"count": len(xs), "median_s": percentile(xs, 0.5), "p90_s": percentile(xs, 0.9)}
-
-    return {
-        "dispatches": len(rows),
-        "resolved": sum(1 for d in rows if d.status == "resolved"),
-        "time_to_accept": summary(accept),
-        "time_to_arrive": summary(arrive),
-    }
+    return OrgStats(dispatches=len(rows), resolved=sum(1 for d in rows if d.status == "resolved"),
+                    time_to_accept=Durations.of(accept), time_to_arrive=Durations.of(arrive))
 
 
 class DispatchAccess:

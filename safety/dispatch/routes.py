@@ -20,8 +20,7 @@ from safety.dispatch.schemas import (
     StatusSchema,
 )
 from safety.extensions import db
-from safety.fields import PageArgsSchema
-from safety.util import paginate
+from safety.pagination import paginated
 
 blp = Blueprint("dispatch", __name__, url_prefix="/api/v1",
                 description="Responders: duty, offers, dispatches")
@@ -67,7 +66,7 @@ class Offers(MethodView):
                 "created_at": offer.created_at, "expires_at": offer.expires_at,
                 "lat": alert.lat, "lon": alert.lon, "duress": alert.duress,
             })
-        return {"items": items, "next_cursor": None}
+        return {"items": items}
 
 
 @blp.route("/dispatches/<uuid:dispatch_id>/accept")
@@ -112,12 +111,11 @@ class Status(MethodView):
 @blp.route("/orgs/<uuid:org_id>/dispatches", tags=["orgs"])
 class OrgDispatches(MethodView):
     @login_required()
-    @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, DispatchListSchema)
-    def get(self, args, org_id: uuid.UUID):
+    @paginated(blp, Dispatch)
+    def get(self, org_id: uuid.UUID):
         """Dispatches offered to or held by the organisation"""
-        return paginate(db.session, queries.org_dispatches(me(), org_id), Dispatch.created_at,
-                        Dispatch.id, args["limit"], args["cursor"])
+        return queries.org_dispatches(me(), org_id)
 
 
 @blp.route("/orgs/<uuid:org_id>/stats", tags=["orgs"])

@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
-from safety.fields import LocationSchema, PageSchema
+from safety.fields import LocationSchema
+from safety.pagination import PageSchema
 
 
 class DutySchema(Schema):
@@ -30,7 +31,9 @@ class OfferSchema(Schema):
     duress = fields.Boolean()
 
 
-class OfferListSchema(PageSchema):
+class OfferListSchema(Schema):
+    """Not paged: the offers open to one responder now (each lives OFFER_TIMEOUT_S)."""
+
     items = fields.List(fields.Nested(OfferSchema))
 
 

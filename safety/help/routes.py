@@ -6,7 +6,6 @@ from flask_smorest import Blueprint
 from safety import imports
 from safety.auth import login_required
 from safety.extensions import db
-from safety.fields import PageArgsSchema
 from safety.help import service
 from safety.help.models import Place
 from safety.help.schemas import (
@@ -18,7 +17,7 @@ from safety.help.schemas import (
     PlaceListSchema,
     PlaceSchema,
 )
-from safety.util import paginate
+from safety.pagination import paginated
 
 blp = Blueprint("help", __name__, url_prefix="/api/v1/help",
                 description="Crisis centres, shelters, police and hotlines")
@@ -47,12 +46,11 @@ class Places(MethodView):
 @blp.route("/places/all")
 class AllPlaces(MethodView):
     @login_required("admin")
-    @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, PlaceListSchema)
-    def get(self, args):
+    @paginated(blp, Place)
+    def get(self):
         """Every place, active or not (admins)"""
-        return paginate(db.session, service.all_places(), Place.created_at, Place.id,
-                        args["limit"], args["cursor"])
+        return service.all_places()
 
 
 @blp.route("/places/<uuid:place_id>")

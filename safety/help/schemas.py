@@ -1,7 +1,8 @@
 from marshmallow import Schema, fields, validate
 
-from safety.fields import PageSchema, Patchable, Phone, Text
+from safety.fields import Patchable, Phone, Text
 from safety.help.models import PLACE_KINDS
+from safety.pagination import PageSchema
 
 
 class PlaceSchema(Patchable):

@@ -6,7 +6,6 @@ from flask_smorest import Blueprint
 from safety.audit import AuditEvent
 from safety.auth import login_required, me
 from safety.extensions import db
-from safety.fields import PageArgsSchema
 from safety.orgs import service
 from safety.orgs.models import Organization
 from safety.orgs.schemas import (
@@ -20,7 +19,7 @@ from safety.orgs.schemas import (
     OrgOutSchema,
     OrgSchema,
 )
-from safety.util import paginate
+from safety.pagination import paginated
 
 blp = Blueprint("orgs", __name__, url_prefix="/api/v1/orgs",
                 description="Partner organisations (admins; org admins for their own)")
@@ -40,12 +39,11 @@ class Orgs(MethodView):
         return org
 
     @login_required("admin", "org_admin")
-    @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, OrgListSchema)
-    def get(self, args):
+    @paginated(blp, Organization)
+    def get(self):
         """Organisations you administer (all, for platform admins)"""
-        return paginate(db.session, service.list_orgs(me()), Organization.created_at,
-                        Organization.id, args["limit"], args["cursor"])
+        return service.list_orgs(me())
 
 
 @blp.route("/<uuid:org_id>")
@@ -69,12 +67,11 @@ class OrgResource(MethodView):
 @blp.route("/<uuid:org_id>/audit")
 class OrgAudit(MethodView):
     @login_required("admin")
-    @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, OrgAuditListSchema)
-    def get(self, args, org_id: uuid.UUID):
+    @paginated(blp, AuditEvent)
+    def get(self, org_id: uuid.UUID):
         """Who changed the organisation, its members and settings (platform admins)"""
-        return paginate(db.session, service.audit_events(org_id), AuditEvent.created_at,
-                        AuditEvent.id, args["limit"], args["cursor"])
+        return service.audit_events(org_id)
 
 
 @blp.route("/<uuid:org_id>/members")
@@ -121,7 +118,7 @@ class MyOrgInvitations(MethodView):
     @invitations_blp.response(200, MyOrgInvitationListSchema)
     def get(self):
         """Invitations to join an organisation (for a verified phone number)"""
-        return {"items": service.invitations_for(me()), "next_cursor": None}
+        return {"items": service.invitations_for(me())}
 
 
 @invitations_blp.route("/org-invitations/<uuid:invitation_id>/accept")

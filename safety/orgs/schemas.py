@@ -1,9 +1,10 @@
 from marshmallow import Schema, fields, validate
 
 from safety import geo
-from safety.fields import GeoJSONArea, PageSchema, Patchable, Phone, Text
+from safety.fields import GeoJSONArea, Patchable, Phone, Text
 from safety.notify.channels import webhook
 from safety.orgs.models import MEMBER_ROLES, ORG_KINDS
+from safety.pagination import PageSchema
 
 
 class OrgSchema(Patchable):
@@ -62,8 +63,10 @@ class OrgInvitationSchema(Schema):
     responded_at = fields.AwareDateTime(allow_none=True)
 
 
-class MemberListSchema(PageSchema):
-    items = fields.List(fields.Nested(MemberSchema))
+class MemberListSchema(Schema):
+    """Not paged: an organisation's members and pending invitations, all of them."""
+
+    items = fields.List(fields.Nested(MemberSchema), attribute="members")
     invitations = fields.List(fields.Nested(OrgInvitationSchema), metadata={
         "description": "Invitations not answered yet."})
 
@@ -85,7 +88,9 @@ class MyOrgInvitationSchema(Schema):
     org = fields.Nested(InvitingOrgSchema)
 
 
-class MyOrgInvitationListSchema(PageSchema):
+class MyOrgInvitationListSchema(Schema):
+    """Not paged: the pending invitations to one number."""
+
     items = fields.List(fields.Nested(MyOrgInvitationSchema))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -163,7 +164,13 @@ def withdraw_invitation(user: User, org_id: uuid.UUID, invitation_id: uuid.UUID)
     db.session.flush()
 
 
-def list_members(user: User, org_id: uuid.UUID) -> dict:
+@dataclass
+class MemberList:
+    members: list[OrgMember]
+    invitations: list[OrgInvitation]  # pending ones
+
+
+def list_members(user: User, org_id: uuid.UUID) -> MemberList:
     """Members, and the invitations still pending (their numbers only)."""
     org = get_org(user, org_id)
     members = list(db.session.scalars(
@@ -174,7 +181,7 @@ def list_members(user: User, org_id: uuid.UUID) -> dict:
                                     OrgInvitation.status == "pending")
         .order_by(OrgInvitation.created_at)
     ))
-    return {"items": members, "invitations": pending, "next_cursor": None}
+    return MemberList(members, pending)
 
 
 def remove_member(user: User, org_id: uuid.UUID, member_id: uuid.UUID) -> None:

@@ -5,9 +5,8 @@ from flask_smorest import Blueprint
 
 from safety import imports
 from safety.auth import login_required, me
-from safety.errors import DomainError
 from safety.extensions import db
-from safety.fields import PageArgsSchema
+from safety.pagination import paginated
 from safety.registry import service
 from safety.registry.models import RegistryAudit, RegistryCheck, RegistryEntry
 from safety.registry.schemas import (
@@ -19,19 +18,10 @@ from safety.registry.schemas import (
     EntryListArgs,
     EntryListSchema,
     EntrySchema,
-    entry_rules,
 )
-from safety.util import paginate
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1/registry",
                 description="Consented offender registry")
-
-
-def _check_whole(entry: dict) -> None:
-    errors = entry_rules(entry)
-    if errors:
-        raise DomainError("The entry would not be valid; see errors.", status=422,
-                          errors=errors)
 
 
 @blp.route("/entries")
@@ -48,11 +38,10 @@ class Entries(MethodView):
     @login_required("admin")
     @blp.arguments(EntryListArgs, location="query")
     @blp.response(200, EntryListSchema)
+    @paginated(blp, RegistryEntry)
     def get(self, args):
         """Registry entries, newest first"""
-        return paginate(db.session, service.list_entries(args["include_deleted"]),
-                        RegistryEntry.created_at, RegistryEntry.id, args["limit"],
-                        args["cursor"])
+        return service.list_entries(args["include_deleted"])
 
 
 @blp.route("/entries/<uuid:entry_id>")
@@ -68,7 +57,7 @@ class EntryResource(MethodView):
     @blp.response(200, EntrySchema)
     def patch(self, data, entry_id: uuid.UUID):
         """Change a registry entry (audited)"""
-        entry = service.update_entry(me(), entry_id, data, _check_whole)
+        entry = service.update_entry(me(), entry_id, data)
         db.session.commit()
         return entry
 
@@ -108,33 +97,30 @@ class Checks(MethodView):
         return record
 
     @login_required()
-    @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, CheckHistoryListSchema)
-    def get(self, args):
+    @paginated(blp, RegistryCheck)
+    def get(self):
         """Your own checks"""
-        return paginate(db.session, service.checks_of(me()), RegistryCheck.created_at,
-                        RegistryCheck.id, args["limit"], args["cursor"])
+        return service.checks_of(me())
 
 
 @blp.route("/audit/checks")
 class CheckAudit(MethodView):
     @login_required("admin")
-    @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, CheckAuditListSchema)
-    def get(self, args):
+    @paginated(blp, RegistryCheck)
+    def get(self):
         """Every check made: who, why, what they asked, what they were told"""
-        return paginate(db.session, service.all_checks(), RegistryCheck.created_at,
-                        RegistryCheck.id, args["limit"], args["cursor"])
+        return service.all_checks()
 
 
 @blp.route("/audit/entries")
 class EntryAudit(MethodView):
     @login_required("admin")
-    @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, AuditListSchema)
-    def get(self, args):
+    @paginated(blp, RegistryAudit)
+    def get(self):
         """Every change to the registry: who, what, when"""
-        return paginate(db.session, service.audit_log(), RegistryAudit.created_at,
-                        RegistryAudit.id, args["limit"], args["cursor"])
+        return service.audit_log()
 
 

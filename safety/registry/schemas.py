@@ -1,32 +1,10 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from safety.fields import PageArgsSchema, PageSchema, Patchable, Phone, Text
+from safety.fields import Patchable, Phone, Text
+from safety.pagination import PageSchema
 from safety.registry import iin as iin_mod
 from safety.registry.models import CATEGORIES, LEGAL_BASES, PURPOSES
-
-
-def entry_rules(data: dict) -> dict:
-    """Cross-field rules of an entry; returns {field: [messages]} (empty when it holds)."""
-    errors: dict[str, list[str]] = {}
-    if data.get("iin"):
-        try:
-            born, _sex = iin_mod.parse(data["iin"])
-        except ValueError as exc:
-            errors["iin"] = [str(exc)]
-        else:
-            if data.get("birth_date") and data["birth_date"] != born:
-                errors["birth_date"] = ["The birth date does not agree with the IIN."]
-    if not data.get("birth_date") and "iin" not in errors and not data.get("iin"):
-        errors["birth_date"] = ["A birth date (or an IIN) is required."]
-    basis = data.get("legal_basis")
-    if basis == "court_decision" and not data.get("case_reference"):
-        errors["case_reference"] = ["A court decision needs its case reference."]
-    if basis == "subject_consent" and not data.get("consent_reference"):
-        errors["consent_reference"] = ["Consent needs its consent reference."]
-    if data.get("expires_on") and data.get("decided_on") and \
-            data["expires_on"] <= data["decided_on"]:
-        errors["expires_on"] = ["An entry must expire after the decision."]
-    return errors
+from safety.registry.rules import entry_rules
 
 
 class EntrySchema(Patchable):
@@ -50,7 +28,7 @@ class EntrySchema(Patchable):
     @validates_schema
     def _rules(self, data, partial=False, **kwargs):
         if partial:
-            return  # PATCH: checked on the whole entry after merging (service.update_entry)
+            return  # PATCH: checked on the whole entry, stored and changed (service.update_entry)
         errors = entry_rules(data)
         if errors:
             raise ValidationError(errors)
@@ -58,7 +36,7 @@ class EntrySchema(Patchable):
             data["birth_date"] = iin_mod.parse(data["iin"])[0]
 
 
-class EntryListArgs(PageArgsSchema):
+class EntryListArgs(Schema):
     include_deleted = fields.Boolean(load_default=False)
 
 
@@ -80,12 +58,18 @@ class CheckSchema(Schema):
     def _iin(self, data, **kwargs):
         if data.get("iin"):
             try:
-                iin_mod.parse(data["iin"])
+                born, _sex = iin_mod.parse(data["iin"])
             except ValueError as exc:
                 raise ValidationError(str(exc), "iin") from exc
+            if data.get("birth_date") is not None and data["birth_date"] != born:
+                raise ValidationError("The birth date does not agree with the IIN.",
+                                      "birth_date")
 
 
 class MatchSchema(Schema):
+    """A matched entry as the person checking sees it: its category and dates, nothing else
+    (never names, references or phones)."""
+
     category = fields.String()
     decided_on = fields.Date()
     expires_on = fields.Date()

@@ -11,11 +11,12 @@ from sqlalchemy import delete, func, select
 
 from safety import imports
 from safety.accounts.models import User
-from safety.errors import Invalid, NotFound, TooMany
+from safety.errors import DomainError, NotFound, TooMany
 from safety.extensions import db
 from safety.registry import iin as iin_mod
 from safety.registry import names
 from safety.registry.models import RegistryAudit, RegistryCheck, RegistryEntry, RegistryNameKey
+from safety.registry.rules import entry_rules
 from safety.util import utcnow
 
 FIELDS = ("full_name", "birth_date", "iin", "phone", "category", "decided_on", "authority",
@@ -70,13 +71,17 @@ def get_entry(entry_id: uuid.UUID) -> RegistryEntry:
     return entry
 
 
-def update_entry(actor: User, entry_id: uuid.UUID, data: dict,
-                 validate) -> RegistryEntry:
+def update_entry(actor: User, entry_id: uuid.UUID, data: dict) -> RegistryEntry:
+    """Change an entry; the rules that tie its fields together must hold for the entry as it
+    would be (its stored values with the changes): 422 with every broken rule otherwise."""
     entry = get_entry(entry_id)
     if entry.deleted_at is not None:
         raise NotFound("No such registry entry.")
     merged = {k: getattr(entry, k) for k in FIELDS} | data
-    validate(merged)  # the rules that tie fields together, on the whole entry
+    errors = entry_rules(merged)
+    if errors:
+        raise DomainError("The entry would not be valid; see errors.", status=422,
+                          errors=errors)
     changes = {k: {"from": _jsonable({k: getattr(entry, k)})[k], "to": _jsonable({k: v})[k]}
                for k, v in data.items() if getattr(entry, k) != v}
     for k, v in data.items():
@@ -188,11 +193,8 @@ def _grade(query: dict, born: date | None, keys: list[str], entry: RegistryEntry
 def check(user: User, data: dict) -> RegistryCheck:
     _limit(user)
     born = data.get("birth_date")
-    if data.get("iin"):
-        iin_born, _sex = iin_mod.parse(data["iin"])
-        if born is not None and born != iin_born:
-            raise Invalid("birth_date", "The birth date does not agree with the IIN.")
-        born = iin_born
+    if data.get("iin"):  # CheckSchema has made sure the IIN agrees with a birth date given
+        born, _sex = iin_mod.parse(data["iin"])
     keys = names.name_keys(data["full_name"])
     grades = []
     for entry in _candidates(data, born, keys):
@@ -212,10 +214,9 @@ def check(user: User, data: dict) -> RegistryCheck:
     )
     db.session.add(record)
     db.session.flush()
-    # minimal disclosure: the category and dates, never names, references or phones
-    record.matches = sorted(
-        ({"category": e.category, "decided_on": e.decided_on, "expires_on": e.expires_on}
-         for _, e in grades), key=lambda m: m["decided_on"], reverse=True)
+    # The entries matched, newest decision first; MatchSchema shows of each only the category
+    # and dates (minimal disclosure: never names, references or phones).
+    record.matches = sorted((e for _, e in grades), key=lambda e: e.decided_on, reverse=True)
     return record
 
 

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from safety.auth import login_required, me
 from safety.extensions import db
-from safety.fields import PageArgsSchema
+from safety.pagination import paginated
 from safety.timers import service
 from safety.timers.models import SafetyTimer
 from safety.timers.schemas import (
@@ -15,7 +15,6 @@ from safety.timers.schemas import (
     TimerListSchema,
     TimerSchema,
 )
-from safety.util import paginate
 
 blp = Blueprint("timers", __name__, url_prefix="/api/v1/timers", description="Safety timer")
 
@@ -32,21 +31,11 @@ class Timers(MethodView):
         return timer
 
     @login_required()
-    @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, TimerListSchema)
-    def get(self, args):
+    @paginated(blp, SafetyTimer)
+    def get(self):
         """Your timers, newest first"""
-        return paginate(db.session, service.list_for(me()), SafetyTimer.created_at,
-                        SafetyTimer.id, args["limit"], args["cursor"])
-
-
-def _shown(timer: SafetyTimer) -> SafetyTimer | dict:
-    """A duress check-in looks like any check-in to her phone: no alert id."""
-    if timer.status == "checked_in" and timer.alert_id is not None:
-        return {"id": timer.id, "status": timer.status, "due_at": timer.due_at,
-                "note": timer.note, "created_at": timer.created_at, "ended_at": timer.ended_at,
-                "alert_id": None}
-    return timer
+        return service.list_for(me())
 
 
 @blp.route("/<uuid:timer_id>")
@@ -55,7 +44,7 @@ class TimerResource(MethodView):
     @blp.response(200, TimerSchema)
     def get(self, timer_id: uuid.UUID):
         """A timer"""
-        return _shown(service.get(me(), timer_id))
+        return service.get(me(), timer_id)
 
 
 @blp.route("/<uuid:timer_id>/extend")
@@ -81,4 +70,4 @@ class CheckIn(MethodView):
         db.session.commit()  # a wrong PIN counts even though the answer is an error
         if refusal is not None:
             raise refusal.forbidden("check-in is locked for a while; the timer runs on.")
-        return _shown(timer)
+        return timer

@@ -1,12 +1,18 @@
+from datetime import timedelta
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from safety.fields import LocationSchema, PageSchema, UTCDateTime
+from safety.fields import LocationSchema, UTCDateTime
+from safety.pagination import PageSchema
+from safety.util import utcnow
 
 PIN = validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits.")
 MAX_S = 24 * 3600
 
 
 class DueSchema(Schema):
+    """A deadline: `duration_s` from now, or `due_at` (a minute to 24 hours from now)."""
+
     # exactly one of the two, not null (a null one counts as not given)
     OPENAPI_RULES = {"oneOf": [
         {"required": ["due_at"], "properties": {"due_at": {"type": "string"}}},
@@ -20,6 +26,11 @@ class DueSchema(Schema):
     def _one(self, data, **kwargs):
         if (data.get("due_at") is None) == (data.get("duration_s") is None):
             raise ValidationError("Give either due_at or duration_s.", "due_at")
+        due, now = data.get("due_at"), utcnow()
+        if due is not None and due <= now + timedelta(seconds=30):
+            raise ValidationError("The deadline must be at least a minute from now.", "due_at")
+        if due is not None and due > now + timedelta(seconds=MAX_S):
+            raise ValidationError("A timer runs for at most 24 hours.", "due_at")
 
 
 class StartTimerSchema(DueSchema):
@@ -43,7 +54,15 @@ class TimerSchema(Schema):
     note = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
     ended_at = fields.AwareDateTime(allow_none=True)
-    alert_id = fields.UUID(allow_none=True)
+    alert_id = fields.Method("_alert_id", allow_none=True, metadata={
+        "type": "string", "format": "uuid", "nullable": True,
+        "description": "The alert the timer raised (status alarmed); null otherwise."})
+
+    def _alert_id(self, timer) -> str | None:
+        # A duress check-in looks like any check-in to her phone: its silent alert is not named.
+        if timer.status == "checked_in" or timer.alert_id is None:
+            return None
+        return str(timer.alert_id)
 
 
 class TimerListSchema(PageSchema):

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, make_response, render_templat
 from safety.errors import NotFound
 from safety.extensions import limiter
 from safety.tracking import service
+from safety.tracking.schemas import SnapshotSchema
 
 bp = Blueprint("tracking", __name__)
 
@@ -41,4 +42,4 @@ def page(token: str):
 @bp.get("/t/<token>/data")
 @limiter.limit("240 per minute")
 def data(token: str):
-    return _private(jsonify(service.snapshot(token)))
+    return _private(jsonify(SnapshotSchema().dump(service.snapshot(token))))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from safety.alerts.links import hash_token
@@ -22,18 +24,18 @@ def alert_for(token: str) -> Alert:
     return db.session.get(Alert, link.alert_id)
 
 
-def snapshot(token: str) -> dict:
-    """Her name, whether the alert is live, and the trail: nothing else."""
+@dataclass
+class Snapshot:
+    alert: Alert
+    points: list[AlertLocation]  # the newest TRAIL_POINTS, oldest first
+
+
+def snapshot(token: str) -> Snapshot:
+    """The alert behind the link and its trail (SnapshotSchema shows her name, whether the
+    alert is live, and the trail: nothing else)."""
     alert = alert_for(token)
     points = list(db.session.scalars(
         select(AlertLocation).where(AlertLocation.alert_id == alert.id)
         .order_by(AlertLocation.recorded_at.desc()).limit(TRAIL_POINTS)))
     points.reverse()
-    return {
-        "name": alert.owner.full_name,
-        "status": "live" if alert.live else "ended",
-        "started_at": alert.created_at.isoformat(),
-        "updated_at": alert.updated_at.isoformat(),
-        "points": [{"lat": p.lat, "lon": p.lon, "accuracy_m": p.accuracy_m,
-                    "recorded_at": p.recorded_at.isoformat()} for p in points],
-    }
+    return Snapshot(alert, points)
