@@ -13,8 +13,11 @@ def create_app(config: dict | None = None, env: dict | None = None) -> Flask:
     """Build the app. `env` adds to os.environ for settings; `config` overrides settings."""
     import os
 
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.update(load_config({**os.environ, **(env or {})}, instance_path=app.instance_path))
+    settings = {**os.environ, **(env or {})}
+    instance = settings.get("SAFETY_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.path.abspath(instance) if instance else None)
+    app.config.update(load_config(settings, instance_path=app.instance_path))
     if config:
         app.config.update(config)
     register_logging(app)
