@@ -3,7 +3,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from safety.fields import LocationSchema, PageSchema, UTCDateTime
 
 PIN = validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits.")
+MIN_S = 60  # both ways of saying when: duration_s, and due_at counted from the server's now
 MAX_S = 24 * 3600
+TOO_SOON = "A timer runs for at least 60 seconds: the deadline must be 60 s or more from now."
+TOO_LATE = "A timer runs for at most 24 hours."
 
 
 class DueSchema(Schema):
@@ -14,7 +17,8 @@ class DueSchema(Schema):
     ]}
 
     due_at = UTCDateTime(allow_none=True)
-    duration_s = fields.Integer(allow_none=True, validate=validate.Range(60, MAX_S))
+    duration_s = fields.Integer(allow_none=True, validate=[
+        validate.Range(min=MIN_S, error=TOO_SOON), validate.Range(max=MAX_S, error=TOO_LATE)])
 
     @validates_schema
     def _one(self, data, **kwargs):

@@ -15,7 +15,7 @@ from safety.extensions import db
 from safety.notify import outbox
 from safety.notify.models import OutboxJob
 from safety.timers.models import SafetyTimer
-from safety.timers.schemas import MAX_S
+from safety.timers.schemas import MAX_S, MIN_S, TOO_LATE, TOO_SOON
 from safety.util import utcnow
 
 
@@ -24,10 +24,10 @@ def _due(data: dict) -> datetime:
     if data.get("duration_s") is not None:
         return now + timedelta(seconds=data["duration_s"])
     due = data["due_at"]
-    if due <= now + timedelta(seconds=30):
-        raise Invalid("due_at", "The deadline must be at least a minute from now.")
+    if due < now + timedelta(seconds=MIN_S):
+        raise Invalid("due_at", TOO_SOON)
     if due > now + timedelta(seconds=MAX_S):
-        raise Invalid("due_at", "A timer runs for at most 24 hours.")
+        raise Invalid("due_at", TOO_LATE)
     return due
 
 
