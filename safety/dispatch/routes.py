@@ -5,10 +5,12 @@ from flask_smorest import Blueprint
 
 from safety.alerts.models import Alert
 from safety.auth import login_required, me
-from safety.dispatch import service
+from safety.dispatch import held, service
+from safety.dispatch.models import Dispatch
 from safety.dispatch.schemas import (
     DeclineResultSchema,
     DeclineSchema,
+    DispatchListSchema,
     DispatchSchema,
     DutySchema,
     OfferListSchema,
@@ -17,6 +19,8 @@ from safety.dispatch.schemas import (
     StatusSchema,
 )
 from safety.extensions import db
+from safety.fields import PageArgsSchema
+from safety.util import paginate
 
 blp = Blueprint("dispatch", __name__, url_prefix="/api/v1",
                 description="Responders: duty, offers, dispatches")
@@ -98,3 +102,14 @@ class Status(MethodView):
         dispatch = service.set_status(me(), dispatch_id, data["status"], data.get("note"))
         db.session.commit()
         return dispatch
+
+
+@blp.route("/responder/dispatches")
+class HeldDispatches(MethodView):
+    @login_required("responder")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, DispatchListSchema)
+    def get(self, args):
+        """Your dispatches: the one you hold and recent ones, newest first"""
+        return paginate(db.session, held.held_by(me()), Dispatch.created_at, Dispatch.id,
+                        args["limit"], args["cursor"])
