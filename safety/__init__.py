@@ -94,9 +94,10 @@ def register_channels(app: Flask) -> None:
     from safety.notify.channels.sms import SmsChannel
     from safety.notify.channels.timer import TimerChannel
     from safety.notify.channels.webhook import WebhookChannel
+    from safety.recipients import describe
 
     channels.init_app(app)
-    channels.register(app, PushChannel(app.config))
+    channels.register(app, PushChannel(app.config, describe=describe))
     channels.register(app, SmsChannel(app.config))
     channels.register(app, WebhookChannel())
     channels.register(app, TimerChannel())
