@@ -31,6 +31,7 @@ def create_app(config: dict | None = None, env: dict | None = None) -> Flask:
     register_blueprints(app)
     register_commands(app)
     register_in_process_worker(app)
+    register_demo_simulator(app)
     return app
 
 
@@ -148,3 +149,12 @@ def register_in_process_worker(app: Flask) -> None:
         from safety.notify.worker import start_background_worker
 
         start_background_worker(app)
+
+
+def register_demo_simulator(app: Flask) -> None:
+    """`make run` only (RUN_DEMO_SIMULATOR, development): the demo responders stay on duty
+    and answer offers nobody answers (safety/demo.py)."""
+    if app.config.get("RUN_DEMO_SIMULATOR"):
+        from safety.demo import start_demo_simulator
+
+        start_demo_simulator(app)

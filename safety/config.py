@@ -54,11 +54,44 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _seconds_range(env: dict[str, str], name: str, default: str) -> tuple[float, float]:
+    """`8-15` (a random time between), or one number."""
+    raw = (env.get(name) or default).strip()
+    try:
+        low, _, high = raw.partition("-")
+        pair = (float(low), float(high or low))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be seconds or a range like 8-15, got {raw!r}") from exc
+    if not 0 <= pair[0] <= pair[1]:
+        raise ConfigError(f"{name} must be a range like 8-15 (low to high), got {raw!r}")
+    return pair
+
+
+def _demo_simulator(env: dict[str, str], environment: str) -> bool:
+    """The demo simulator (safety/demo.py) is for `make run` only: refused in production, and
+    never started by the tests' apps (a test starts one itself when it wants one)."""
+    wanted = _bool(env, "RUN_DEMO_SIMULATOR", False)
+    if wanted and environment == "production":
+        raise ConfigError("RUN_DEMO_SIMULATOR answers dispatch offers for the demo responders: "
+                          "it must not be set in production")
+    return wanted and environment == "development"
 
 
 def sqlite_url(path: Path) -> str:
@@ -209,6 +242,12 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "OFFER_MAX_RADIUS_M": _int(env, "OFFER_MAX_RADIUS_M", 40000),
         "RESPONDER_STALE_S": _int(env, "RESPONDER_STALE_S", 600),
         "RESPONDER_ACCESS_AFTER_END_S": _int(env, "RESPONDER_ACCESS_AFTER_END_S", 4 * 3600),
+        # the demo simulator of `make run` (safety/demo.py; development only)
+        "RUN_DEMO_SIMULATOR": _demo_simulator(env, environment),
+        "DEMO_TICK_S": _float(env, "DEMO_TICK_S", 2.0),
+        "DEMO_ANSWER_DELAY_S": _seconds_range(env, "DEMO_ANSWER_DELAY_S", "8-15"),
+        "DEMO_STEP_DELAY_S": _seconds_range(env, "DEMO_STEP_DELAY_S", "10-20"),
+        "DEMO_SPEED_MPS": _float(env, "DEMO_SPEED_MPS", 12.0),
         # registry
         "REGISTRY_CHECKS_PER_DAY": _int(env, "REGISTRY_CHECKS_PER_DAY", 10),
         # OpenAPI (flask-smorest)

@@ -14,7 +14,8 @@ def _json_operations(client) -> list[tuple[str, str]]:
     found = []
     for path, item in doc["paths"].items():
         for method, op in item.items():
-            if method in ("post", "put", "patch") and "application/json" in op.get("requestBody", {}).get("content", {}):
+            body = op.get("requestBody", {}).get("content", {}) if method != "parameters" else {}
+            if "application/json" in body:
                 found.append((method.upper(), re.sub(r"\{\w+\}", str(uuid.uuid4()), path)))
     return found
 
