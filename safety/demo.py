@@ -10,8 +10,8 @@ this simulator plays their phones:
   organisation's coverage, drawn back towards where each one started);
 - it answers an offer a demo responder has not answered after DEMO_ANSWER_DELAY_S (a random
   time in a range, 8-15 s by default): accept; then en route after DEMO_STEP_DELAY_S, drives to
-  her at DEMO_SPEED_MPS (at most three minutes), on scene when there, resolved after another
-  DEMO_STEP_DELAY_S.
+  her at DEMO_SPEED_MPS (at most a minute and a half), on scene when there, resolved after
+  another DEMO_STEP_DELAY_S.
 
 Everything goes through the service functions the API calls (duty, location, accept, status),
 so pushes, webhooks, the outbox and every answer are what they would be for a person. Each step
@@ -60,7 +60,7 @@ EXTENSION = "safety_demo"
 WALK_MPS = 1.4  # a responder on duty, between calls
 HOME_RADIUS_M = 1500  # ...drawn back towards their starting spot beyond this
 ARRIVED_M = 30
-MAX_TRAVEL_S = 180
+MAX_TRAVEL_S = 90
 METRES_PER_DEGREE = 111_320.0
 
 
