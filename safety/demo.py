@@ -150,8 +150,12 @@ class DemoSimulator:
             self._progress(user, now)
         for user in responders:
             self._move(user, homes[user.phone], coverage, now, dt)
+        seen_offers: set[uuid.UUID] = set()
         for user in responders:
-            self._answer_offers(user, now)
+            seen_offers |= self._answer_offers(user, now)
+        # forget offers that are no longer open (answered, by it or a person, or expired)
+        self.answer_at = {k: v for k, v in self.answer_at.items() if k in seen_offers}
+        self.gave_up &= seen_offers
 
     def _responders(self, org: Organization | None) -> list[User]:
         if org is None:
@@ -252,11 +256,14 @@ class DemoSimulator:
 
     # -- offers and dispatches -----------------------------------------------------------------
 
-    def _answer_offers(self, user: User, now: datetime) -> None:
+    def _answer_offers(self, user: User, now: datetime) -> set[uuid.UUID]:
+        """Accept the offers whose time has come; returns the ids of the open ones."""
+        offers = dispatch.open_offers(user)
+        open_ids = {offer.id for offer in offers}
         if db.session.scalar(select(Dispatch.id).where(Dispatch.responder_id == user.id,
                                                        Dispatch.status.in_(HELD))):
-            return  # busy: one dispatch at a time
-        for offer in dispatch.open_offers(user):
+            return open_ids  # busy: one dispatch at a time
+        for offer in offers:
             if offer.id in self.gave_up:
                 continue
             alert = db.session.get(Alert, offer.dispatch.alert_id)
@@ -281,7 +288,8 @@ class DemoSimulator:
             self.held[d.id] = Held(user.id, "accepted", self._after(self.step_delay, now))
             story.info("%s accepts the offer for %s's alert, %.1f km away (%.0f s after it "
                        "came; dispatch %s)", user.full_name, who, km, waited, d.id.hex[:8])
-            return  # one dispatch at a time
+            break  # one dispatch at a time
+        return open_ids
 
     def _progress(self, user: User, now: datetime) -> None:
         for did, held in list(self.held.items()):
@@ -295,7 +303,8 @@ class DemoSimulator:
             if now < held.next_at:
                 continue
             alert = db.session.get(Alert, d.alert_id)
-            here = _where(db.session.get(ResponderState, user.id))
+            state = db.session.get(ResponderState, user.id)
+            here = _where(state) if state is not None else None
             her = (alert.lat, alert.lon)
             if held.status == "accepted":
                 nxt = "en_route"
