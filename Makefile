@@ -4,6 +4,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: install install-test run test lint bench clean
 
@@ -22,7 +23,8 @@ install-test: install
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) safety seed-demo
-	RUN_WORKER_IN_PROCESS=1 $(FLASK) run --no-reload --host $(HOST) --port $(PORT)
+	RUN_WORKER_IN_PROCESS=1 RUN_DEMO_SIMULATOR=1 PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) \
+	  $(FLASK) run --no-reload --host $(HOST) --port $(PORT)
 
 test: install-test
 	scripts/run-tests.sh

@@ -1,5 +1,7 @@
 """What gunicorn serves: `gunicorn wsgi:app`."""
 
 from safety import create_app
+from safety.config import or_exit
 
-app = create_app()
+# A missing or wrong setting: one line on stderr and exit status 4, no traceback.
+app = or_exit(create_app)

@@ -43,6 +43,12 @@ def summary(name: str, seconds: list[float]) -> str:
             f"  mean={statistics.fmean(ms):8.3f} ms")
 
 
+def backend_line(backend: str, name: str, seconds: list[float]) -> str:
+    """`summary` behind the backend's name, padded so that SpatiaLite's and PostGIS's lines
+    line up column for column."""
+    return f"{'[' + backend + ']':<12} " + summary(name, seconds)
+
+
 def timed(fn, n: int) -> list[float]:
     out = []
     for i in range(n):

@@ -13,7 +13,7 @@ import uuid
 
 from sqlalchemy import select, text
 
-from bench.common import bulk_users, make_app, summary, timed
+from bench.common import backend_line, bulk_users, make_app, timed
 
 # Kazakhstan, roughly
 LAT0, LAT1, LON0, LON1 = 41.0, 54.0, 50.0, 85.0
@@ -104,11 +104,11 @@ def run(backend: str, args) -> None:
 
             nearest(0)
             containing(0)  # warm
-            print(f"[{backend}] " + summary(
-                f"covering orgs + nearest 10 available of {args.responders:,}", timed(nearest,
-                                                                                args.queries)))
-            print(f"[{backend}] " + summary(
-                f"organisations containing a point, of {args.orgs:,}",
+            print(backend_line(
+                backend, f"covering orgs + nearest 10 available of {args.responders:,}",
+                timed(nearest, args.queries)))
+            print(backend_line(
+                backend, f"organisations containing a point, of {args.orgs:,}",
                 timed(containing, args.queries)))
             db.session.remove()
             if backend == "postgresql":

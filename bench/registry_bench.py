@@ -13,7 +13,7 @@ import tempfile
 import uuid
 from datetime import date, timedelta
 
-from bench.common import bulk_users, make_app, summary, timed
+from bench.common import backend_line, bulk_users, make_app, timed
 
 FIRST = ["Нурлан", "Ерлан", "Асхат", "Бауыржан", "Дамир", "Ерболат", "Жандос", "Қайрат",
          "Марат", "Серік", "Тимур", "Алексей", "Дмитрий", "Иван", "Сергей", "Андрей", "Руслан",
@@ -94,8 +94,8 @@ def run(backend: str, args) -> None:
             for name, fn in (("by IIN", by_iin), ("by name + birth date", by_name_and_birth),
                              ("by name only", by_name_only)):
                 fn(0)
-                print(f"[{backend}] " + summary(f"check {name}, {args.entries:,} entries",
-                                                timed(fn, args.queries)))
+                print(backend_line(backend, f"check {name}, {args.entries:,} entries",
+                                   timed(fn, args.queries)))
                 db.session.rollback()
 
 

@@ -13,8 +13,11 @@ def create_app(config: dict | None = None, env: dict | None = None) -> Flask:
     """Build the app. `env` adds to os.environ for settings; `config` overrides settings."""
     import os
 
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.update(load_config({**os.environ, **(env or {})}, instance_path=app.instance_path))
+    settings = {**os.environ, **(env or {})}
+    instance = settings.get("SAFETY_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.path.abspath(instance) if instance else None)
+    app.config.update(load_config(settings, instance_path=app.instance_path))
     if config:
         app.config.update(config)
     register_logging(app)
@@ -29,6 +32,7 @@ def create_app(config: dict | None = None, env: dict | None = None) -> Flask:
     register_blueprints(app)
     register_commands(app)
     register_in_process_worker(app)
+    register_demo_simulator(app)
     return app
 
 
@@ -113,9 +117,10 @@ def register_channels(app: Flask) -> None:
     from safety.notify.channels.sms import SmsChannel
     from safety.notify.channels.timer import TimerChannel
     from safety.notify.channels.webhook import WebhookChannel
+    from safety.recipients import describe
 
     channels.init_app(app)
-    channels.register(app, PushChannel(app.config))
+    channels.register(app, PushChannel(app.config, describe=describe))
     channels.register(app, SmsChannel(app.config))
     channels.register(app, WebhookChannel())
     channels.register(app, TimerChannel())
@@ -166,3 +171,12 @@ def register_in_process_worker(app: Flask) -> None:
         from safety.notify.worker import start_background_worker
 
         start_background_worker(app)
+
+
+def register_demo_simulator(app: Flask) -> None:
+    """`make run` only (RUN_DEMO_SIMULATOR, development): the demo responders stay on duty
+    and answer offers nobody answers (safety/demo.py)."""
+    if app.config.get("RUN_DEMO_SIMULATOR"):
+        from safety.demo import start_demo_simulator
+
+        start_demo_simulator(app)

@@ -8,17 +8,40 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
 
 SQLITE_URL_PARAMS = (
     "geoalchemy2_connect_sqlite_init_mode=WGS84&geoalchemy2_connect_sqlite_transaction=true"
 )
 
 
+DEV_BASE_URL = "http://127.0.0.1:5000"
+
+
 class ConfigError(RuntimeError):
     """A required setting is missing or malformed."""
+
+
+T = TypeVar("T")
+EXIT_CONFIG_ERROR = 4  # gunicorn's "App failed to load": it stops instead of booting workers again
+
+
+def or_exit(make: Callable[[], T]) -> T:
+    """`make()`, or, when a setting is missing or wrong, one clear line on stderr and exit
+    status 4 (no traceback): for wsgi.py (`flask --app wsgi …`, gunicorn's workers) and
+    gunicorn.conf.py (gunicorn's master, before it starts any worker)."""
+    try:
+        return make()
+    except ConfigError as exc:
+        print(f"safety: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG_ERROR) from None
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -31,6 +54,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -38,8 +71,68 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _seconds_range(env: dict[str, str], name: str, default: str) -> tuple[float, float]:
+    """`8-15` (a random time between), or one number."""
+    raw = (env.get(name) or default).strip()
+    try:
+        low, _, high = raw.partition("-")
+        pair = (float(low), float(high or low))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be seconds or a range like 8-15, got {raw!r}") from exc
+    if not 0 <= pair[0] <= pair[1]:
+        raise ConfigError(f"{name} must be a range like 8-15 (low to high), got {raw!r}")
+    return pair
+
+
+def _demo_simulator(env: dict[str, str], environment: str) -> bool:
+    """The demo simulator (safety/demo.py) is for `make run` only: refused in production, and
+    never started by the tests' apps (a test starts one itself when it wants one)."""
+    wanted = _bool(env, "RUN_DEMO_SIMULATOR", False)
+    if wanted and environment == "production":
+        raise ConfigError("RUN_DEMO_SIMULATOR answers dispatch offers for the demo responders: "
+                          "it must not be set in production")
+    return wanted and environment == "development"
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}?{SQLITE_URL_PARAMS}"
+
+
+def with_sqlite_params(url: str) -> str:
+    """A SQLite URL with the WGS84/transaction options of the default URL added where it does
+    not set them itself (without them GeoAlchemy2's SpatiaLite set-up of a new file takes
+    ~10 s and makes it 7 MB). Other URLs as given."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return url
+    wanted = dict(pair.split("=", 1) for pair in SQLITE_URL_PARAMS.split("&"))
+    missing = {k: v for k, v in wanted.items() if k not in parsed.query}
+    if not missing:
+        return url
+    return parsed.update_query_dict(missing).render_as_string(hide_password=False)
+
+
+LOCAL_HOSTS = ("localhost", "0.0.0.0", "::1", "[::1]")
+
+
+def _public_base_url(env: dict[str, str], environment: str) -> str:
+    """Links sent to people (SMS tracking links) start with this. In production it must be set,
+    and not to an address of this machine: a link to 127.0.0.1 reaches nobody."""
+    raw = env.get("PUBLIC_BASE_URL") or ""
+    if environment != "production":
+        return (raw or DEV_BASE_URL).rstrip("/")
+    try:
+        parts = urlsplit(raw)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        parts, host = None, ""
+    if not raw or parts is None or parts.scheme not in ("http", "https") or not host:
+        raise ConfigError("PUBLIC_BASE_URL must be set in production to the address people "
+                          "reach this service at (https://…): SMS tracking links start with it")
+    if host in LOCAL_HOSTS or host.startswith("127.") or host.endswith(".localhost"):
+        raise ConfigError(f"PUBLIC_BASE_URL is {raw} in production: SMS tracking links to this "
+                          "machine reach nobody; set it to the service's public address")
+    return raw.rstrip("/")
 
 
 def _dev_secret(instance: Path) -> str:
@@ -68,7 +161,8 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
             else "testing-secret-key-not-for-production-use-0123456789"
         )
 
-    database_url = env.get("DATABASE_URL") or sqlite_url(instance / "safety.db")
+    database_url = with_sqlite_params(
+        env.get("DATABASE_URL") or sqlite_url(instance / "safety.db"))
     if database_url.startswith("postgres://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
     elif database_url.startswith("postgresql://"):
@@ -106,7 +200,7 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "ACCOUNT_LOCK_S": _int(env, "ACCOUNT_LOCK_S", 900),
         "ACCOUNT_LOCK_MAX_S": _int(env, "ACCOUNT_LOCK_MAX_S", 86400),
         "DEFAULT_PHONE_REGION": env.get("DEFAULT_PHONE_REGION", "KZ"),
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PUBLIC_BASE_URL": _public_base_url(env, environment),
         # push / sms / worker
         "GOOGLE_APPLICATION_CREDENTIALS": env.get("GOOGLE_APPLICATION_CREDENTIALS") or None,
         "FCM_PROJECT_ID": env.get("FCM_PROJECT_ID") or None,
@@ -148,6 +242,12 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "OFFER_MAX_RADIUS_M": _int(env, "OFFER_MAX_RADIUS_M", 40000),
         "RESPONDER_STALE_S": _int(env, "RESPONDER_STALE_S", 600),
         "RESPONDER_ACCESS_AFTER_END_S": _int(env, "RESPONDER_ACCESS_AFTER_END_S", 4 * 3600),
+        # the demo simulator of `make run` (safety/demo.py; development only)
+        "RUN_DEMO_SIMULATOR": _demo_simulator(env, environment),
+        "DEMO_TICK_S": _float(env, "DEMO_TICK_S", 2.0),
+        "DEMO_ANSWER_DELAY_S": _seconds_range(env, "DEMO_ANSWER_DELAY_S", "8-15"),
+        "DEMO_STEP_DELAY_S": _seconds_range(env, "DEMO_STEP_DELAY_S", "10-20"),
+        "DEMO_SPEED_MPS": _float(env, "DEMO_SPEED_MPS", 12.0),
         # registry
         "REGISTRY_CHECKS_PER_DAY": _int(env, "REGISTRY_CHECKS_PER_DAY", 10),
         # OpenAPI (flask-smorest)

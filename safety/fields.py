@@ -10,6 +10,7 @@ from typing import NamedTuple
 import phonenumbers
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from phonenumbers import shortnumberinfo
 from shapely.geometry import shape
 from shapely.validation import explain_validity
 
@@ -74,6 +75,50 @@ class Phone(fields.String):
             raise ValidationError("Not a phone number: digits, spaces, +, -, (), . only.")
         try:
             return normalize_phone(raw)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+SERVICE_PHONE_PATTERN = r"^\+?[0-9 ()./-]{2,30}$"
+_SERVICE_PHONE = re.compile(SERVICE_PHONE_PATTERN)
+_SHORT_CODE = re.compile(r"^[0-9]{2,6}$")
+
+
+def normalize_service_phone(raw: str, region: str | None = None) -> str:
+    """A number people call a place on: a short national code (`102`, `1414`), kept as given,
+    or any number the phonenumbers library considers possible for the region (Almaty landlines
+    `+7 727 …` its validity tables do not know yet), as E.164. Raises ValueError otherwise."""
+    region = region or current_app.config.get("DEFAULT_PHONE_REGION", "KZ")
+    compact = re.sub(r"[ ()./-]", "", raw)
+    try:
+        if _SHORT_CODE.match(compact):
+            short = phonenumbers.parse(compact, region)
+            if shortnumberinfo.is_possible_short_number_for_region(short, region):
+                return compact
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("Not a phone number.") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise ValueError("Not a possible phone number or short code.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class ServicePhone(fields.String):
+    """A place's phone: a short national code (`102`, `1414`) or any possible number."""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": SERVICE_PHONE_PATTERN, "description": (
+            "A short national code (102, 1414), kept as given, or a phone number in any "
+            "common form (default region KZ), answered as E.164."),
+            **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if not _SERVICE_PHONE.match(raw):
+            raise ValidationError("Not a phone number: digits, spaces, +, -, (), . only.")
+        try:
+            return normalize_service_phone(raw)
         except ValueError as exc:
             raise ValidationError(str(exc)) from exc
 

@@ -20,6 +20,7 @@ import re
 from flask import Flask, request
 
 from safety.errors import DomainError, NotFound
+from safety.json_bodies import register_json_bodies
 
 JSON_MAX_DEPTH = 32  # our deepest body (an org's MultiPolygon coverage) is 6 levels
 
@@ -125,6 +126,7 @@ def install_log_redaction() -> None:
 
 def register_hardening(app: Flask) -> None:
     install_log_redaction()
+    register_json_bodies(app)  # a body that is not JSON where JSON is expected: 415
 
     @app.before_request
     def _refuse_deep_json():

@@ -19,6 +19,10 @@ DEMO_PASSWORD = "demo-password-1"
 ALMATY = {"type": "Polygon", "coordinates": [[
     [76.75, 43.15], [77.10, 43.15], [77.10, 43.40], [76.75, 43.40], [76.75, 43.15]]]}
 ORG_NAME = "Almaty Kuzet (demo)"
+# The demo responders: phone, name, where they go on duty (the demo simulator, safety/demo.py,
+# keeps them on duty while `make run` runs).
+RESPONDERS = [(f"+7701000000{i}", f"Responder {i - 5}", spot) for i, spot in enumerate(
+    [(43.2389, 76.8897), (43.2567, 76.9286), (43.2220, 76.8512)], start=6)]
 
 
 def _user(phone: str, name: str, *roles: str) -> User:
@@ -80,9 +84,8 @@ def seed_demo() -> list[str]:
         f"guardians:  {mother.phone}, {sister.phone}",
         f"org admin:  {org_admin.phone}  ({ORG_NAME}, covers central Almaty)",
     ]
-    spots = [(43.2389, 76.8897), (43.2567, 76.9286), (43.2220, 76.8512)]
-    for i, (lat, lon) in enumerate(spots, start=6):
-        responder = _user(f"+7701000000{i}", f"Responder {i - 5}")
+    for phone, name, (lat, lon) in RESPONDERS:
+        responder = _user(phone, name)
         _member(admin, org, responder, "responder")
         dispatch.set_duty(responder, True, {"lat": lat, "lon": lon})
         _demo_device(responder)

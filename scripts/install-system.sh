@@ -24,6 +24,22 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "Installing system packages: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# On a fresh machine another apt (unattended-upgrades, cloud-init) often holds the dpkg lock:
+# wait for it (up to 10 minutes) rather than fail at once. apt-get honours the timeout for the
+# dpkg lock; `update` (apt 2.6) does not for its lists lock, so that one is retried here.
+lock=(-o DPkg::Lock::Timeout=600)
+apt_update() {
+  local err deadline=$((SECONDS + 600))
+  while ! err=$(apt-get "${lock[@]}" update -qq 2>&1 >/dev/null); do
+    if [[ $err != *"Could not get lock"* ]] || ((SECONDS >= deadline)); then
+      echo "$err" >&2
+      return 1
+    fi
+    echo "Waiting for another apt process to finish..." >&2
+    sleep 5
+  done
+  [ -z "$err" ] || echo "$err" >&2
+}
+apt_update
+apt-get "${lock[@]}" install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # A package-installed cluster may have started itself; the tests use their own.

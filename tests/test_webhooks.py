@@ -146,6 +146,7 @@ def test_plain_http_to_this_machine_only_with_the_test_allowance(admin, private_
 
 def test_the_allowance_is_refused_in_production(tmp_path):
     env = {"SAFETY_ENV": "production", "SECRET_KEY": "k" * 48,
+           "PUBLIC_BASE_URL": "https://safety.example.kz",
            "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true"}
     with pytest.raises(ConfigError, match="WEBHOOK_ALLOW_PRIVATE_NETWORKS"):
         load_config(env, instance_path=str(tmp_path))

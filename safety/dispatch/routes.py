@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from safety.alerts.models import Alert
 from safety.auth import login_required, me
-from safety.dispatch import offers, queries, responders
+from safety.dispatch import held, offers, queries, responders
 from safety.dispatch.models import Dispatch
 from safety.dispatch.schemas import (
     DeclineResultSchema,
@@ -125,3 +125,13 @@ class Stats(MethodView):
     def get(self, org_id: uuid.UUID):
         """Time to accept and time to arrive: median and p90"""
         return queries.org_stats(me(), org_id)
+
+
+@blp.route("/responder/dispatches")
+class HeldDispatches(MethodView):
+    @login_required("responder")
+    @blp.response(200, DispatchListSchema)
+    @paginated(blp, Dispatch)
+    def get(self):
+        """Your dispatches: the one you hold and recent ones, newest first"""
+        return held.held_by(me())

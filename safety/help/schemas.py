@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from safety.fields import Patchable, Phone, Text
+from safety.fields import Patchable, ServicePhone, Text
 from safety.help.models import PLACE_KINDS
 from safety.pagination import PageSchema
 
@@ -10,7 +10,7 @@ class PlaceSchema(Patchable):
     name = Text(required=True, validate=validate.Length(min=2, max=300))
     kind = fields.String(required=True, validate=validate.OneOf(PLACE_KINDS))
     address = Text(required=True, validate=validate.Length(min=3, max=500))
-    phones = fields.List(Phone(), load_default=list, validate=validate.Length(max=10))
+    phones = fields.List(ServicePhone(), load_default=list, validate=validate.Length(max=10))
     hours = fields.String(allow_none=True, validate=validate.Length(max=200))
     website = fields.URL(allow_none=True, schemes={"http", "https"},
                          validate=validate.Length(max=500))

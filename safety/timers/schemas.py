@@ -7,7 +7,10 @@ from safety.pagination import PageSchema
 from safety.util import utcnow
 
 PIN = validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits.")
+MIN_S = 60  # both ways of saying when: duration_s, and due_at counted from the server's now
 MAX_S = 24 * 3600
+TOO_SOON = "A timer runs for at least 60 seconds: the deadline must be 60 s or more from now."
+TOO_LATE = "A timer runs for at most 24 hours."
 
 
 class DueSchema(Schema):
@@ -20,17 +23,18 @@ class DueSchema(Schema):
     ]}
 
     due_at = UTCDateTime(allow_none=True)
-    duration_s = fields.Integer(allow_none=True, validate=validate.Range(60, MAX_S))
+    duration_s = fields.Integer(allow_none=True, validate=[
+        validate.Range(min=MIN_S, error=TOO_SOON), validate.Range(max=MAX_S, error=TOO_LATE)])
 
     @validates_schema
     def _one(self, data, **kwargs):
         if (data.get("due_at") is None) == (data.get("duration_s") is None):
             raise ValidationError("Give either due_at or duration_s.", "due_at")
         due, now = data.get("due_at"), utcnow()
-        if due is not None and due <= now + timedelta(seconds=30):
-            raise ValidationError("The deadline must be at least a minute from now.", "due_at")
+        if due is not None and due < now + timedelta(seconds=MIN_S):
+            raise ValidationError(TOO_SOON, "due_at")
         if due is not None and due > now + timedelta(seconds=MAX_S):
-            raise ValidationError("A timer runs for at most 24 hours.", "due_at")
+            raise ValidationError(TOO_LATE, "due_at")
 
 
 class StartTimerSchema(DueSchema):

@@ -12,6 +12,7 @@ import logging
 import threading
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -36,6 +37,13 @@ class PushMessage:
     title: str
     body: str
     data: dict[str, str] = field(default_factory=dict)
+    to: str = ""  # who it is for, in words (the log provider's lines; see safety/recipients.py)
+    kind: str = ""  # the job's kind (alert, dispatch_offer, ...)
+
+
+# What of a push's data the log provider writes in production: ids and flags, never where she is.
+LOGGED_IN_PRODUCTION = ("type", "alert_id", "dispatch_id", "invitation_id", "org_id", "status",
+                        "duress", "trigger")
 
 
 @dataclass
@@ -48,15 +56,30 @@ class PushOutcome:
 
 
 class LogPushProvider:
-    """No Firebase credentials (a laptop): each message goes to the log and the job's record."""
+    """No Firebase credentials (a laptop): each message goes to the log and the job's record.
+
+    A line names the recipient (`to user 1a2b3c4d… (Gulnara, guardian of Aigerim)`), so that
+    the development log tells the story of an alert. `redact` (production, where this provider
+    only stands in for a missing Firebase project): no names, no text, no coordinates."""
 
     name = "log"
+
+    def __init__(self, redact: bool = False) -> None:
+        self.redact = redact
 
     def send(self, messages: list[PushMessage]) -> list[PushOutcome]:
         out = []
         for m in messages:
-            log.info("PUSH (log provider) to %s…: %s — %s %s", m.token[:12], m.title, m.body,
-                     m.data)
+            to = m.to or "an unknown user"
+            device = f"device {m.token[:12]}…"
+            if self.redact:
+                kept = {k: v for k, v in m.data.items() if k in LOGGED_IN_PRODUCTION}
+                log.info("PUSH (log provider, not sent) %s to %s on %s: [title, body and "
+                         "location not logged in production] %s", m.kind or "push", to,
+                         device, kept)
+            else:
+                log.info("PUSH (log provider) %s to %s on %s: %s — %s %s", m.kind or "push",
+                         to, device, m.title, m.body, m.data)
             out.append(PushOutcome(ok=True, message_id=f"log:{m.data.get('alert_id', '')}"))
         return out
 
@@ -157,13 +180,15 @@ class FcmPushProvider:
 
 def make_provider(config: Config, app_name: str):
     """firebase-admin when credentials are configured, the log provider otherwise."""
-    creds = config.get("FCM_CREDENTIALS") or config.get("GOOGLE_APPLICATION_CREDENTIALS")
+    creds = push_credentials(config)
     if creds:
         return FcmPushProvider(creds, config.get("FCM_PROJECT_ID"), config["PUSH_TTL_S"],
                                config["PUSH_TIMEOUT_S"], app_name=app_name)
-    if config["SAFETY_ENV"] == "production":
-        log.error("No GOOGLE_APPLICATION_CREDENTIALS: push messages are only logged")
-    return LogPushProvider()
+    return LogPushProvider(redact=config["SAFETY_ENV"] == "production")
+
+
+def push_credentials(config: Config):
+    return config.get("FCM_CREDENTIALS") or config.get("GOOGLE_APPLICATION_CREDENTIALS")
 
 
 class PushChannel:
@@ -171,10 +196,19 @@ class PushChannel:
     kinds = None
     batch_size = MAX_BATCH
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config,
+                 describe: Callable[..., dict[uuid.UUID, str]] | None = None) -> None:
+        """`describe(user_ids, redact=...)` names recipients for the log provider's lines
+        (the app factory gives safety.recipients.describe)."""
         self.config = config
+        self.describe = describe
         self._provider = None
         self._lock = threading.Lock()
+        if config["SAFETY_ENV"] == "production" and not push_credentials(config):
+            log.error("NO PUSH CREDENTIALS IN PRODUCTION: GOOGLE_APPLICATION_CREDENTIALS is "
+                      "not set, so push messages (alarms to guardians, offers to responders) "
+                      "are NOT SENT, only logged without their contents. Set it to the "
+                      "Firebase service-account JSON and restart.")
 
     def provider(self):
         """The provider, made at the first send (the firebase app is this channel's own)."""
@@ -196,11 +230,14 @@ class PushChannel:
                 sendable.append((i, job, device))
         if not sendable:
             return outcomes
-        end_read_transaction()  # no lock held while FCM answers
         provider = self.provider()
+        to = {}
+        if isinstance(provider, LogPushProvider) and self.describe is not None:
+            to = self.describe({d.user_id for _, _, d in sendable}, redact=provider.redact)
+        end_read_transaction()  # no lock held while FCM answers
         answers = provider.send([
             PushMessage(token=d.push_token, title=j.payload["title"], body=j.payload["body"],
-                        data=j.payload.get("data", {}))
+                        data=j.payload.get("data", {}), to=to.get(d.user_id, ""), kind=j.kind)
             for _, j, d in sendable
         ])
         for (i, _job, device), answer in zip(sendable, answers, strict=True):
