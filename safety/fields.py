@@ -4,8 +4,9 @@ schemas are in safety/pagination.py)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import phonenumbers
 from flask import current_app
@@ -40,6 +41,33 @@ class Text(fields.String):
         if not text:
             raise ValidationError("Must not be blank.")
         return text
+
+
+class Computed:
+    """An answer's field whose value `get(obj)` computes from the whole object dumped, as
+    `fields.Function` does: where a rule decides the value (her own view of an alert canceled
+    on her screen, a label per role). Unlike `fields.Function` the field keeps its base's type
+    in the OpenAPI document and is not marked read-only: mix it into the field class the
+    answer documents (`ComputedString`, ...)."""
+
+    def __init__(self, get: Callable[[Any], Any], **kwargs):
+        self._get = get
+        super().__init__(**kwargs)
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return self._get(obj)
+
+
+class ComputedString(Computed, fields.String):
+    pass
+
+
+class ComputedDateTime(Computed, fields.AwareDateTime):
+    pass
+
+
+class ComputedDict(Computed, fields.Dict):
+    pass
 
 
 class Patchable(Schema):

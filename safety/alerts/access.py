@@ -32,8 +32,10 @@ class AlertAccess(Protocol):
     def responder_ids(self, alert: Alert) -> list[uuid.UUID]:
         """Responders holding or offered `alert` (they hear of a duress cancel)."""
 
-    def dispatch_view(self, alert: Alert, role: str) -> dict | None:
-        """The `dispatch` part of the alert as `role` sees it; None when there is none."""
+    def dispatch_view(self, alert: Alert, role: str) -> object | None:
+        """The `dispatch` part of the alert as `role` sees it, an object that
+        `safety.alerts.schemas.DispatchBriefSchema` dumps (`dispatch` with its id, status,
+        responder and times; `organization`); None when there is none."""
 
 
 def register_access(app: Flask, access: AlertAccess) -> None:

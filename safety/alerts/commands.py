@@ -227,7 +227,13 @@ def trail_closed() -> Conflict:
     return Conflict("This alert has ended; its trail is closed.")
 
 
-def add_locations(user: User, alert_id: uuid.UUID, points: list[dict]) -> dict | None:
+@dataclass
+class LocationBatch:
+    received: int
+    stored: int  # new points (repeats are ignored)
+
+
+def add_locations(user: User, alert_id: uuid.UUID, points: list[dict]) -> LocationBatch | None:
     """Her phone's points. None when the alert is canceled on her screen but live behind it (a
     duress cancel): the points are kept for guardians and responders, and the caller commits,
     then answers `trail_closed()`, exactly as after a real cancel."""
@@ -238,7 +244,7 @@ def add_locations(user: User, alert_id: uuid.UUID, points: list[dict]) -> dict |
     db.session.flush()
     if alert.shown_canceled_at is not None:
         return None
-    return {"received": len(points), "stored": stored}
+    return LocationBatch(received=len(points), stored=stored)
 
 
 # -- cancel, acknowledge, end ------------------------------------------------------------------

@@ -93,8 +93,7 @@ class Cancel(MethodView):
         if outcome.refusal is not None:
             raise outcome.refusal.forbidden(
                 "cancel is locked for a while. The alert stays live.")
-        alert = outcome.alert
-        return {"id": alert.id, "status": "canceled", "canceled_at": alert.shown_canceled_at}
+        return outcome
 
 
 @blp.route("/<uuid:alert_id>/acknowledge")

@@ -1,6 +1,18 @@
-from marshmallow import Schema, fields, validate
+"""What alerts take and answer. The answers dump what the read side returns
+(`safety.alerts.views`: `AlertView`, `Seen`, `Notice`, `Trail`) and the commands' results; the
+rules of what each role sees of the values are here: her own view of an alert canceled on her
+screen (`cutoff`, a real or a duress cancel alike), the notification labels per role, and no
+`duress` nor `person` for her."""
 
-from safety.fields import LocationSchema, UTCDateTime
+from marshmallow import Schema, fields, post_dump, validate
+
+from safety.fields import (
+    ComputedDateTime,
+    ComputedDict,
+    ComputedString,
+    LocationSchema,
+    UTCDateTime,
+)
 from safety.pagination import PageSchema
 
 TRIGGERS = ("button", "timer", "shake", "voice", "other")
@@ -33,28 +45,45 @@ class PointOutSchema(Schema):
         "description": "What the phone said, as sent, when clock_adjusted; null otherwise."})
 
 
+def _recipient(notice) -> str | None:
+    """Her SMS contacts' numbers are hers: she sees them; a platform admin sees the last four
+    digits (enough for support to find a failing number); everyone else a label. A push
+    names the device ("android device")."""
+    job = notice.job
+    if job.channel != "sms":
+        return job.recipient
+    phone = job.recipient or ""
+    if notice.role == "owner":
+        return phone
+    return "***" + phone[-4:] if notice.role == "admin" else "SMS contact"
+
+
 class NotificationSchema(Schema):
-    channel = fields.String()
-    kind = fields.String()
-    recipient_kind = fields.String(metadata={"description": "guardian or sms_contact"})
-    recipient_name = fields.String(allow_none=True, metadata={
+    channel = fields.String(attribute="job.channel")
+    kind = fields.String(attribute="job.kind")
+    recipient_kind = ComputedString(
+        lambda notice: "sms_contact" if notice.job.channel == "sms" else "guardian",
+        metadata={"description": "guardian or sms_contact"})
+    recipient_name = fields.String(attribute="name", allow_none=True, metadata={
         "description": "The guardian's name, or the name she saved for the SMS contact. Null "
                        "for responders and org admins."})
-    recipient = fields.String(allow_none=True, metadata={
+    recipient = ComputedString(_recipient, allow_none=True, metadata={
         "description": "A device label for pushes. For SMS: the number (her own view), its "
                        "last four digits (platform admins), or \"SMS contact\" (everyone "
                        "else)."})
-    status = fields.String(metadata={
+    status = fields.String(attribute="job.status", metadata={
         "description": "pending, sending, sent, failed, canceled, skipped (a limit stopped it)"})
-    attempts = fields.Integer()
-    sent_at = fields.AwareDateTime(allow_none=True)
+    attempts = fields.Integer(attribute="job.attempts")
+    sent_at = ComputedDateTime(
+        lambda notice: notice.job.finished_at if notice.job.status == "sent" else None,
+        allow_none=True)
 
 
 class AckOutSchema(Schema):
     guardian_id = fields.UUID()
-    guardian_name = fields.String()
+    guardian_name = fields.String(attribute="guardian.full_name")
     message = fields.String(allow_none=True)
-    at = fields.AwareDateTime()
+    at = fields.AwareDateTime(attribute="created_at")
 
 
 class PersonSchema(Schema):
@@ -63,32 +92,72 @@ class PersonSchema(Schema):
     phone = fields.String()
 
 
-class DispatchBriefSchema(Schema):
+class _OrganizationBrief(Schema):
     id = fields.UUID()
-    status = fields.String()
-    organization = fields.Dict(allow_none=True)
-    responder = fields.Dict(allow_none=True)
-    accepted_at = fields.AwareDateTime(allow_none=True)
-    on_scene_at = fields.AwareDateTime(allow_none=True)
+    name = fields.String()
+    phone = fields.String()
+
+
+_ORGANIZATION = _OrganizationBrief()
+_PERSON = PersonSchema()
+
+
+class DispatchBriefSchema(Schema):
+    """The dispatch as an alert shows it: dumps what `AlertAccess.dispatch_view` returns (the
+    dispatch and its organisation, `safety.dispatch.queries.DispatchBrief`)."""
+
+    id = fields.UUID(attribute="dispatch.id")
+    status = fields.String(attribute="dispatch.status")
+    organization = ComputedDict(
+        lambda brief: _ORGANIZATION.dump(brief.organization) if brief.organization else None,
+        allow_none=True)
+    responder = ComputedDict(
+        lambda brief: _PERSON.dump(brief.dispatch.responder) if brief.dispatch.responder
+        else None, allow_none=True)
+    accepted_at = fields.AwareDateTime(attribute="dispatch.accepted_at", allow_none=True)
+    on_scene_at = fields.AwareDateTime(attribute="dispatch.on_scene_at", allow_none=True)
+
+
+def _status(seen) -> str:
+    """Canceled in her own view once canceled on her screen, whatever happened after."""
+    return "canceled" if seen.cutoff is not None else seen.alert.status
+
+
+def _ended_at(seen):
+    return seen.cutoff or seen.alert.ended_at
+
+
+# Not for her eyes in her own alert: that it was a duress cancel, and the staff's view of her.
+NOT_FOR_OWNER = ("duress", "unassigned", "person")
 
 
 class AlertSchema(Schema):
-    id = fields.UUID()
-    status = fields.String(metadata={
+    """Dumps `safety.alerts.views.AlertView`."""
+
+    id = fields.UUID(attribute="alert.id")
+    status = ComputedString(_status, metadata={
         "description": "active, dispatched, responding, resolved or canceled"})
-    trigger = fields.String()
-    duress = fields.Boolean(metadata={"description": "Not shown to the alert's owner."})
-    unassigned = fields.Boolean()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
-    ended_at = fields.AwareDateTime(allow_none=True)
-    battery_pct = fields.Integer(allow_none=True)
-    note = fields.String(allow_none=True)
+    trigger = fields.String(attribute="alert.trigger")
+    duress = fields.Boolean(attribute="alert.duress",
+                            metadata={"description": "Not shown to the alert's owner."})
+    unassigned = fields.Boolean(attribute="alert.unassigned")
+    created_at = fields.AwareDateTime(attribute="alert.created_at")
+    updated_at = ComputedDateTime(lambda view: view.cutoff or view.alert.updated_at)
+    ended_at = ComputedDateTime(_ended_at, allow_none=True)
+    battery_pct = fields.Integer(attribute="alert.battery_pct", allow_none=True)
+    note = fields.String(attribute="alert.note", allow_none=True)
     location = fields.Nested(PointOutSchema)
-    person = fields.Nested(PersonSchema)
+    person = fields.Nested(PersonSchema, attribute="alert.owner")
     notifications = fields.List(fields.Nested(NotificationSchema))
     acknowledgements = fields.List(fields.Nested(AckOutSchema))
     dispatch = fields.Nested(DispatchBriefSchema, allow_none=True)
+
+    @post_dump(pass_original=True)
+    def _not_for_owner(self, data: dict, view, **kwargs) -> dict:
+        if view.role == "owner":
+            for key in NOT_FOR_OWNER:
+                data.pop(key, None)
+        return data
 
 
 class AlertListArgs(Schema):
@@ -96,11 +165,13 @@ class AlertListArgs(Schema):
 
 
 class AlertSummarySchema(Schema):
-    id = fields.UUID()
-    status = fields.String()
-    trigger = fields.String()
-    created_at = fields.AwareDateTime()
-    ended_at = fields.AwareDateTime(allow_none=True)
+    """Dumps `safety.alerts.views.Seen`."""
+
+    id = fields.UUID(attribute="alert.id")
+    status = ComputedString(_status)
+    trigger = fields.String(attribute="alert.trigger")
+    created_at = fields.AwareDateTime(attribute="alert.created_at")
+    ended_at = ComputedDateTime(_ended_at, allow_none=True)
 
 
 class AlertListSchema(PageSchema):
@@ -135,9 +206,12 @@ class CancelSchema(Schema):
 
 
 class CancelResultSchema(Schema):
-    id = fields.UUID()
-    status = fields.String()
-    canceled_at = fields.AwareDateTime()
+    """Dumps `safety.alerts.commands.CancelOutcome`: canceled, in her view, at the time it was
+    canceled on her screen (a real or a duress cancel alike)."""
+
+    id = fields.UUID(attribute="alert.id")
+    status = ComputedString(lambda outcome: "canceled")
+    canceled_at = fields.AwareDateTime(attribute="alert.shown_canceled_at")
 
 
 class AckSchema(Schema):

@@ -1,9 +1,13 @@
 """Panic alerts, the read side: who may see an alert and as what role, and the alert as that
-role may see it (the owner's view of a duress cancel is exactly the view of a real cancel)."""
+role may see it (the owner's view of a duress cancel is exactly the view of a real cancel).
+The answers are dataclasses (`AlertView`, `Seen`, `Trail`) that the schemas in
+safety/alerts/schemas.py dump: what a role may see is chosen here (her view's cutoff, no names
+for staff), how it is shown per role there (status, recipient labels, no duress for her)."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -48,11 +52,65 @@ def list_for(user: User, role: str | None):
     return select(Alert).where(Alert.user_id == user.id, Alert.silent.is_(False))
 
 
-def present(alert: Alert, role: str) -> dict:
-    """The alert as `role` may see it. The owner's view of a duress cancel is exactly the view
-    of a real cancel: status canceled, and nothing that happened after it."""
-    owner_hidden = role == "owner" and alert.shown_canceled_at is not None
-    cutoff = alert.shown_canceled_at if owner_hidden else None
+@dataclass
+class Seen:
+    """An alert as `role` sees it in a list (AlertSummarySchema dumps it). `cutoff` is set in
+    her own view of an alert canceled on her screen (`frozen_at`): the view ends there."""
+
+    alert: Alert
+    role: str
+    cutoff: datetime | None
+
+
+@dataclass
+class Notice:
+    """One push or SMS telling of the alert, as `role` may see it (NotificationSchema labels
+    the recipient per role). `name` is the guardian's name or the name she saved for the SMS
+    contact; None for responders and org admins (`STAFF`), who see a label only."""
+
+    job: OutboxJob
+    role: str
+    name: str | None
+
+
+@dataclass
+class Fix:
+    """A location as an alert answers it (PointOutSchema dumps it, as it dumps a trail point):
+    `reported_recorded_at` is the phone's own time when it was not believed."""
+
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    recorded_at: datetime
+    reported_recorded_at: str | None
+
+    @property
+    def clock_adjusted(self) -> bool:
+        return self.reported_recorded_at is not None
+
+
+@dataclass
+class AlertView(Seen):
+    """The alert as `role` may see it (AlertSchema dumps it): what happened up to `cutoff` in
+    her frozen view, everything for everyone else. `dispatch` is the dispatch as the alert
+    shows it (`AlertAccess.dispatch_view`); None when there is none or in her frozen view."""
+
+    location: Fix
+    notifications: list[Notice]
+    acknowledgements: list[AlertAck]
+    dispatch: object | None
+
+
+def frozen_at(alert: Alert, role: str) -> datetime | None:
+    """When her own view of `alert` stopped: the (real or duress) cancel on her screen. The
+    owner's view of a duress cancel is exactly the view of a real cancel: status canceled, and
+    nothing that happened after it. None for everyone else, and before a cancel."""
+    return alert.shown_canceled_at if role == "owner" else None
+
+
+def present(alert: Alert, role: str) -> AlertView:
+    """The alert as `role` may see it."""
+    cutoff = frozen_at(alert, role)
     jobs = select(OutboxJob).where(
         OutboxJob.alert_id == alert.id, OutboxJob.channel.in_(("push", "sms"))
     )
@@ -62,98 +120,61 @@ def present(alert: Alert, role: str) -> dict:
     acks = select(AlertAck).where(AlertAck.alert_id == alert.id)
     if cutoff is not None:
         acks = acks.where(AlertAck.created_at <= cutoff)
-    view = {
-        "id": alert.id,
-        "status": "canceled" if owner_hidden else alert.status,
-        "trigger": alert.trigger,
-        "created_at": alert.created_at,
-        "updated_at": cutoff or alert.updated_at,
-        "ended_at": cutoff or alert.ended_at,
-        "battery_pct": alert.battery_pct,
-        "note": alert.note,
-        "location": _shown_location(alert) if owner_hidden else _location(
+    return AlertView(
+        alert=alert, role=role, cutoff=cutoff,
+        location=_shown_location(alert) if cutoff is not None else Fix(
             alert.lat, alert.lon, alert.accuracy_m, alert.location_at,
             alert.location_reported_at),
-        "notifications": _notifications(alert, role, jobs_list),
-        "acknowledgements": [
-            {"guardian_id": a.guardian_id, "guardian_name": a.guardian.full_name,
-             "message": a.message, "at": a.created_at}
-            for a in db.session.scalars(acks.order_by(AlertAck.created_at))
-        ],
-        "dispatch": None,
-    }
-    if role != "owner":
-        view["duress"] = alert.duress
-        view["unassigned"] = alert.unassigned
-        view["person"] = {"id": alert.owner.id, "full_name": alert.owner.full_name,
-                          "phone": alert.owner.phone}
-    if not owner_hidden:
-        view["dispatch"] = staff().dispatch_view(alert, role)
-    return view
+        notifications=_notifications(alert, role, jobs_list),
+        acknowledgements=list(db.session.scalars(acks.order_by(AlertAck.created_at))),
+        dispatch=None if cutoff is not None else staff().dispatch_view(alert, role),
+    )
 
 
 STAFF = ("responder", "org_admin")
 
 
-def _notifications(alert: Alert, role: str, jobs_list: list[OutboxJob]) -> list[dict]:
-    """Who was told and the delivery state. Her SMS contacts' numbers are hers: she sees them;
-    a platform admin sees the last four digits (enough for support to find a failing number);
-    guardians see the name she gave the contact; responders and org admins see a label only
-    (not even her guardians' names)."""
+def _notifications(alert: Alert, role: str, jobs_list: list[OutboxJob]) -> list[Notice]:
+    """Who was told. Guardians see the name she gave the contact; responders and org admins
+    see a label only (not even her guardians' names)."""
     jobs_list = [j for j in jobs_list if j.kind in ("alert", "alert_sms")]
     who = {} if role in STAFF else full_names(
         [j.recipient_user_id for j in jobs_list if j.recipient_user_id])
     saved = {} if role in STAFF else {
         c.phone: c.name for c in contacts.list_contacts(alert.owner)}
-    out = []
-    for j in jobs_list:
-        row = {"channel": j.channel, "kind": j.kind, "status": j.status,
-               "attempts": j.attempts, "sent_at": j.finished_at if j.status == "sent" else None}
-        if j.channel == "sms":
-            phone = j.recipient or ""
-            row["recipient_kind"] = "sms_contact"
-            row["recipient_name"] = saved.get(phone)
-            row["recipient"] = (phone if role == "owner" else
-                                "***" + phone[-4:] if role == "admin" else "SMS contact")
-        else:
-            row["recipient_kind"] = "guardian"
-            row["recipient_name"] = who.get(j.recipient_user_id)
-            row["recipient"] = j.recipient  # a device label ("android device")
-        out.append(row)
-    return out
+    return [Notice(j, role, saved.get(j.recipient or "") if j.channel == "sms"
+                   else who.get(j.recipient_user_id))
+            for j in jobs_list]
 
 
-def _shown_location(alert: Alert) -> dict:
+def _shown_location(alert: Alert) -> Fix:
     """Where she was when it was canceled on her screen (`_hide_from_owner` keeps it; migration
     0007 filled it in for alerts canceled before; the fallback only guards a path that forgot)."""
     if alert.shown_location_at is None:
-        return _location(alert.lat, alert.lon, alert.accuracy_m, alert.location_at,
-                         alert.location_reported_at)
-    return _location(alert.shown_lat, alert.shown_lon, alert.shown_accuracy_m,
-                     alert.shown_location_at, alert.shown_location_reported_at)
+        return Fix(alert.lat, alert.lon, alert.accuracy_m, alert.location_at,
+                   alert.location_reported_at)
+    return Fix(alert.shown_lat, alert.shown_lon, alert.shown_accuracy_m,
+               alert.shown_location_at, alert.shown_location_reported_at)
 
 
-def _location(lat, lon, accuracy_m, recorded_at, reported_at) -> dict:
-    """A location as answered: `clock_adjusted` when the phone's own time was not believed,
-    which is then kept as `reported_recorded_at`."""
-    return {"lat": lat, "lon": lon, "accuracy_m": accuracy_m, "recorded_at": recorded_at,
-            "clock_adjusted": reported_at is not None, "reported_recorded_at": reported_at}
+def summary(alert: Alert, role: str) -> Seen:
+    return Seen(alert, role, frozen_at(alert, role))
 
 
-def summary(alert: Alert, role: str) -> dict:
-    hidden = role == "owner" and alert.shown_canceled_at is not None
-    return {
-        "id": alert.id, "trigger": alert.trigger, "created_at": alert.created_at,
-        "status": "canceled" if hidden else alert.status,
-        "ended_at": alert.shown_canceled_at if hidden else alert.ended_at,
-    }
+@dataclass
+class Trail:
+    """A page of the trail, oldest first (TrailSchema dumps it)."""
+
+    items: list[AlertLocation]
+    next_since: datetime | None
 
 
-def trail(alert: Alert, role: str, since: datetime | None, limit: int) -> dict:
+def trail(alert: Alert, role: str, since: datetime | None, limit: int) -> Trail:
     """Oldest first. Her own view after a (duress) cancel ends at the cancel."""
     stmt = select(AlertLocation).where(AlertLocation.alert_id == alert.id)
-    if role == "owner" and alert.shown_canceled_at is not None:
-        stmt = stmt.where(AlertLocation.received_at <= alert.shown_canceled_at)
+    cutoff = frozen_at(alert, role)
+    if cutoff is not None:
+        stmt = stmt.where(AlertLocation.received_at <= cutoff)
     if since is not None:
         stmt = stmt.where(AlertLocation.recorded_at > since)
     rows = list(db.session.scalars(
@@ -161,4 +182,4 @@ def trail(alert: Alert, role: str, since: datetime | None, limit: int) -> dict:
     ))
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": rows, "next_since": rows[-1].recorded_at if more else None}
+    return Trail(rows, rows[-1].recorded_at if more else None)

@@ -21,14 +21,24 @@ from safety.orgs.models import Organization
 from safety.util import utcnow
 
 
-def open_offers(user: User) -> list[DispatchOffer]:
-    return list(db.session.scalars(
-        select(DispatchOffer).join(Dispatch, Dispatch.id == DispatchOffer.dispatch_id)
+@dataclass
+class OpenOffer:
+    """An offer open to a responder and the alert it is for (OfferSchema dumps it)."""
+
+    offer: DispatchOffer
+    alert: Alert
+
+
+def open_offers(user: User) -> list[OpenOffer]:
+    rows = db.session.execute(
+        select(DispatchOffer, Alert).join(Dispatch, Dispatch.id == DispatchOffer.dispatch_id)
+        .join(Alert, Alert.id == Dispatch.alert_id)
         .join(Organization, Organization.id == DispatchOffer.org_id).where(
             DispatchOffer.responder_id == user.id, DispatchOffer.status == "open",
             Dispatch.status == "offering", Organization.status == "active",
         ).order_by(DispatchOffer.created_at.desc())
-    ))
+    )
+    return [OpenOffer(offer, alert) for offer, alert in rows]
 
 
 def for_alert(alert: Alert) -> Dispatch | None:
@@ -70,22 +80,21 @@ def responder_ids_for(alert: Alert) -> list[uuid.UUID]:
     return ids
 
 
-def present_for_alert(alert: Alert, role: str) -> dict | None:
+@dataclass
+class DispatchBrief:
+    """The dispatch as an alert shows it (alerts' DispatchBriefSchema dumps it): its status,
+    times and responder, and the organisation holding it."""
+
+    dispatch: Dispatch
+    organization: Organization | None
+
+
+def brief_for_alert(alert: Alert, role: str) -> DispatchBrief | None:
     dispatch = for_alert(alert)
     if dispatch is None:
         return None
     org = db.session.get(Organization, dispatch.org_id) if dispatch.org_id else None
-    responder = dispatch.responder
-    return {
-        "id": dispatch.id,
-        "status": dispatch.status,
-        "organization": {"id": str(org.id), "name": org.name, "phone": org.phone}
-        if org else None,
-        "responder": {"id": str(responder.id), "full_name": responder.full_name,
-                      "phone": responder.phone} if responder else None,
-        "accepted_at": dispatch.accepted_at,
-        "on_scene_at": dispatch.on_scene_at,
-    }
+    return DispatchBrief(dispatch, org)
 
 
 def org_dispatches(user: User, org_id: uuid.UUID):
@@ -145,5 +154,5 @@ class DispatchAccess:
     def responder_ids(self, alert: Alert) -> list[uuid.UUID]:
         return responder_ids_for(alert)
 
-    def dispatch_view(self, alert: Alert, role: str) -> dict | None:
-        return present_for_alert(alert, role)
+    def dispatch_view(self, alert: Alert, role: str) -> DispatchBrief | None:
+        return brief_for_alert(alert, role)

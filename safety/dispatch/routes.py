@@ -3,7 +3,6 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from safety.alerts.models import Alert
 from safety.auth import login_required, me
 from safety.dispatch import held, offers, queries, responders
 from safety.dispatch.models import Dispatch
@@ -56,17 +55,7 @@ class Offers(MethodView):
     @blp.response(200, OfferListSchema)
     def get(self):
         """Open dispatch offers for you, with the alert's location"""
-        offers = queries.open_offers(me())
-        items = []
-        for offer in offers:
-            alert = db.session.get(Alert, offer.dispatch.alert_id)
-            items.append({
-                "dispatch_id": offer.dispatch_id, "dispatch": offer.dispatch,
-                "distance_m": offer.distance_m, "status": offer.status,
-                "created_at": offer.created_at, "expires_at": offer.expires_at,
-                "lat": alert.lat, "lon": alert.lon, "duress": alert.duress,
-            })
-        return {"items": items}
+        return {"items": queries.open_offers(me())}
 
 
 @blp.route("/dispatches/<uuid:dispatch_id>/accept")

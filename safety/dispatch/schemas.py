@@ -20,15 +20,17 @@ class ResponderStateSchema(Schema):
 
 
 class OfferSchema(Schema):
-    dispatch_id = fields.UUID()
-    alert_id = fields.UUID(attribute="dispatch.alert_id")
-    distance_m = fields.Float()
-    status = fields.String()
-    created_at = fields.AwareDateTime()
-    expires_at = fields.AwareDateTime()
-    lat = fields.Float()
-    lon = fields.Float()
-    duress = fields.Boolean()
+    """Dumps `safety.dispatch.queries.OpenOffer`: the offer, and where the alert is."""
+
+    dispatch_id = fields.UUID(attribute="offer.dispatch_id")
+    alert_id = fields.UUID(attribute="alert.id")
+    distance_m = fields.Float(attribute="offer.distance_m")
+    status = fields.String(attribute="offer.status")
+    created_at = fields.AwareDateTime(attribute="offer.created_at")
+    expires_at = fields.AwareDateTime(attribute="offer.expires_at")
+    lat = fields.Float(attribute="alert.lat")
+    lon = fields.Float(attribute="alert.lon")
+    duress = fields.Boolean(attribute="alert.duress")
 
 
 class OfferListSchema(Schema):
