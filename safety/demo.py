@@ -259,7 +259,7 @@ class DemoSimulator:
 
     def _answer_offers(self, user: User, now: datetime) -> set[uuid.UUID]:
         """Accept the offers whose time has come; returns the ids of the open ones."""
-        offers = queries.open_offers(user)
+        offers = [row.offer for row in queries.open_offers(user)]
         open_ids = {offer.id for offer in offers}
         if db.session.scalar(select(Dispatch.id).where(Dispatch.responder_id == user.id,
                                                        Dispatch.status.in_(HELD))):
