@@ -126,17 +126,6 @@ def guardian_ids(owner_id: uuid.UUID) -> list[uuid.UUID]:
     ))
 
 
-def is_guardian(guardian: User, owner_id: uuid.UUID) -> bool:
-    if guardian.phone_verified_at is None:
-        return False
-    return db.session.scalar(
-        select(Contact.id).where(
-            Contact.owner_id == owner_id, Contact.guardian_id == guardian.id,
-            Contact.status == "accepted", Contact.phone == guardian.phone,
-        )
-    ) is not None
-
-
 def guarded_owners(guardian: User) -> Select:
     """The ids of the people `guardian` is a counting guardian of (a subquery)."""
     return select(Contact.owner_id).where(
@@ -144,6 +133,14 @@ def guarded_owners(guardian: User) -> Select:
         Contact.phone == guardian.phone,
         true() if guardian.phone_verified_at is not None else false(),
     )
+
+
+def is_guardian(guardian: User, owner_id: uuid.UUID) -> bool:
+    if guardian.phone_verified_at is None:
+        return False
+    return db.session.scalar(
+        guarded_owners(guardian).where(Contact.owner_id == owner_id).limit(1)
+    ) is not None
 
 
 def sms_contacts(owner_id: uuid.UUID) -> list[Contact]:
