@@ -74,6 +74,9 @@ def register_extensions(app: Flask) -> None:
     register_jwt(app)
     limiter.init_app(app)
     api.init_app(app)
+    from safety import i18n
+
+    i18n.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -20,6 +20,8 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(200))
     full_name: Mapped[str] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(10), default="kk")
+    time_zone: Mapped[str] = mapped_column(String(40), default="Asia/Almaty",
+                                           server_default="Asia/Almaty")
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     duress_pin_hash: Mapped[str | None] = mapped_column(String(200))
     # When the holder of `phone` last proved it with an SMS code; None: never (accounts made

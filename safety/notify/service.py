@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from safety.extensions import db
+from safety.i18n import Text, render
 from safety.notify import outbox
 from safety.notify.channels import channel
 from safety.notify.channels.sms import SmsChannel
@@ -22,13 +23,14 @@ log = logging.getLogger(__name__)
 def push_to_users(
     user_ids: list[uuid.UUID],
     kind: str,
-    title: str,
-    body: str,
+    title: Text,
+    body: Text,
     data: dict,
     *,
     alert_id: uuid.UUID | None = None,
 ) -> int:
-    """One push job per active device of each user. Returns the number of jobs."""
+    """One push job per active device of each user, its title and body rendered in that
+    user's language and time zone. Returns the number of jobs."""
     return push_each([(uid, title, body, data) for uid in dict.fromkeys(user_ids)], kind,
                      alert_id=alert_id)
 
@@ -40,21 +42,37 @@ def active_devices(user_ids: list[uuid.UUID]) -> list[Device]:
         select(Device).where(Device.user_id.in_(user_ids), Device.retired_at.is_(None))))
 
 
-def push_each(messages: list[tuple[uuid.UUID, str, str, dict]], kind: str, *,
+def _readers(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[list[Device], str, str]]:
+    """Each user's active devices, locale and time zone, in one query."""
+    if not user_ids:
+        return {}
+    users = db.metadata.tables["users"]  # by table, as Device's foreign key names it
+    rows = db.session.execute(
+        select(Device, users.c.locale, users.c.time_zone).join(users, users.c.id == Device.user_id)
+        .where(Device.user_id.in_(user_ids), Device.retired_at.is_(None)))
+    out: dict[uuid.UUID, tuple[list[Device], str, str]] = {}
+    for device, locale, tz in rows:
+        out.setdefault(device.user_id, ([], locale, tz))[0].append(device)
+    return out
+
+
+def push_each(messages: list[tuple[uuid.UUID, Text, Text, dict]], kind: str, *,
               alert_id: uuid.UUID | None = None) -> int:
-    """Each (user, title, body, data) to every active device of that user; one device query
-    for them all."""
-    by_user: dict[uuid.UUID, list] = {}
-    for device in active_devices([m[0] for m in messages]):
-        by_user.setdefault(device.user_id, []).append(device)
+    """Each (user, title, body, data) to every active device of that user, the texts rendered
+    in that user's locale and time zone; one query for them all."""
+    readers = _readers([m[0] for m in messages])
     n = 0
     for user_id, title, body, data in messages:
         payload_data = {k: "" if v is None else str(v) for k, v in data.items()}
         payload_data.setdefault("type", kind)
-        for device in by_user.get(user_id, []):
+        devices, locale, tz = readers.get(user_id, ([], None, None))
+        if not devices:
+            continue
+        title_text, body_text = render(title, locale, tz), render(body, locale, tz)
+        for device in devices:
             outbox.enqueue(
                 kind, "push",
-                {"device_id": str(device.id), "title": title, "body": body,
+                {"device_id": str(device.id), "title": title_text, "body": body_text,
                  "data": payload_data},
                 alert_id=alert_id, recipient_user_id=device.user_id,
                 recipient=f"{device.platform} device",
@@ -68,9 +86,12 @@ def sms_enabled() -> bool:
     return isinstance(sms, SmsChannel) and sms.provider() is not None
 
 
-def send_sms(phone: str, text: str, kind: str, *, alert_id: uuid.UUID | None = None) -> None:
-    outbox.enqueue(kind, "sms", {"phone": phone, "text": text}, alert_id=alert_id,
-                   recipient=phone)
+def send_sms(phone: str, text: Text, kind: str, *, alert_id: uuid.UUID | None = None,
+             locale: str | None = None, tz: str | None = None) -> None:
+    """An SMS of `text` rendered in `locale` and time zone `tz` (the reader's, not the
+    sender's: a contact's own locale, or the phone's account's)."""
+    outbox.enqueue(kind, "sms", {"phone": phone, "text": render(text, locale, tz)},
+                   alert_id=alert_id, recipient=phone)
 
 
 def skip_sms(phone: str, reason: str, kind: str, *, alert_id: uuid.UUID | None = None) -> None:
