@@ -8,6 +8,7 @@ same transaction as the alert itself.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,6 +35,7 @@ from safety.contacts import service as contacts
 from safety.errors import Conflict, Invalid, NotFound
 from safety.events import send
 from safety.extensions import db
+from safety.i18n import Text
 from safety.notify import outbox
 from safety.notify import service as notify
 from safety.notify.channels.sms import sms_safe_name
@@ -137,43 +139,55 @@ def _fan_out(alert: Alert) -> None:
     send(events.raised, alert=alert)
 
 
+# SMS to her contacts about her alert that count towards the SMS limits (docs/security.md, "SMS
+# as a weapon"): the panic's, and the warnings that her phone is going dark (safety/heartbeats).
+CONTACT_SMS_KINDS = ("alert_sms", "phone_low_sms", "phone_dark_sms")
+
+
 def _sms_contacts(alert: Alert, owner: User) -> None:
-    """An SMS with a tracking link to each contact without the app, within the limits:
-    SMS_PER_ALERT_MAX for this alert, SMS_PER_CONTACT_PER_DAY to each of her contacts (counted
-    in the outbox, per her and that number: nobody else's alerts use up her contacts' SMS).
-    One over a limit is recorded as skipped; the panic goes on. Her name, which she typed, is
-    made safe for an SMS first (no links, numbers or line breaks; cut short)."""
+    sms_contacts(alert, "alert_sms", lambda name, link: (
+        f"{name} pressed her panic button and may be in danger. "
+        f"Her live location: {link} . If you cannot reach her, call 102."))
+
+
+def sms_contacts(alert: Alert, kind: str, text: Callable[[str, str], Text], *,
+                 locale: str | None = None, tz: str | None = None) -> int:
+    """An SMS `text(her name, a new tracking link)` to each contact without the app, within the
+    limits: SMS_PER_ALERT_MAX for this alert, SMS_PER_CONTACT_PER_DAY to each of her contacts
+    (counted in the outbox over CONTACT_SMS_KINDS, per her and that number: nobody else's
+    alerts use up her contacts' SMS). One over a limit is recorded as skipped; the caller goes
+    on. Her name, which she typed, is made safe for an SMS first (no links, numbers or line
+    breaks; cut short). Returns how many were enqueued."""
+    owner = alert.owner
     cfg = current_app.config
     name = sms_safe_name(owner.full_name, cfg["SMS_NAME_MAX_CHARS"])
     phone = OutboxJob.payload["phone"].as_string()
     today = dict(db.session.execute(
         select(phone, func.count()).join(Alert, Alert.id == OutboxJob.alert_id)
-        .where(Alert.user_id == owner.id, OutboxJob.kind == "alert_sms",
+        .where(Alert.user_id == owner.id, OutboxJob.kind.in_(CONTACT_SMS_KINDS),
                OutboxJob.status != "skipped",
                OutboxJob.created_at > utcnow() - timedelta(days=1))
         .group_by(phone)
     ).all())
     for_alert = db.session.scalar(
         select(func.count()).where(OutboxJob.alert_id == alert.id,
-                                   OutboxJob.kind == "alert_sms",
+                                   OutboxJob.kind.in_(CONTACT_SMS_KINDS),
                                    OutboxJob.status != "skipped"))
+    sent = 0
     for contact in contacts.sms_contacts(owner.id):
         if for_alert >= cfg["SMS_PER_ALERT_MAX"]:
-            notify.skip_sms(contact.phone, "SMS_PER_ALERT_MAX", "alert_sms", alert_id=alert.id)
+            notify.skip_sms(contact.phone, "SMS_PER_ALERT_MAX", kind, alert_id=alert.id)
             continue
         if today.get(contact.phone, 0) >= cfg["SMS_PER_CONTACT_PER_DAY"]:
-            notify.skip_sms(contact.phone, "SMS_PER_CONTACT_PER_DAY", "alert_sms",
-                            alert_id=alert.id)
+            notify.skip_sms(contact.phone, "SMS_PER_CONTACT_PER_DAY", kind, alert_id=alert.id)
             continue
         link = create_tracking_link(alert, contact.id)
-        notify.send_sms(
-            contact.phone,
-            f"{name} pressed her panic button and may be in danger. "
-            f"Her live location: {link} . If you cannot reach her, call 102.",
-            "alert_sms", alert_id=alert.id,
-        )
+        notify.send_sms(contact.phone, text(name, link), kind, alert_id=alert.id,
+                        locale=locale, tz=tz)
         for_alert += 1
         today[contact.phone] = today.get(contact.phone, 0) + 1
+        sent += 1
+    return sent
 
 
 # -- locations ---------------------------------------------------------------------------------
@@ -245,6 +259,15 @@ def add_locations(user: User, alert_id: uuid.UUID, points: list[dict]) -> Locati
     if alert.shown_canceled_at is not None:
         return None
     return LocationBatch(received=len(points), stored=stored)
+
+
+def add_point(alert: Alert, point: dict, received_at: datetime) -> int:
+    """One point of her phone (a heartbeat's location) on a live alert's trail, by the rules of
+    `add_locations` (a phone time not believed gives the receive time; a repeat is ignored),
+    after a duress cancel too. Returns 1 when it was new."""
+    stored = _store_points(alert, [point], received_at)
+    db.session.flush()
+    return stored
 
 
 # -- cancel, acknowledge, end ------------------------------------------------------------------
