@@ -70,6 +70,11 @@ class ComputedDict(Computed, fields.Dict):
     pass
 
 
+class ComputedNested(Computed, fields.Nested):
+    """`ComputedNested(get, nested=Schema)`: an object computed from the whole, dumped by its
+    schema (documented as that schema)."""
+
+
 class Patchable(Schema):
     """A schema that PATCH endpoints load with partial=True (or, with PATCH_ONLY, always a
     change): a body that changes nothing is refused (422) rather than answered 200. The

@@ -19,15 +19,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safety.accounts.models import User
 from safety.extensions import db
+from safety.phone_state import PhoneStateColumns
 from safety.util import UTCDateTime, new_id, utcnow
 
 LIVE = ("active", "dispatched", "responding")
 LIVE_SQL = "status IN ('active', 'dispatched', 'responding')"
 
 
-class Alert(db.Model):
+class Alert(PhoneStateColumns, db.Model):
     """A panic. `status` is the truth responders see. After a duress cancel the owner's view
-    says canceled (`shown_canceled_at`) while the alert stays live, flagged `duress`."""
+    says canceled (`shown_canceled_at`) while the alert stays live, flagged `duress`. Her
+    phone's heartbeats during the alert: `PhoneStateColumns` (safety/phone_state.py)."""
 
     __tablename__ = "alerts"
 

@@ -7,12 +7,16 @@ from sqlalchemy import Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safety.extensions import db
+from safety.phone_state import PhoneStateColumns
 from safety.util import UTCDateTime, new_id, utcnow
 
 
-class SafetyTimer(db.Model):
+class SafetyTimer(PhoneStateColumns, db.Model):
     """'If I have not checked in by due_at, raise the alarm.' status: running -> checked_in,
-    or -> alarmed (the deadline passed and an alert with trigger "timer" was raised)."""
+    or -> alarmed (the deadline passed and an alert with trigger "timer" was raised).
+    `lat`/`lon` is her last known location (where she started it, moved by `extend` and her
+    phone's heartbeats), taken at `location_at`; her phone's heartbeats: `PhoneStateColumns`
+    (safety/phone_state.py)."""
 
     __tablename__ = "safety_timers"
 
@@ -25,6 +29,10 @@ class SafetyTimer(db.Model):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
+    # when that location was taken (None: when the timer was started, before 0017)
+    location_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the phone's own text for location_at when its clock was not believed (util.phone_time)
+    location_reported_at: Mapped[str | None] = mapped_column(String(64))
     alert_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
     pin_failures: Mapped[int] = mapped_column(Integer, default=0)
     pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
