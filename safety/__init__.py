@@ -97,9 +97,11 @@ def register_events(app: Flask) -> None:
     from safety.contacts import service as contacts
     from safety.dispatch import offers
     from safety.dispatch.queries import DispatchAccess
+    from safety.heartbeats import service as heartbeats
 
     account_events.pin_duress.connect(contacts.tell_guardians_pin_duress, sender=app)
     alert_events.raised.connect(offers.on_alert_raised, sender=app)
+    alert_events.raised.connect(heartbeats.on_alert_raised, sender=app)
     alert_events.ended.connect(offers.on_alert_ended, sender=app)
     contact_events.cut_off.connect(links.revoke_for_contact, sender=app)
     # what alerts asks of the feature that puts staff on an alert (alerts imports no dispatch)
@@ -133,12 +135,14 @@ def register_jobs(app: Flask) -> None:
     """Outbox jobs that are not sends, by kind, and the periodic jobs (the timer channel)."""
     from safety.alerts.jobs import _escalate, _purge_job
     from safety.dispatch.jobs import _offer_timeout
+    from safety.heartbeats.service import CHECK, silence_check
     from safety.notify.channels.timer import register_job, register_periodic
     from safety.timers.service import _due_now
 
     register_job(app, "alert_escalate", _escalate)
     register_job(app, "dispatch_offer_timeout", _offer_timeout)
     register_job(app, "timer_due", _due_now)
+    register_job(app, CHECK, silence_check)
     register_periodic(app, "retention_purge", app.config["PURGE_EVERY_S"], _purge_job)
 
 
@@ -148,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
     from safety.contacts.routes import blp as contacts
     from safety.dispatch.routes import blp as dispatch
     from safety.extensions import api
+    from safety.heartbeats.routes import blp as heartbeats
     from safety.help.routes import blp as help_
     from safety.ops import bp as ops
     from safety.orgs.routes import blp as orgs
@@ -159,7 +164,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops)
     app.register_blueprint(tracking)
     for blueprint in (accounts, contacts, alerts, dispatch, orgs, org_invitations, registry,
-                      help_, timers):
+                      help_, timers, heartbeats):
         api.register_blueprint(blueprint)
 
 

@@ -233,6 +233,12 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "PURGE_EVERY_S": _int(env, "PURGE_EVERY_S", 3600),
         "TRACKING_TILE_URL": env.get("TRACKING_TILE_URL", ""),
         "TRACKING_POLL_MS": _int(env, "TRACKING_POLL_MS", 5000),
+        # her phone going dark (safety/heartbeats)
+        "HEARTBEAT_EVERY_S": _int(env, "HEARTBEAT_EVERY_S", 60),
+        "HEARTBEAT_SILENCE_S": _int(env, "HEARTBEAT_SILENCE_S", 300),
+        "HEARTBEAT_RATE_LIMIT": env.get("HEARTBEAT_RATE_LIMIT", "20 per minute"),
+        "BATTERY_LOW_PCT": _int(env, "BATTERY_LOW_PCT", 15),
+        "BATTERY_HYSTERESIS_PCT": _int(env, "BATTERY_HYSTERESIS_PCT", 5),
         # dispatch
         "OFFER_TIMEOUT_S": _int(env, "OFFER_TIMEOUT_S", 30),
         "OFFER_BATCH": _int(env, "OFFER_BATCH", 3),
@@ -272,6 +278,7 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
             "security": [],
         },
     }
+    _check_heartbeats(cfg)
     if environment == "production" and cfg["WEBHOOK_ALLOW_PRIVATE_NETWORKS"]:
         raise ConfigError("WEBHOOK_ALLOW_PRIVATE_NETWORKS is for tests and local development; "
                           "it must not be set in production")
@@ -284,6 +291,18 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
             "max_overflow": _int(env, "DB_MAX_OVERFLOW", 10),
         }
     return cfg
+
+
+def _check_heartbeats(cfg: dict[str, Any]) -> None:
+    """A silence shorter than the heartbeat interval would warn between two heartbeats; a low
+    level plus its hysteresis above 100 % would never re-arm."""
+    if not 1 <= cfg["HEARTBEAT_EVERY_S"] < cfg["HEARTBEAT_SILENCE_S"]:
+        raise ConfigError("HEARTBEAT_SILENCE_S must be longer than HEARTBEAT_EVERY_S (and "
+                          "HEARTBEAT_EVERY_S at least 1)")
+    if not (1 <= cfg["BATTERY_LOW_PCT"] and 1 <= cfg["BATTERY_HYSTERESIS_PCT"]
+            and cfg["BATTERY_LOW_PCT"] + cfg["BATTERY_HYSTERESIS_PCT"] <= 100):
+        raise ConfigError("BATTERY_LOW_PCT and BATTERY_HYSTERESIS_PCT must be at least 1, "
+                          "and together at most 100")
 
 
 def sqlite_engine_options() -> dict[str, Any]:

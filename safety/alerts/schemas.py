@@ -9,11 +9,13 @@ from marshmallow import Schema, fields, post_dump, validate
 from safety.fields import (
     ComputedDateTime,
     ComputedDict,
+    ComputedNested,
     ComputedString,
     LocationSchema,
     UTCDateTime,
 )
 from safety.pagination import PageSchema
+from safety.phone_state import PhoneStateSchema, report
 
 TRIGGERS = ("button", "timer", "shake", "voice", "other")
 
@@ -127,8 +129,9 @@ def _ended_at(seen):
     return seen.cutoff or seen.alert.ended_at
 
 
-# Not for her eyes in her own alert: that it was a duress cancel, and the staff's view of her.
-NOT_FOR_OWNER = ("duress", "unassigned", "person")
+# Not for her eyes in her own alert: that it was a duress cancel, the staff's view of her, and
+# what her guardians are told of her phone (he may hold it).
+NOT_FOR_OWNER = ("duress", "unassigned", "person", "phone")
 
 
 class AlertSchema(Schema):
@@ -151,6 +154,11 @@ class AlertSchema(Schema):
     notifications = fields.List(fields.Nested(NotificationSchema))
     acknowledgements = fields.List(fields.Nested(AckOutSchema))
     dispatch = fields.Nested(DispatchBriefSchema, allow_none=True)
+    phone = ComputedNested(lambda view: report(view.alert), nested=PhoneStateSchema,
+                           allow_none=True, metadata={
+        "description": "Her phone's last heartbeat (battery, age) and whether a warning that "
+                       "it is going dark is out; null before the first heartbeat. Not shown "
+                       "to the alert's owner."})
 
     @post_dump(pass_original=True)
     def _not_for_owner(self, data: dict, view, **kwargs) -> dict:
