@@ -43,8 +43,8 @@ class TimerResource(MethodView):
     @login_required()
     @blp.response(200, TimerSchema)
     def get(self, timer_id: uuid.UUID):
-        """A timer"""
-        return service.get(me(), timer_id)
+        """A timer: yours, or (guardians) hers once her phone was reported going dark"""
+        return service.get_visible(me(), timer_id)
 
 
 @blp.route("/<uuid:timer_id>/extend")

@@ -2,8 +2,10 @@ from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from safety.alerts.schemas import PersonSchema, PointOutSchema
 from safety.fields import LocationSchema, UTCDateTime
 from safety.pagination import PageSchema
+from safety.phone_state import PhoneStateSchema
 from safety.util import utcnow
 
 PIN = validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits.")
@@ -51,7 +53,14 @@ class CheckInSchema(Schema):
     pin = fields.String(required=True, load_only=True, validate=PIN)
 
 
+GUARDIANS_ONLY = ("In a guardian's view only (GET /timers/{id} by her guardian, after her "
+                  "guardians were warned that her phone is going dark).")
+
+
 class TimerSchema(Schema):
+    """Dumps her SafetyTimer, or the `timers.service.GuardianTimer` her guardian sees (no
+    `note`; `person`, `location` and `phone` instead)."""
+
     id = fields.UUID()
     status = fields.String(metadata={"description": "running, checked_in or alarmed"})
     due_at = fields.AwareDateTime()
@@ -61,6 +70,11 @@ class TimerSchema(Schema):
     alert_id = fields.Method("_alert_id", allow_none=True, metadata={
         "type": "string", "format": "uuid", "nullable": True,
         "description": "The alert the timer raised (status alarmed); null otherwise."})
+    person = fields.Nested(PersonSchema, metadata={"description": "Whose timer. " + GUARDIANS_ONLY})
+    location = fields.Nested(PointOutSchema, metadata={
+        "description": "Her last known location. " + GUARDIANS_ONLY})
+    phone = fields.Nested(PhoneStateSchema, allow_none=True, metadata={
+        "description": "Her phone's last heartbeat. " + GUARDIANS_ONLY})
 
     def _alert_id(self, timer) -> str | None:
         # A duress check-in looks like any check-in to her phone: its silent alert is not named.

@@ -4,6 +4,7 @@ alert with trigger "timer" starts by itself (an outbox timer: it survives restar
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -11,12 +12,16 @@ from sqlalchemy import select
 from safety.accounts.models import User
 from safety.accounts.service import PinRefusal, try_pin
 from safety.alerts import commands as alerts
+from safety.alerts.views import Fix
+from safety.contacts import service as contacts
 from safety.errors import Conflict, Invalid, NotFound
 from safety.extensions import db
+from safety.fields import ReportedTime
 from safety.notify import outbox
 from safety.notify.models import OutboxJob
+from safety.phone_state import PhoneReport, report
 from safety.timers.models import SafetyTimer
-from safety.util import utcnow
+from safety.util import phone_time, utcnow
 
 
 def _due(data: dict) -> datetime:
@@ -43,6 +48,7 @@ def start(user: User, data: dict) -> SafetyTimer:
     loc = data["location"]
     timer = SafetyTimer(user_id=user.id, due_at=_due(data), note=data.get("note"),
                         lat=loc["lat"], lon=loc["lon"], accuracy_m=loc.get("accuracy_m"))
+    timer.location_at, timer.location_reported_at = phone_time(loc.get("recorded_at"), utcnow())
     db.session.add(timer)
     db.session.flush()
     _schedule(timer)
@@ -54,6 +60,40 @@ def get(user: User, timer_id: uuid.UUID) -> SafetyTimer:
     if timer is None or timer.user_id != user.id:
         raise NotFound("No such timer.")
     return timer
+
+
+@dataclass
+class GuardianTimer:
+    """Her running timer as her guardian sees it (TimerSchema dumps it): no note; whose it is,
+    her last known location and her phone's last heartbeat."""
+
+    id: uuid.UUID
+    status: str
+    due_at: datetime
+    created_at: datetime
+    ended_at: datetime | None
+    alert_id: uuid.UUID | None
+    person: User
+    location: Fix
+    phone: PhoneReport | None
+
+
+def get_visible(user: User, timer_id: uuid.UUID) -> SafetyTimer | GuardianTimer:
+    """Her own timer; or, for her guardian, her running timer once her guardians were warned
+    that her phone is going dark (safety/heartbeats): until then a guardian does not learn
+    that she runs a timer, nor where she is. 404 otherwise."""
+    timer = db.session.get(SafetyTimer, timer_id)
+    if timer is not None and timer.user_id == user.id:
+        return timer
+    if timer is None or timer.status != "running" or timer.phone_warned_at is None \
+            or not contacts.is_guardian(user, timer.user_id):
+        raise NotFound("No such timer.")
+    return GuardianTimer(
+        id=timer.id, status=timer.status, due_at=timer.due_at, created_at=timer.created_at,
+        ended_at=timer.ended_at, alert_id=None, person=db.session.get(User, timer.user_id),
+        location=Fix(timer.lat, timer.lon, timer.accuracy_m,
+                     timer.location_at or timer.created_at, timer.location_reported_at),
+        phone=report(timer))
 
 
 def list_for(user: User):
@@ -81,6 +121,8 @@ def extend(user: User, timer_id: uuid.UUID, data: dict) -> SafetyTimer:
     if data.get("location"):
         timer.lat, timer.lon = data["location"]["lat"], data["location"]["lon"]
         timer.accuracy_m = data["location"].get("accuracy_m")
+        timer.location_at, timer.location_reported_at = phone_time(
+            data["location"].get("recorded_at"), utcnow())
     _schedule(timer)
     db.session.flush()
     return timer
@@ -110,7 +152,10 @@ def check_in(user: User, timer_id: uuid.UUID, pin: str) -> tuple[SafetyTimer,
 
 
 def _location(timer: SafetyTimer) -> dict:
-    return {"lat": timer.lat, "lon": timer.lon, "accuracy_m": timer.accuracy_m}
+    """Her last known location, with the time it was taken (the alert says how old it is)."""
+    at = timer.location_at or timer.created_at
+    return {"lat": timer.lat, "lon": timer.lon, "accuracy_m": timer.accuracy_m,
+            "recorded_at": ReportedTime(timer.location_reported_at or at.isoformat(), at)}
 
 
 def _due_now(job: OutboxJob) -> dict:
