@@ -133,6 +133,7 @@ def register_jobs(app: Flask) -> None:
     """Outbox jobs that are not sends, by kind, and the periodic jobs (the timer channel)."""
     from safety.alerts.jobs import _escalate, _purge_job
     from safety.dispatch.jobs import _offer_timeout
+    from safety.inbound_sms.jobs import _purge_inbound_sms
     from safety.notify.channels.timer import register_job, register_periodic
     from safety.timers.service import _due_now
 
@@ -140,6 +141,7 @@ def register_jobs(app: Flask) -> None:
     register_job(app, "dispatch_offer_timeout", _offer_timeout)
     register_job(app, "timer_due", _due_now)
     register_periodic(app, "retention_purge", app.config["PURGE_EVERY_S"], _purge_job)
+    register_periodic(app, "inbound_sms_purge", app.config["PURGE_EVERY_S"], _purge_inbound_sms)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -149,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
     from safety.dispatch.routes import blp as dispatch
     from safety.extensions import api
     from safety.help.routes import blp as help_
+    from safety.inbound_sms.routes import bp as inbound_sms
     from safety.ops import bp as ops
     from safety.orgs.routes import blp as orgs
     from safety.orgs.routes import invitations_blp as org_invitations
@@ -158,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(ops)
     app.register_blueprint(tracking)
+    app.register_blueprint(inbound_sms)
     for blueprint in (accounts, contacts, alerts, dispatch, orgs, org_invitations, registry,
                       help_, timers):
         api.register_blueprint(blueprint)

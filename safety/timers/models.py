@@ -25,6 +25,8 @@ class SafetyTimer(db.Model):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
+    # when the server got lat/lon (start, or an extend that moved them); None before 0016
+    location_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     alert_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
     pin_failures: Mapped[int] = mapped_column(Integer, default=0)
     pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
