@@ -658,6 +658,8 @@ def test_0016_keeps_every_alerts_trail(app, user, panic):
     ("+30 1234", "extend", "1234", 30),
     ("+ 15 1234", "extend", "1234", 15),
     ("+30", "help", None, None),
+    ("+0 1234", "help", None, None),
+    ("+10000 1234", "help", None, None),
     ("30 1234", "help", None, None),
     ("cancel 9999", "cancel", "9999", None),
     ("Отмена 1234", "cancel", "1234", None),
@@ -671,3 +673,50 @@ def test_parsing(words, kind, pin, minutes):
     ok, cancel = parsing.words("OK,ОК"), parsing.words("CANCEL,ОТМЕНА,БОЛДЫРМАУ")
     command = parsing.parse(words, sos, ok, cancel)
     assert (command.kind, command.pin, command.minutes) == (kind, pin, minutes)
+
+
+# -- argon2 holds no lock ----------------------------------------------------------------------
+
+
+def test_pins_by_sms_are_checked_with_no_transaction_open(app, client, inbound, user, panic,
+                                                          monkeypatch):
+    """As for the API (tests/test_hashing.py): on SQLite a transaction holds the write lock, and
+    a PIN check inside one would hold every panic behind it."""
+    from argon2 import PasswordHasher
+    from sqlalchemy.engine import make_url
+
+    try:
+        import pysqlite3.dbapi2 as sqlite3
+    except ImportError:  # pragma: no cover
+        import sqlite3
+
+    def write_locked() -> bool:
+        path = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return True
+        else:
+            conn.execute("ROLLBACK")
+            return False
+        finally:
+            conn.close()
+
+    seen = []
+    verify = PasswordHasher.verify
+
+    def spy(hasher, *args, **kwargs):
+        seen.append((db.session().in_transaction(),
+                     app.config["BACKEND"] == "sqlite" and write_locked()))
+        return verify(hasher, *args, **kwargs)
+
+    monkeypatch.setattr(PasswordHasher, "verify", spy)
+    start_timer(user)
+    text(client, app, user.phone, "+30 0000")
+    text(client, app, user.phone, "+30 1234")
+    text(client, app, user.phone, "OK 9999")
+    panic(user)
+    text(client, app, user.phone, "CANCEL 1234")
+    assert len(seen) >= 4 * 2  # her PIN and her duress PIN, every time
+    assert all(state == (False, False) for state in seen), seen

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 SOS, CHECK_IN, EXTEND, CANCEL, HELP = "sos", "check_in", "extend", "cancel", "help"
 
 PIN = re.compile(r"[0-9]{4,8}")  # as the API's PIN rule (timers.schemas.PIN)
-EXTEND_WORD = re.compile(r"\+([0-9]{1,4})")
+EXTEND_WORD = re.compile(r"\+([1-9][0-9]{0,3})")  # 1 to 9999 minutes
 _EXTEND_SPACE = re.compile(r"\+\s+(?=[0-9])")  # "+ 30" is "+30"
 NOTE_MAX = 1000  # an alert's note (alerts.schemas.RaiseAlertSchema)
 
@@ -73,8 +73,8 @@ def _starts_with(tokens: list[str], choices: list[tuple[str, ...]]) -> int:
 
 def parse(text: str, sos: list[tuple[str, ...]], ok: list[tuple[str, ...]],
           cancel: list[tuple[str, ...]]) -> Command:
-    """The command in `text` (at most its first few hundred characters matter). SOS comes
-    first: a panic is never read as anything else."""
+    """The command in `text` (its first 2,000 characters are read). SOS comes first: a panic
+    is never read as anything else."""
     text = _EXTEND_SPACE.sub("+", unicodedata.normalize("NFKC", text or "")[:2000])
     pairs = [(t, fold(t)) for t in text.split()]
     pairs = [(t, f) for t, f in pairs if f]  # "!!!" and the like say nothing
