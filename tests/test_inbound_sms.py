@@ -720,3 +720,22 @@ def test_pins_by_sms_are_checked_with_no_transaction_open(app, client, inbound, 
     text(client, app, user.phone, "CANCEL 1234")
     assert len(seen) >= 4 * 2  # her PIN and her duress PIN, every time
     assert all(state == (False, False) for state in seen), seen
+
+
+def test_a_cancel_before_any_location_shows_her_none_after_it(app, client, inbound, provider,
+                                                               make_person, drain):
+    """Raised by SMS with no location, canceled by SMS (her PIN / her duress PIN), then her
+    phone gets data back and sends a point: both see the same (409, no location)."""
+    real = make_person(pin="1234", duress_pin="9999", name="Aigerim")
+    forced = make_person(pin="1234", duress_pin="9999", name="Dana")
+    seen = []
+    for person, pin in ((real, "1234"), (forced, "9999")):
+        text(client, app, person.phone, "SOS")
+        (alert,) = person.get("/api/v1/alerts").get_json()["items"]
+        text(client, app, person.phone, f"CANCEL {pin}")
+        point = {**HERE, "recorded_at": _now(app).isoformat()}
+        r = person.post(f"/api/v1/alerts/{alert['id']}/locations", json={"points": [point]})
+        assert r.status_code == 409
+        mine = person.get(f"/api/v1/alerts/{alert['id']}").get_json()
+        seen.append((mine["status"], mine["location"], r.data))
+    assert seen[0] == seen[1] == ("canceled", None, seen[0][2])

@@ -156,10 +156,10 @@ def _location(alert: Alert) -> Fix | None:
 
 def _shown_location(alert: Alert) -> Fix | None:
     """Where she was when it was canceled on her screen (`_hide_from_owner` keeps it; migration
-    0007 filled it in for alerts canceled before; the fallback only guards a path that forgot
-    and an alert that never had a location)."""
+    0007 filled it in for alerts canceled before). None when no location was known at the
+    cancel (an SOS by SMS): points that came after a duress cancel must not show."""
     if alert.shown_location_at is None:
-        return _location(alert)
+        return None
     return Fix(alert.shown_lat, alert.shown_lon, alert.shown_accuracy_m,
                alert.shown_location_at, alert.shown_location_reported_at)
 
