@@ -136,6 +136,7 @@ def register_jobs(app: Flask) -> None:
     from safety.alerts.jobs import _escalate, _purge_job
     from safety.dispatch.jobs import _offer_timeout
     from safety.heartbeats.service import CHECK, silence_check
+    from safety.inbound_sms.jobs import _purge_inbound_sms
     from safety.notify.channels.timer import register_job, register_periodic
     from safety.timers.service import _due_now
 
@@ -144,6 +145,7 @@ def register_jobs(app: Flask) -> None:
     register_job(app, "timer_due", _due_now)
     register_job(app, CHECK, silence_check)
     register_periodic(app, "retention_purge", app.config["PURGE_EVERY_S"], _purge_job)
+    register_periodic(app, "inbound_sms_purge", app.config["PURGE_EVERY_S"], _purge_inbound_sms)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -154,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
     from safety.extensions import api
     from safety.heartbeats.routes import blp as heartbeats
     from safety.help.routes import blp as help_
+    from safety.inbound_sms.routes import bp as inbound_sms
     from safety.ops import bp as ops
     from safety.orgs.routes import blp as orgs
     from safety.orgs.routes import invitations_blp as org_invitations
@@ -163,6 +166,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(ops)
     app.register_blueprint(tracking)
+    app.register_blueprint(inbound_sms)
     for blueprint in (accounts, contacts, alerts, dispatch, orgs, org_invitations, registry,
                       help_, timers, heartbeats):
         api.register_blueprint(blueprint)

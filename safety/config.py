@@ -110,6 +110,23 @@ def with_sqlite_params(url: str) -> str:
     return parsed.update_query_dict(missing).render_as_string(hide_password=False)
 
 
+def _inbound_secret(env: dict[str, str], name: str) -> str | None:
+    """A provider's signing secret for inbound SMS; unset: that endpoint answers 404."""
+    raw = env.get(name) or None
+    if raw is not None and len(raw) < 16:
+        raise ConfigError(f"{name} must be at least 16 characters (it signs what the SMS "
+                          "provider tells us)")
+    return raw
+
+
+def _sms_words(env: dict[str, str], name: str, default: str) -> str:
+    """Comma-separated command words for inbound SMS; at least one."""
+    raw = env.get(name) or default
+    if not any(word.strip() for word in raw.split(",")):
+        raise ConfigError(f"{name} must name at least one word (comma-separated)")
+    return raw
+
+
 LOCAL_HOSTS = ("localhost", "0.0.0.0", "::1", "[::1]")
 
 
@@ -211,6 +228,20 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "SMS_PER_ALERT_MAX": _int(env, "SMS_PER_ALERT_MAX", 10),
         "SMS_PER_CONTACT_PER_DAY": _int(env, "SMS_PER_CONTACT_PER_DAY", 10),
         "SMS_NAME_MAX_CHARS": _int(env, "SMS_NAME_MAX_CHARS", 40),
+        # inbound SMS: the provider forwards texts to the service's number (docs/sms-inbound.md)
+        "SMS_INBOUND_SECRET": _inbound_secret(env, "SMS_INBOUND_SECRET"),
+        "SMS_TWILIO_AUTH_TOKEN": _inbound_secret(env, "SMS_TWILIO_AUTH_TOKEN"),
+        "SMS_TWILIO_WEBHOOK_URL": env.get("SMS_TWILIO_WEBHOOK_URL") or None,
+        "SMS_INBOUND_MAX_AGE_S": _int(env, "SMS_INBOUND_MAX_AGE_S", 300),
+        "SMS_INBOUND_MAX_BYTES": _int(env, "SMS_INBOUND_MAX_BYTES", 16384),
+        "SMS_INBOUND_RATE_LIMIT": env.get("SMS_INBOUND_RATE_LIMIT", "300 per minute"),
+        "SMS_INBOUND_PER_PHONE_MAX": _int(env, "SMS_INBOUND_PER_PHONE_MAX", 10),
+        "SMS_INBOUND_PER_PHONE_WINDOW_S": _int(env, "SMS_INBOUND_PER_PHONE_WINDOW_S", 600),
+        "SMS_INBOUND_KEEP_DAYS": _int(env, "SMS_INBOUND_KEEP_DAYS", 30),
+        "SMS_SOS_LOCATION_MAX_AGE_S": _int(env, "SMS_SOS_LOCATION_MAX_AGE_S", 86400),
+        "SMS_SOS_WORDS": _sms_words(env, "SMS_SOS_WORDS", "SOS,СОС,ПОМОГИТЕ,КӨМЕК"),
+        "SMS_CHECKIN_WORDS": _sms_words(env, "SMS_CHECKIN_WORDS", "OK,ОК"),
+        "SMS_CANCEL_WORDS": _sms_words(env, "SMS_CANCEL_WORDS", "CANCEL,ОТМЕНА,БОЛДЫРМАУ"),
         "WORKER_BATCH": _int(env, "WORKER_BATCH", 500),
         "WORKER_POLL_S": float(env.get("WORKER_POLL_S", "0.5")),
         "WORKER_LEASE_S": _int(env, "WORKER_LEASE_S", 60),

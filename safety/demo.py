@@ -253,7 +253,7 @@ class DemoSimulator:
         d = db.session.scalar(select(Dispatch).where(Dispatch.responder_id == user.id,
                                                      Dispatch.status.in_(HELD)))
         alert = db.session.get(Alert, d.alert_id) if d is not None else None
-        return (alert.lat, alert.lon) if alert is not None else None
+        return (alert.lat, alert.lon) if alert is not None and alert.lat is not None else None
 
     # -- offers and dispatches -----------------------------------------------------------------
 

@@ -20,5 +20,4 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('users') as batch:
-        batch.drop_column('time_zone')
+    op.drop_column('users', 'time_zone')  # not batch: its copy and DROP would cascade

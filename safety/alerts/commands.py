@@ -60,18 +60,23 @@ def _by_client_id(user_id: uuid.UUID, client_id: uuid.UUID) -> Alert | None:
 def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:
     """Returns (alert, created). A retry (same client_id) or a second panic while one is live
     returns the existing alert with the new location added; a panic never fails for being
-    repeated."""
-    loc = data["location"]
+    repeated.
+
+    `location` may be None (an SOS by SMS when nothing is known of where she is): the alert is
+    raised all the same, without a location. A location the server itself recorded earlier
+    (her last known one) carries `known_at`, the server's time of it, which is used as it is."""
+    loc = data.get("location")
     existing = _by_client_id(user.id, data["client_id"]) or _live_alert(user.id)
     if existing is not None:
         _repeat(existing, loc, data["client_id"])
         return existing, False
     now = utcnow()
-    location_at, reported = phone_time(loc.get("recorded_at"), now)
+    location_at, reported = _fix_time(loc, now) if loc else (None, None)
     alert = Alert(
         user_id=user.id, client_id=data["client_id"], trigger=data["trigger"],
         battery_pct=data.get("battery_pct"), note=data.get("note"),
-        lat=loc["lat"], lon=loc["lon"], accuracy_m=loc.get("accuracy_m"),
+        lat=loc["lat"] if loc else None, lon=loc["lon"] if loc else None,
+        accuracy_m=loc.get("accuracy_m") if loc else None,
         location_at=location_at, location_reported_at=reported, created_at=now,
         updated_at=now,
     )
@@ -87,14 +92,24 @@ def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:
             raise
         _repeat(existing, loc, data["client_id"])
         return existing, False
-    _store_points(alert, [loc], now)
+    if loc:
+        _store_points(alert, [loc], now)
     _fan_out(alert)
     return alert, True
 
 
-def _repeat(alert: Alert, loc: dict, client_id: uuid.UUID) -> None:
+def _fix_time(loc: dict, received_at: datetime) -> tuple[datetime, str | None]:
+    """When a location was taken: the server's own `known_at`, or the phone's time if it is
+    believed (util.phone_time)."""
+    if loc.get("known_at") is not None:
+        return loc["known_at"], None
+    return phone_time(loc.get("recorded_at"), received_at)
+
+
+def _repeat(alert: Alert, loc: dict | None, client_id: uuid.UUID) -> None:
     if alert.live:
-        _store_points(alert, [loc], utcnow())
+        if loc:
+            _store_points(alert, [loc], utcnow())
         if alert.shown_canceled_at is not None and alert.duress and \
                 client_id != alert.client_id:
             # She pressed panic again after a duress cancel: show her the live alert again.
@@ -197,7 +212,7 @@ def _point_times(points: list[dict], received_at: datetime) -> list[tuple[dateti
     """(recorded_at, the phone's text when not believed) per point. Points whose phone time is
     not believed get the receive time, a microsecond apart in the order sent, so that none of
     them is taken for a repeat of another."""
-    times = [phone_time(p.get("recorded_at"), received_at) for p in points]
+    times = [_fix_time(p, received_at) for p in points]
     adjusted = sum(1 for _, reported in times if reported is not None)
     k = 0
     for i, (at, reported) in enumerate(times):
@@ -227,7 +242,7 @@ def _store_points(alert: Alert, points: list[dict], received_at: datetime) -> in
     # Bind the column types (UTCDateTime) by executing through the ORM session's connection.
     stored = len(db.session.execute(stmt, rows).all()) if rows else 0
     newest = max(rows, key=lambda r: r["recorded_at"]) if rows else None
-    if newest and newest["recorded_at"] >= alert.location_at:
+    if newest and (alert.location_at is None or newest["recorded_at"] >= alert.location_at):
         alert.lat, alert.lon = newest["lat"], newest["lon"]
         alert.accuracy_m = newest["accuracy_m"]
         alert.location_at = newest["recorded_at"]

@@ -17,7 +17,7 @@ from safety.fields import (
 from safety.pagination import PageSchema
 from safety.phone_state import PhoneStateSchema, report
 
-TRIGGERS = ("button", "timer", "shake", "voice", "other")
+TRIGGERS = ("button", "timer", "shake", "voice", "sms", "other")
 
 
 class RaiseAlertSchema(Schema):
@@ -149,7 +149,9 @@ class AlertSchema(Schema):
     ended_at = ComputedDateTime(_ended_at, allow_none=True)
     battery_pct = fields.Integer(attribute="alert.battery_pct", allow_none=True)
     note = fields.String(attribute="alert.note", allow_none=True)
-    location = fields.Nested(PointOutSchema)
+    location = fields.Nested(PointOutSchema, allow_none=True, metadata={
+        "description": "Her newest location; null for an alert raised without any known "
+                       "location (an SOS by SMS) until a point arrives."})
     person = fields.Nested(PersonSchema, attribute="alert.owner")
     notifications = fields.List(fields.Nested(NotificationSchema))
     acknowledgements = fields.List(fields.Nested(AckOutSchema))

@@ -95,7 +95,7 @@ class AlertView(Seen):
     her frozen view, everything for everyone else. `dispatch` is the dispatch as the alert
     shows it (`AlertAccess.dispatch_view`); None when there is none or in her frozen view."""
 
-    location: Fix
+    location: Fix | None  # None: raised without any known location (an SOS by SMS)
     notifications: list[Notice]
     acknowledgements: list[AlertAck]
     dispatch: object | None
@@ -122,9 +122,7 @@ def present(alert: Alert, role: str) -> AlertView:
         acks = acks.where(AlertAck.created_at <= cutoff)
     return AlertView(
         alert=alert, role=role, cutoff=cutoff,
-        location=_shown_location(alert) if cutoff is not None else Fix(
-            alert.lat, alert.lon, alert.accuracy_m, alert.location_at,
-            alert.location_reported_at),
+        location=_shown_location(alert) if cutoff is not None else _location(alert),
         notifications=_notifications(alert, role, jobs_list),
         acknowledgements=list(db.session.scalars(acks.order_by(AlertAck.created_at))),
         dispatch=None if cutoff is not None else staff().dispatch_view(alert, role),
@@ -147,12 +145,21 @@ def _notifications(alert: Alert, role: str, jobs_list: list[OutboxJob]) -> list[
             for j in jobs_list]
 
 
-def _shown_location(alert: Alert) -> Fix:
+def _location(alert: Alert) -> Fix | None:
+    """Where she is (her newest point); None for an alert raised without any location (an SOS
+    by SMS) until a point arrives."""
+    if alert.lat is None or alert.location_at is None:
+        return None
+    return Fix(alert.lat, alert.lon, alert.accuracy_m, alert.location_at,
+               alert.location_reported_at)
+
+
+def _shown_location(alert: Alert) -> Fix | None:
     """Where she was when it was canceled on her screen (`_hide_from_owner` keeps it; migration
-    0007 filled it in for alerts canceled before; the fallback only guards a path that forgot)."""
+    0007 filled it in for alerts canceled before). None when no location was known at the
+    cancel (an SOS by SMS): points that came after a duress cancel must not show."""
     if alert.shown_location_at is None:
-        return Fix(alert.lat, alert.lon, alert.accuracy_m, alert.location_at,
-                   alert.location_reported_at)
+        return None
     return Fix(alert.shown_lat, alert.shown_lon, alert.shown_accuracy_m,
                alert.shown_location_at, alert.shown_location_reported_at)
 

@@ -29,6 +29,8 @@ from safety.util import utcnow
 
 
 def _covering_orgs(alert: Alert) -> list[Organization]:
+    if alert.lat is None:
+        return []  # raised without any known location (an SOS by SMS): nowhere to send anyone
     stmt = select(Organization).where(Organization.status == "active").order_by(
         Organization.created_at)
     return geo.containing(db.session, stmt, Organization.coverage, alert.lat, alert.lon)

@@ -151,6 +151,35 @@ def check_in(user: User, timer_id: uuid.UUID, pin: str) -> tuple[SafetyTimer,
     return timer, None
 
 
+def running(user: User) -> SafetyTimer | None:
+    """Her running timer (one at most)."""
+    return db.session.scalar(select(SafetyTimer).where(
+        SafetyTimer.user_id == user.id, SafetyTimer.status == "running"))
+
+
+def extend_with_pin(user: User, timer_id: uuid.UUID, data: dict,
+                    pin: str) -> tuple[SafetyTimer, PinRefusal | None]:
+    """Extend after her PIN: for the SMS command, where the sender's number alone proves
+    nothing (it can be spoofed, and a later deadline is a later alarm). The same gate and count
+    of wrong PINs as check-in. The duress PIN extends exactly like the PIN, and raises a silent
+    duress alert at the timer's location (not named on the timer: her phone shows a plain
+    extension)."""
+    timer = _running(user, timer_id)
+    if user.pin_hash is None:
+        raise Invalid("pin", "Set a PIN (PUT /api/v1/me/pin) to be able to extend by SMS.")
+    kind = try_pin(user, pin, timer, "pin")  # argon2 runs with the row let go: read afresh
+    if isinstance(kind, PinRefusal):
+        db.session.flush()
+        return timer, kind
+    version = timer.version
+    timer = extend(user, timer.id, data)
+    if kind == "duress":
+        alerts.raise_silent_duress(user, uuid.uuid5(timer.id, f"extend:{version}"),
+                                   _location(timer), note=timer.note)
+    db.session.flush()
+    return timer, None
+
+
 def _location(timer: SafetyTimer) -> dict:
     """Her last known location, with the time it was taken (the alert says how old it is)."""
     at = timer.location_at or timer.created_at
