@@ -97,11 +97,15 @@ def register_events(app: Flask) -> None:
     from safety.contacts import service as contacts
     from safety.dispatch import offers
     from safety.dispatch.queries import DispatchAccess
+    from safety.messages import service as messages
 
     account_events.pin_duress.connect(contacts.tell_guardians_pin_duress, sender=app)
     alert_events.raised.connect(offers.on_alert_raised, sender=app)
     alert_events.ended.connect(offers.on_alert_ended, sender=app)
     contact_events.cut_off.connect(links.revoke_for_contact, sender=app)
+    # her phone shows the alert canceled: message pushes to her not yet sent are never sent
+    alert_events.duress.connect(messages.hide_from_her, sender=app)
+    alert_events.ended.connect(messages.hide_from_her, sender=app)
     # what alerts asks of the feature that puts staff on an alert (alerts imports no dispatch)
     register_access(app, DispatchAccess())
 
@@ -133,6 +137,7 @@ def register_jobs(app: Flask) -> None:
     """Outbox jobs that are not sends, by kind, and the periodic jobs (the timer channel)."""
     from safety.alerts.jobs import _escalate, _purge_job
     from safety.dispatch.jobs import _offer_timeout
+    from safety.messages.service import purge_job as purge_messages
     from safety.notify.channels.timer import register_job, register_periodic
     from safety.timers.service import _due_now
 
@@ -140,6 +145,7 @@ def register_jobs(app: Flask) -> None:
     register_job(app, "dispatch_offer_timeout", _offer_timeout)
     register_job(app, "timer_due", _due_now)
     register_periodic(app, "retention_purge", app.config["PURGE_EVERY_S"], _purge_job)
+    register_periodic(app, "message_purge", app.config["PURGE_EVERY_S"], purge_messages)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -149,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
     from safety.dispatch.routes import blp as dispatch
     from safety.extensions import api
     from safety.help.routes import blp as help_
+    from safety.messages.routes import blp as messages
     from safety.ops import bp as ops
     from safety.orgs.routes import blp as orgs
     from safety.orgs.routes import invitations_blp as org_invitations
@@ -159,7 +166,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops)
     app.register_blueprint(tracking)
     for blueprint in (accounts, contacts, alerts, dispatch, orgs, org_invitations, registry,
-                      help_, timers):
+                      help_, timers, messages):
         api.register_blueprint(blueprint)
 
 

@@ -233,6 +233,11 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "PURGE_EVERY_S": _int(env, "PURGE_EVERY_S", 3600),
         "TRACKING_TILE_URL": env.get("TRACKING_TILE_URL", ""),
         "TRACKING_POLL_MS": _int(env, "TRACKING_POLL_MS", 5000),
+        # silent replies: messages in an alert's timeline (safety/messages)
+        "MESSAGES_PER_MINUTE": _int(env, "MESSAGES_PER_MINUTE", 10),
+        "MESSAGES_PER_SENDER_PER_ALERT": _int(env, "MESSAGES_PER_SENDER_PER_ALERT", 100),
+        "MESSAGES_PER_ALERT_MAX": _int(env, "MESSAGES_PER_ALERT_MAX", 1000),
+        "MESSAGE_RETENTION_DAYS": _int(env, "MESSAGE_RETENTION_DAYS", 30),
         # dispatch
         "OFFER_TIMEOUT_S": _int(env, "OFFER_TIMEOUT_S", 30),
         "OFFER_BATCH": _int(env, "OFFER_BATCH", 3),
