@@ -421,6 +421,18 @@ def test_messages_are_purged_with_the_retention_period(app, clock, scene, stored
     assert scene.her.get(f"/api/v1/alerts/{scene.alert_id}").status_code == 200
 
 
+def test_the_purge_command_deletes_old_messages_too(app, clock, scene, stored):
+    scene.her.post(scene.path, json={"code": "come_quickly"})
+    scene.her.post(f"/api/v1/alerts/{scene.alert_id}/cancel", json={"pin": "1234"})
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["safety", "purge"])
+    assert out.exit_code == 0 and "deleted 0 messages" in out.output
+    clock.advance(app.config["MESSAGE_RETENTION_DAYS"] * 86400 + 60)
+    out = runner.invoke(args=["safety", "purge"])
+    assert out.exit_code == 0 and "deleted 1 messages" in out.output, out.output
+    assert stored() == []
+
+
 # -- input and limits -----------------------------------------------------------------------------
 
 
