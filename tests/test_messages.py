@@ -450,6 +450,7 @@ def test_the_purge_command_deletes_old_messages_too(app, clock, scene, stored):
     ({"text": "isolate \u2066x\u2069"}, "text"),
     ({"text": "line\u2028sep"}, "text"),
     ({"text": "nul\x00"}, "text"),
+    ({"text": "half \ud800 a pair"}, "text"),
     ({"text": 5}, "text"),
     ({"code": "hiding", "text": "and text"}, "text"),
     ({}, "text"),

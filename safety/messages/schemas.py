@@ -15,8 +15,10 @@ from safety.pagination import PageSchema
 
 STAFF = ("responder", "org_admin")
 # control characters but the line break; line and paragraph separators; direction
-# embeddings, overrides and isolates (they make a text read differently from what it says)
-_REFUSED = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# embeddings, overrides and isolates (they make a text read differently from what it says);
+# lone surrogates (JSON lets "\ud800" through; no database can store it)
+_REFUSED = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 class MessageText(fields.String):
@@ -37,7 +39,7 @@ class MessageText(fields.String):
             raise ValidationError("Must not be blank.")
         if _REFUSED.search(text):
             raise ValidationError("Must not contain control characters (other than line "
-                                  "breaks) or direction overrides.")
+                                  "breaks), direction overrides or lone surrogates.")
         return text
 
 
