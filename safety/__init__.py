@@ -98,12 +98,16 @@ def register_events(app: Flask) -> None:
     from safety.dispatch import offers
     from safety.dispatch.queries import DispatchAccess
     from safety.heartbeats import service as heartbeats
+    from safety.messages import service as messages
 
     account_events.pin_duress.connect(contacts.tell_guardians_pin_duress, sender=app)
     alert_events.raised.connect(offers.on_alert_raised, sender=app)
     alert_events.raised.connect(heartbeats.on_alert_raised, sender=app)
     alert_events.ended.connect(offers.on_alert_ended, sender=app)
     contact_events.cut_off.connect(links.revoke_for_contact, sender=app)
+    # her phone shows the alert canceled: message pushes to her not yet sent are never sent
+    alert_events.duress.connect(messages.hide_from_her, sender=app)
+    alert_events.ended.connect(messages.hide_from_her, sender=app)
     # what alerts asks of the feature that puts staff on an alert (alerts imports no dispatch)
     register_access(app, DispatchAccess())
 
@@ -137,6 +141,7 @@ def register_jobs(app: Flask) -> None:
     from safety.dispatch.jobs import _offer_timeout
     from safety.heartbeats.service import CHECK, silence_check
     from safety.inbound_sms.jobs import _purge_inbound_sms
+    from safety.messages.service import purge_job as purge_messages
     from safety.notify.channels.timer import register_job, register_periodic
     from safety.timers.service import _due_now
 
@@ -146,6 +151,7 @@ def register_jobs(app: Flask) -> None:
     register_job(app, CHECK, silence_check)
     register_periodic(app, "retention_purge", app.config["PURGE_EVERY_S"], _purge_job)
     register_periodic(app, "inbound_sms_purge", app.config["PURGE_EVERY_S"], _purge_inbound_sms)
+    register_periodic(app, "message_purge", app.config["PURGE_EVERY_S"], purge_messages)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -157,6 +163,7 @@ def register_blueprints(app: Flask) -> None:
     from safety.heartbeats.routes import blp as heartbeats
     from safety.help.routes import blp as help_
     from safety.inbound_sms.routes import bp as inbound_sms
+    from safety.messages.routes import blp as messages
     from safety.ops import bp as ops
     from safety.orgs.routes import blp as orgs
     from safety.orgs.routes import invitations_blp as org_invitations
@@ -168,7 +175,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tracking)
     app.register_blueprint(inbound_sms)
     for blueprint in (accounts, contacts, alerts, dispatch, orgs, org_invitations, registry,
-                      help_, timers, heartbeats):
+                      help_, timers, heartbeats, messages):
         api.register_blueprint(blueprint)
 
 

@@ -14,6 +14,7 @@ from safety.accounts import service as accounts
 from safety.alerts.jobs import purge_locations
 from safety.extensions import db
 from safety.fields import normalize_phone
+from safety.messages.service import purge as purge_messages
 from safety.notify.worker import Worker
 
 cli = AppGroup("safety", help="Safety service commands.")
@@ -68,10 +69,14 @@ def seed_demo() -> None:
 @click.option("--days", type=int, default=None,
               help="Keep trails of alerts that ended fewer days ago (LOCATION_RETENTION_DAYS).")
 def purge(days: int | None) -> None:
-    """Delete the location trails of alerts that ended long ago; the alerts themselves stay."""
+    """Delete the location trails (and, after MESSAGE_RETENTION_DAYS, the messages) of alerts
+    that ended long ago; the alerts themselves stay."""
     days = current_app.config["LOCATION_RETENTION_DAYS"] if days is None else days
     if days < 0:
         raise click.BadParameter("must be 0 or more", param_hint="--days")
     deleted = purge_locations(days)
+    message_days = current_app.config["MESSAGE_RETENTION_DAYS"]
+    messages = purge_messages(message_days)
     db.session.commit()
     click.echo(f"deleted {deleted} location points of alerts that ended over {days} days ago")
+    click.echo(f"deleted {messages} messages of alerts that ended over {message_days} days ago")

@@ -270,6 +270,11 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "HEARTBEAT_RATE_LIMIT": env.get("HEARTBEAT_RATE_LIMIT", "20 per minute"),
         "BATTERY_LOW_PCT": _int(env, "BATTERY_LOW_PCT", 15),
         "BATTERY_HYSTERESIS_PCT": _int(env, "BATTERY_HYSTERESIS_PCT", 5),
+        # silent replies: messages in an alert's timeline (safety/messages)
+        "MESSAGES_PER_MINUTE": _int(env, "MESSAGES_PER_MINUTE", 10),
+        "MESSAGES_PER_SENDER_PER_ALERT": _int(env, "MESSAGES_PER_SENDER_PER_ALERT", 100),
+        "MESSAGES_PER_ALERT_MAX": _int(env, "MESSAGES_PER_ALERT_MAX", 1000),
+        "MESSAGE_RETENTION_DAYS": _int(env, "MESSAGE_RETENTION_DAYS", 30),
         # dispatch
         "OFFER_TIMEOUT_S": _int(env, "OFFER_TIMEOUT_S", 30),
         "OFFER_BATCH": _int(env, "OFFER_BATCH", 3),

@@ -7,6 +7,7 @@ from safety.contacts.models import Contact  # noqa: F401
 from safety.dispatch.models import Dispatch, DispatchOffer, ResponderState  # noqa: F401
 from safety.help.models import Hotline, Place  # noqa: F401
 from safety.inbound_sms.models import InboundSms  # noqa: F401
+from safety.messages.models import AlertMessage  # noqa: F401
 from safety.notify.models import Device, OutboxJob, WorkerHeartbeat  # noqa: F401
 from safety.orgs.models import Organization, OrgMember  # noqa: F401
 from safety.registry.models import (  # noqa: F401

@@ -59,9 +59,18 @@ def story(register_device, make_guardian, drain, jobs):
         base = f"/api/v1/alerts/{alert_id}"
         drain(app)
         mom.post(f"{base}/acknowledge", json={"message": "Coming"})
+        her.post(f"{base}/messages", json={"code": "hiding"})
+        mom.post(f"{base}/messages", json={"text": "Stay hidden"})
         out = {"cancel": answer(her.post(f"{base}/cancel", json={"pin": pin}))}
         # after the cancel: he holds the phone; the app keeps doing what apps do
         mom.post(f"{base}/acknowledge", json={"message": "Are you safe?"})
+        mom.post(f"{base}/messages", json={"text": "Police are on the way"})
+        out["message"] = answer(her.post(f"{base}/messages", json={"code": "safe_now"}),
+                                exact=True)
+        out["message_text"] = answer(her.post(f"{base}/messages", json={
+            "text": "All fine, false alarm", "client_id": str(uuid.uuid4())}), exact=True)
+        out["message_bad"] = answer(her.post(f"{base}/messages", json={"code": "on_my_way"}),
+                                    exact=True)
         out["locations"] = answer(her.post(f"{base}/locations", json={"points": [
             {"lat": 43.30, "lon": 76.99, "recorded_at": at(10)}]}), exact=True)
         out["late_locations"] = answer(her.post(f"{base}/locations", json={"points": [
@@ -76,6 +85,7 @@ def story(register_device, make_guardian, drain, jobs):
         out["get"] = answer(her.get(base))
         out["list"] = answer(her.get("/api/v1/alerts"))
         out["trail"] = answer(her.get(f"{base}/locations"))
+        out["messages"] = answer(her.get(f"{base}/messages"))
         out["trail_since"] = answer(her.get(f"{base}/locations",
                                             query_string={"since": at(0)}))
         out["cancel_again"] = answer(her.post(f"{base}/cancel", json={"pin": pin}))

@@ -15,7 +15,8 @@ def test_tracking_data_reveals_only_name_status_trail(client, user, tracked):
     r = client.get(path + "/data")
     assert r.status_code == 200
     body = r.get_json()
-    assert set(body) == {"name", "status", "started_at", "updated_at", "points"}
+    assert set(body) == {"name", "status", "started_at", "updated_at", "points", "her_reply"}
+    assert body["her_reply"] is None
     assert body["name"] == "Aigerim" and body["status"] == "live"
     assert len(body["points"]) == 1
     assert r.headers["Referrer-Policy"] == "no-referrer"
@@ -128,6 +129,8 @@ def test_tracking_page_in_chromium(app, user, admin, make_person, served, browse
     user.post(f"/api/v1/alerts/{alert['id']}/locations",
               json={"points": [{"lat": 43.2600, "lon": 76.9300, "recorded_at": later}]})
     expect(page.locator("#latest")).to_have_attribute("data-lat", "43.26", timeout=10_000)
+    user.post(f"/api/v1/alerts/{alert['id']}/messages", json={"code": "cant_talk"})
+    expect(page.locator("#reply")).to_contain_text("She says: I can't talk", timeout=10_000)
     assert page.locator("path.leaflet-interactive").count() >= 1  # the trail is drawn
     did = responder.get("/api/v1/responder/offers").get_json()["items"][0]["dispatch_id"]
     responder.post(f"/api/v1/dispatches/{did}/accept")

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, bindparam, event, func, or_, select, text, update
+from sqlalchemy import ColumnElement, bindparam, delete, event, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from safety.extensions import db
@@ -143,8 +143,23 @@ def _cancel(*where) -> int:
     return result.rowcount or 0
 
 
-def cancel_pending(alert_id: uuid.UUID, kinds: tuple[str, ...]) -> int:
-    return _cancel(OutboxJob.alert_id == alert_id, OutboxJob.kind.in_(kinds))
+def cancel_pending(alert_id: uuid.UUID, kinds: tuple[str, ...], *,
+                   recipient_user_id: uuid.UUID | None = None) -> int:
+    """Pending jobs of these kinds about the alert (only those to `recipient_user_id`, if
+    given): canceled, never sent."""
+    where = [OutboxJob.alert_id == alert_id, OutboxJob.kind.in_(kinds)]
+    if recipient_user_id is not None:
+        where.append(OutboxJob.recipient_user_id == recipient_user_id)
+    return _cancel(*where)
+
+
+def delete_finished(alert_ids, kinds: tuple[str, ...]) -> int:
+    """Forget finished jobs (sent, failed, canceled) of these kinds about these alerts (a list
+    or a subquery): for retention, when what they carried must not outlive its source."""
+    result = db.session.execute(
+        delete(OutboxJob).where(OutboxJob.alert_id.in_(alert_ids), OutboxJob.kind.in_(kinds),
+                                OutboxJob.status.in_(("sent", "failed", "canceled"))))
+    return result.rowcount or 0
 
 
 def cancel_by_key(dedupe_key: str) -> int:

@@ -22,6 +22,13 @@
     status.className = "status " + data.status;
     document.getElementById("updated").textContent =
       "updated " + new Date(data.updated_at).toLocaleTimeString();
+    var reply = document.getElementById("reply");
+    if (data.her_reply) {
+      reply.textContent = reply.dataset.label + " " + data.her_reply.text + " (" +
+        new Date(data.her_reply.at).toLocaleTimeString() + ")";
+      reply.dataset.code = data.her_reply.code;
+      reply.hidden = false;
+    }
     var latlngs = data.points.map(function (p) { return [p.lat, p.lon]; });
     trail.setLatLngs(latlngs);
     if (latlngs.length) {

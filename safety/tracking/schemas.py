@@ -1,7 +1,10 @@
 """What the tracking page's data answer (/t/<token>/data) shows: her name, whether the alert is
-live, and the trail. Nothing else about her or the alert leaves through a tracking link."""
+live, the trail, and her latest quick reply ("I'm safe now", "I can't talk": in the page's
+language). Nothing else about her or the alert leaves through a tracking link."""
 
 from marshmallow import Schema, fields
+
+from safety.messages.replies import QUICK_REPLIES
 
 
 class TrackPointSchema(Schema):
@@ -11,12 +14,19 @@ class TrackPointSchema(Schema):
     recorded_at = fields.AwareDateTime()
 
 
+class ReplySchema(Schema):
+    code = fields.String()
+    text = fields.Function(lambda message: str(QUICK_REPLIES[message.code].text))
+    at = fields.AwareDateTime(attribute="created_at")
+
+
 class SnapshotSchema(Schema):
     name = fields.String(attribute="alert.owner.full_name")
     status = fields.Method("_status")
     started_at = fields.AwareDateTime(attribute="alert.created_at")
     updated_at = fields.AwareDateTime(attribute="alert.updated_at")
     points = fields.List(fields.Nested(TrackPointSchema))
+    her_reply = fields.Nested(ReplySchema, attribute="reply", allow_none=True)
 
     def _status(self, snapshot) -> str:
         return "live" if snapshot.alert.live else "ended"
