@@ -132,12 +132,14 @@ def register_channels(app: Flask) -> None:
 def register_jobs(app: Flask) -> None:
     """Outbox jobs that are not sends, by kind, and the periodic jobs (the timer channel)."""
     from safety.alerts.jobs import _escalate, _purge_job
-    from safety.dispatch.jobs import _offer_timeout
+    from safety.dispatch.coming import CHECK_KIND
+    from safety.dispatch.jobs import _offer_timeout, _position_check
     from safety.notify.channels.timer import register_job, register_periodic
     from safety.timers.service import _due_now
 
     register_job(app, "alert_escalate", _escalate)
     register_job(app, "dispatch_offer_timeout", _offer_timeout)
+    register_job(app, CHECK_KIND, _position_check)
     register_job(app, "timer_due", _due_now)
     register_periodic(app, "retention_purge", app.config["PURGE_EVERY_S"], _purge_job)
 

@@ -15,8 +15,9 @@ def test_tracking_data_reveals_only_name_status_trail(client, user, tracked):
     r = client.get(path + "/data")
     assert r.status_code == 200
     body = r.get_json()
-    assert set(body) == {"name", "status", "started_at", "updated_at", "points"}
+    assert set(body) == {"name", "status", "started_at", "updated_at", "points", "responder"}
     assert body["name"] == "Aigerim" and body["status"] == "live"
+    assert body["responder"] is None  # nobody is dispatched (see test_coming.py)
     assert len(body["points"]) == 1
     assert r.headers["Referrer-Policy"] == "no-referrer"
     assert r.headers["Cache-Control"] == "no-store"

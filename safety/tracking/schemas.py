@@ -1,7 +1,10 @@
 """What the tracking page's data answer (/t/<token>/data) shows: her name, whether the alert is
-live, and the trail. Nothing else about her or the alert leaves through a tracking link."""
+live, the trail, and who is coming. Nothing else about her or the alert leaves through a
+tracking link."""
 
 from marshmallow import Schema, fields
+
+from safety.fields import ComputedString
 
 
 class TrackPointSchema(Schema):
@@ -11,12 +14,33 @@ class TrackPointSchema(Schema):
     recorded_at = fields.AwareDateTime()
 
 
+class TrackPositionSchema(TrackPointSchema):
+    """The responder's latest position and the estimate (safety.dispatch.coming.Approach)."""
+
+    age_s = fields.Integer()
+    stale = fields.Boolean()
+    distance_m = fields.Float()
+    eta_s = fields.Integer(allow_none=True)
+    eta_minutes = fields.Integer(allow_none=True)
+
+
+class TrackResponderSchema(Schema):
+    """Who is coming (tracking.service.Coming): no vehicle, badge, full name or phone."""
+
+    first_name = fields.String(allow_none=True)
+    organization = fields.String(allow_none=True)
+    status = fields.String()
+    position = fields.Nested(TrackPositionSchema, allow_none=True)
+    text = ComputedString(lambda coming: str(coming.text))  # in the page's language
+
+
 class SnapshotSchema(Schema):
     name = fields.String(attribute="alert.owner.full_name")
     status = fields.Method("_status")
     started_at = fields.AwareDateTime(attribute="alert.created_at")
     updated_at = fields.AwareDateTime(attribute="alert.updated_at")
     points = fields.List(fields.Nested(TrackPointSchema))
+    responder = fields.Nested(TrackResponderSchema, allow_none=True)
 
     def _status(self, snapshot) -> str:
         return "live" if snapshot.alert.live else "ended"
