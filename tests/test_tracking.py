@@ -131,9 +131,18 @@ def test_tracking_page_in_chromium(app, user, admin, make_person, served, browse
     expect(page.locator("#latest")).to_have_attribute("data-lat", "43.26", timeout=10_000)
     assert page.locator("path.leaflet-interactive").count() >= 1  # the trail is drawn
     did = responder.get("/api/v1/responder/offers").get_json()["items"][0]["dispatch_id"]
+    drawn = page.locator("path.leaflet-interactive").count()
     responder.post(f"/api/v1/dispatches/{did}/accept")
+    responder.post(f"/api/v1/responder/dispatches/{did}/location",
+                   json={"location": {"lat": 43.2657, "lon": 76.9286}})
+    coming = page.locator("#coming")
+    expect(coming).to_have_text("Responder from Kuzet Security is on the way: 640 m away, "
+                                "about 2 min.", timeout=10_000)  # to her latest point
+    expect(coming).to_have_attribute("data-lat", "43.2657")
+    assert page.locator("path.leaflet-interactive").count() == drawn + 1  # his marker
     responder.post(f"/api/v1/dispatches/{did}/status", json={"status": "resolved"})
     expect(page.locator("#status")).to_have_text("ended", timeout=10_000)
+    expect(coming).to_be_hidden()
     page.screenshot(path=str(tmp_path / "tracking.png"))
     assert all(u.startswith(served) for u in requests_seen), requests_seen  # nothing external
     page.close()
