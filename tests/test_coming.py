@@ -517,7 +517,7 @@ def test_she_and_her_guardians_get_a_push_at_each_step(app, scene, dispatched, n
         ("dispatch_accepted", "Help is coming",
          "Aidos from Kuzet Security accepted your alert."),
         ("dispatch_en_route", "Aidos is on the way", "About 3 min away (1 km)."),
-        ("dispatch_on_scene", "Aidos has arrived", "Your responder is at your place."),
+        ("dispatch_on_scene", "Aidos has arrived", "Your responder has reached you."),
         ("dispatch_resolved", "Your alert is resolved",
          "Aidos from Kuzet Security marked it resolved."),
     ]

@@ -254,7 +254,7 @@ def set_status(user: User, dispatch_id: uuid.UUID, status: str, note: str | None
         dispatch.on_scene_at = now
         alerts.mark_responding(alert, now)
         _tell_people(alert, dispatch, "dispatch_on_scene",
-                     (_l("%(name)s has arrived", **who), _l("Your responder is at your place.")),
+                     (_l("%(name)s has arrived", **who), _l("Your responder has reached you.")),
                      (_l("%(name)s has reached %(her)s", her=her, **who),
                       _l("The responder is on scene.")))
     elif status == "resolved":
