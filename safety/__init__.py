@@ -138,7 +138,8 @@ def register_channels(app: Flask) -> None:
 def register_jobs(app: Flask) -> None:
     """Outbox jobs that are not sends, by kind, and the periodic jobs (the timer channel)."""
     from safety.alerts.jobs import _escalate, _purge_job
-    from safety.dispatch.jobs import _offer_timeout
+    from safety.dispatch.coming import CHECK_KIND
+    from safety.dispatch.jobs import _offer_timeout, _position_check
     from safety.heartbeats.service import CHECK, silence_check
     from safety.inbound_sms.jobs import _purge_inbound_sms
     from safety.messages.service import purge_job as purge_messages
@@ -147,6 +148,7 @@ def register_jobs(app: Flask) -> None:
 
     register_job(app, "alert_escalate", _escalate)
     register_job(app, "dispatch_offer_timeout", _offer_timeout)
+    register_job(app, CHECK_KIND, _position_check)
     register_job(app, "timer_due", _due_now)
     register_job(app, CHECK, silence_check)
     register_periodic(app, "retention_purge", app.config["PURGE_EVERY_S"], _purge_job)

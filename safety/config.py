@@ -282,6 +282,13 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "OFFER_MAX_RADIUS_M": _int(env, "OFFER_MAX_RADIUS_M", 40000),
         "RESPONDER_STALE_S": _int(env, "RESPONDER_STALE_S", 600),
         "RESPONDER_ACCESS_AFTER_END_S": _int(env, "RESPONDER_ACCESS_AFTER_END_S", 4 * 3600),
+        # who is coming: the responder's position on a dispatch (safety/dispatch/coming.py)
+        "RESPONDER_POSITION_MIN_INTERVAL_S": _float(env, "RESPONDER_POSITION_MIN_INTERVAL_S",
+                                                    2.0),
+        "RESPONDER_MAX_SPEED_MPS": _float(env, "RESPONDER_MAX_SPEED_MPS", 70.0),
+        "RESPONDER_POSITION_STALE_S": _int(env, "RESPONDER_POSITION_STALE_S", 60),
+        "ETA_ROAD_FACTOR": _float(env, "ETA_ROAD_FACTOR", 1.4),
+        "ETA_SPEED_KMH": _float(env, "ETA_SPEED_KMH", 30.0),
         # the demo simulator of `make run` (safety/demo.py; development only)
         "RUN_DEMO_SIMULATOR": _demo_simulator(env, environment),
         "DEMO_TICK_S": _float(env, "DEMO_TICK_S", 2.0),
@@ -318,6 +325,7 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
     if environment == "production" and cfg["WEBHOOK_ALLOW_PRIVATE_NETWORKS"]:
         raise ConfigError("WEBHOOK_ALLOW_PRIVATE_NETWORKS is for tests and local development; "
                           "it must not be set in production")
+    _check_eta(cfg)
     if database_url.startswith("sqlite"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine_options()
     else:
@@ -339,6 +347,18 @@ def _check_heartbeats(cfg: dict[str, Any]) -> None:
             and cfg["BATTERY_LOW_PCT"] + cfg["BATTERY_HYSTERESIS_PCT"] <= 100):
         raise ConfigError("BATTERY_LOW_PCT and BATTERY_HYSTERESIS_PCT must be at least 1, "
                           "and together at most 100")
+
+
+def _check_eta(cfg: dict[str, Any]) -> None:
+    """The estimate of when a responder arrives divides by a speed: it must make sense."""
+    if not cfg["ETA_SPEED_KMH"] > 0:
+        raise ConfigError(f"ETA_SPEED_KMH must be above 0, got {cfg['ETA_SPEED_KMH']!r}")
+    if not cfg["ETA_ROAD_FACTOR"] >= 1:
+        raise ConfigError("ETA_ROAD_FACTOR must be 1 or more (roads are never shorter than "
+                          f"the straight line), got {cfg['ETA_ROAD_FACTOR']!r}")
+    if not cfg["RESPONDER_MAX_SPEED_MPS"] > 0:
+        raise ConfigError("RESPONDER_MAX_SPEED_MPS must be above 0, got "
+                          f"{cfg['RESPONDER_MAX_SPEED_MPS']!r}")
 
 
 def sqlite_engine_options() -> dict[str, Any]:

@@ -10,10 +10,14 @@ this simulator plays their phones:
   organisation's coverage, drawn back towards where each one started);
 - it answers an offer a demo responder has not answered after DEMO_ANSWER_DELAY_S (a random
   time in a range, 8-15 s by default): accept; then en route after DEMO_STEP_DELAY_S, drives to
-  her at DEMO_SPEED_MPS (at most a minute and a half), on scene when there, resolved after
-  another DEMO_STEP_DELAY_S.
+  her at DEMO_SPEED_MPS (at most a minute and a half, unless that would be faster than
+  RESPONDER_MAX_SPEED_MPS believes), on scene when there, resolved after another
+  DEMO_STEP_DELAY_S. While it holds a dispatch, its phone posts the responder's position on the
+  dispatch every RESPONDER_POSITION_MIN_INTERVAL_S, as a responder's app does: she and her
+  guardians see who is coming, how far away and about when.
 
-Everything goes through the service functions the API calls (duty, location, accept, status),
+Everything goes through the service functions the API calls (duty, location, accept, status,
+the position on the dispatch),
 so pushes, webhooks, the outbox and every answer are what they would be for a person. Each step
 is logged (logger `safety.demo`) as a line of the story.
 
@@ -44,8 +48,8 @@ from sqlalchemy import select
 from safety import geo
 from safety.accounts.models import User
 from safety.alerts.models import Alert
+from safety.dispatch import coming, queries, responders
 from safety.dispatch import offers as dispatch_offers
-from safety.dispatch import queries, responders
 from safety.dispatch.models import HELD, Dispatch, ResponderState
 from safety.errors import DomainError
 from safety.extensions import db
@@ -118,6 +122,7 @@ class DemoSimulator:
         self.seen: set[uuid.UUID] = set()  # responders it has looked after since it started
         self.gave_up: set[uuid.UUID] = set()  # offers it could not accept
         self.wrote: dict[uuid.UUID, datetime] = {}  # responder -> the location_at it wrote
+        self.posted: dict[uuid.UUID, datetime] = {}  # dispatch -> when it last posted on it
         self.heading: dict[uuid.UUID, float] = {}
         self.last_tick: datetime | None = None
         self.said: set[tuple] = set()  # things said once
@@ -214,7 +219,8 @@ class DemoSimulator:
                        "simulator stops moving them while it is fresh", user.full_name)
             return
         self.said.discard(("api position", user.id))
-        held = next((h for h in self.held.values() if h.responder_id == user.id), None)
+        did, held = next(((d, h) for d, h in self.held.items() if h.responder_id == user.id),
+                         (None, None))
         if held is not None and held.status == "en_route":
             her = self._her(user)
             there = _towards(here, her, held.speed_mps * dt) if her else here
@@ -222,11 +228,32 @@ class DemoSimulator:
             there = here  # accepted (not moving yet) or on scene
         else:
             there = self._walk(user.id, here, home, coverage, min(dt, 60.0))
+        if did is not None:
+            self._post_on_dispatch(user, did, there, now)
+            return
         refresh = min(15.0, stale_s / 3)
         if there == here and state.location_at is not None and \
                 now - state.location_at < timedelta(seconds=refresh):
             return
         responders.update_location(user, {"lat": there[0], "lon": there[1]})
+        self._commit_location(user)
+
+    def _post_on_dispatch(self, user: User, did: uuid.UUID, there: tuple[float, float],
+                          now: datetime) -> None:
+        """The responder's phone while they hold a dispatch: the position goes on the dispatch
+        (she sees it), at most every RESPONDER_POSITION_MIN_INTERVAL_S."""
+        last = self.posted.get(did)
+        gap = self.app.config["RESPONDER_POSITION_MIN_INTERVAL_S"]
+        if last is not None and (now - last).total_seconds() < gap:
+            return
+        where = {"lat": there[0], "lon": there[1]}
+        try:
+            coming.post_position(user, did, where)
+        except DomainError as exc:  # the dispatch ended meanwhile, or a refused position
+            db.session.rollback()
+            log.info("demo position for dispatch %s not taken: %s", did.hex[:8], exc.detail)
+            responders.update_location(user, where)
+        self.posted[did] = now
         self._commit_location(user)
 
     def _walk(self, who: uuid.UUID, here: tuple[float, float], home: tuple[float, float],
@@ -299,6 +326,7 @@ class DemoSimulator:
             d = db.session.get(Dispatch, did)
             if d is None or d.responder_id != user.id or d.status != held.status:
                 del self.held[did]
+                self.posted.pop(did, None)
                 self._let_go(user, d)
                 continue
             if now < held.next_at:
@@ -321,6 +349,7 @@ class DemoSimulator:
             except DomainError as exc:
                 db.session.rollback()
                 del self.held[did]
+                self.posted.pop(did, None)
                 story.info("%s could not report %s: %s", user.full_name, nxt, exc.detail)
                 continue
             who = alert.owner.full_name
@@ -335,6 +364,7 @@ class DemoSimulator:
                 story.info("%s is on scene with %s", user.full_name, who)
             else:
                 del self.held[did]
+                self.posted.pop(did, None)
                 story.info("%s resolved %s's alert: she is safe (dispatch %s)",
                            user.full_name, who, did.hex[:8])
                 continue
@@ -352,11 +382,13 @@ class DemoSimulator:
     # -- helpers -------------------------------------------------------------------------------
 
     def _travel_speed(self, user: User) -> float:
-        """DEMO_SPEED_MPS, or faster when she is far: nobody waits more than MAX_TRAVEL_S."""
+        """DEMO_SPEED_MPS, or faster when she is far: nobody waits more than MAX_TRAVEL_S; but
+        never so fast that the positions it posts would not be believed."""
         state = db.session.get(ResponderState, user.id)
         here, her = (_where(state) if state else None), self._her(user)
         far = _metres(here, her) if here and her else 0.0
-        return max(self.speed, far / MAX_TRAVEL_S)
+        believable = 0.9 * self.app.config["RESPONDER_MAX_SPEED_MPS"]
+        return min(max(self.speed, far / MAX_TRAVEL_S), believable)
 
     def _after(self, span: tuple[float, float], start: datetime) -> datetime:
         return start + timedelta(seconds=self.rng.uniform(*span))

@@ -61,6 +61,18 @@ def to_geojson(element: WKBElement | WKTElement | None) -> dict | None:
 
 
 
+EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG), the sphere of ST_Distance(a, b, 0)
+
+
+def sphere_distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle metres between two points (haversine), computed here rather than in SQL:
+    for two points already in hand, and the same whatever the database."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 

@@ -41,9 +41,9 @@ def _login(client, phone):
     return {"Authorization": f"Bearer {r.get_json()['access_token']}"}
 
 
-def _panic(client) -> dict:
+def _panic(client, where=HER) -> dict:
     r = client.post("/api/v1/alerts", headers=_login(client, WOMAN), json={
-        "client_id": str(uuid.uuid4()), "trigger": "button", "location": HER})
+        "client_id": str(uuid.uuid4()), "trigger": "button", "location": where})
     assert r.status_code == 201, r.get_json()
     return r.get_json()
 
@@ -87,7 +87,10 @@ def test_an_hour_later_a_panic_is_offered_accepted_and_resolved(app, client, clo
     assert seen == ["offering", "accepted", "en_route", "on_scene", "resolved"]
     r = client.get(f"/api/v1/alerts/{alert['id']}", headers=_login(client, WOMAN))
     assert r.get_json()["status"] == "resolved"
-    assert r.get_json()["dispatch"]["responder"]["full_name"] == "Responder 2"  # the nearest
+    assert r.get_json()["dispatch"]["responder"]["first_name"] == "Responder"
+    with app.app_context():  # the nearest
+        nearest = db.session.scalar(select(User.id).where(User.full_name == "Responder 2"))
+    assert _dispatch(app, alert["id"]).responder_id == nearest
     story = [rec.getMessage() for rec in caplog.records if rec.name == "safety.demo"]
     assert any(re.search(r"Responder 2 accepts the offer for Aigerim Demo's alert, \d\.\d km "
                          r"away \(\d+ s after it came", line) for line in story), story
@@ -111,6 +114,27 @@ def test_it_goes_through_the_services_so_pushes_and_timers_are_as_for_a_person(
     assert {"dispatch_offer", "dispatch_accepted", "dispatch_en_route", "dispatch_on_scene",
             "alert_resolved"} <= kinds
     assert timeout == "canceled"  # the accept canceled the round's timeout, as for a person
+
+
+def test_while_it_drives_she_sees_who_is_coming_and_how_far(app, client, clock, demo):
+    demo.tick()
+    alert = _panic(client, {"lat": 43.2300, "lon": 76.8700})  # README's Dana: 1.8 km away
+    her = _login(client, WOMAN)
+    seen = []
+    for _ in range(200):
+        clock.advance(2)
+        demo.tick()
+        d = client.get(f"/api/v1/alerts/{alert['id']}", headers=her).get_json()["dispatch"]
+        if d["status"] == "en_route" and d["responder_position"]:
+            seen.append(d["responder_position"])
+        if d["status"] == "on_scene":
+            break
+    assert d["status"] == "on_scene" and d["responder"]["first_name"] == "Responder"
+    assert len(seen) > 10  # a position every tick or so while driving
+    distances = [p["distance_m"] for p in seen]
+    assert distances == sorted(distances, reverse=True) and distances[0] > 1500
+    assert all(p["eta_minutes"] and p["age_s"] <= 4 and not p["stale"] for p in seen)
+    assert seen[0]["eta_minutes"] > seen[-1]["eta_minutes"]
 
 
 def test_answers_come_after_the_configured_delay(app, client, clock, demo):

@@ -27,7 +27,8 @@ def test_first_accept_wins_the_rest_get_409(app, world, offers_of, panic, jobs):
     assert offers_of(world.responders["r3000"]) == []
     seen = world.user.get(f"/api/v1/alerts/{alert['id']}").get_json()
     assert seen["status"] == "dispatched"
-    assert seen["dispatch"]["responder"]["full_name"] == "r1500"
+    assert seen["dispatch"]["responder"]["first_name"] == "r"  # "r1500": letters only
+    assert "full_name" not in seen["dispatch"]["responder"]  # not on her screen
     assert jobs(app, kind="dispatch_offer_timeout")[0].status == "canceled"
 
 

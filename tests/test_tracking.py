@@ -15,9 +15,11 @@ def test_tracking_data_reveals_only_name_status_trail(client, user, tracked):
     r = client.get(path + "/data")
     assert r.status_code == 200
     body = r.get_json()
-    assert set(body) == {"name", "status", "started_at", "updated_at", "points", "her_reply"}
+    assert set(body) == {"name", "status", "started_at", "updated_at", "points", "her_reply",
+                         "responder"}
     assert body["her_reply"] is None
     assert body["name"] == "Aigerim" and body["status"] == "live"
+    assert body["responder"] is None  # nobody is dispatched (see test_coming.py)
     assert len(body["points"]) == 1
     assert r.headers["Referrer-Policy"] == "no-referrer"
     assert r.headers["Cache-Control"] == "no-store"
@@ -133,9 +135,18 @@ def test_tracking_page_in_chromium(app, user, admin, make_person, served, browse
     expect(page.locator("#reply")).to_contain_text("She says: I can't talk", timeout=10_000)
     assert page.locator("path.leaflet-interactive").count() >= 1  # the trail is drawn
     did = responder.get("/api/v1/responder/offers").get_json()["items"][0]["dispatch_id"]
+    drawn = page.locator("path.leaflet-interactive").count()
     responder.post(f"/api/v1/dispatches/{did}/accept")
+    responder.post(f"/api/v1/responder/dispatches/{did}/location",
+                   json={"location": {"lat": 43.2657, "lon": 76.9286}})
+    coming = page.locator("#coming")
+    expect(coming).to_have_text("Responder from Kuzet Security is on the way: 640 m away, "
+                                "about 2 min.", timeout=10_000)  # to her latest point
+    expect(coming).to_have_attribute("data-lat", "43.2657")
+    assert page.locator("path.leaflet-interactive").count() == drawn + 1  # his marker
     responder.post(f"/api/v1/dispatches/{did}/status", json={"status": "resolved"})
     expect(page.locator("#status")).to_have_text("ended", timeout=10_000)
+    expect(coming).to_be_hidden()
     page.screenshot(path=str(tmp_path / "tracking.png"))
     assert all(u.startswith(served) for u in requests_seen), requests_seen  # nothing external
     page.close()

@@ -101,22 +101,71 @@ class _OrganizationBrief(Schema):
 
 
 _ORGANIZATION = _OrganizationBrief()
-_PERSON = PersonSchema()
+
+
+class ResponderBriefSchema(Schema):
+    """Who comes. `id`, `full_name` and `phone` only for staff (the responder, the org's admins,
+    platform admins): not on her screen, where he might read them, nor for her guardians."""
+
+    first_name = fields.String(allow_none=True, metadata={
+        "description": "The first word of the responder's name (letters only)."})
+    vehicle = fields.String(allow_none=True, metadata={
+        "description": "As their organisation gives it (PATCH /orgs/{id}/members/{id})."})
+    badge = fields.String(allow_none=True)
+    id = fields.UUID(attribute="person.id", metadata={"description": "Staff only."})
+    full_name = fields.String(attribute="person.full_name", metadata={
+        "description": "Staff only."})
+    phone = fields.String(attribute="person.phone", metadata={"description": "Staff only."})
+
+    @post_dump(pass_original=True)
+    def _staff_only(self, data: dict, brief, **kwargs) -> dict:
+        if brief.person is None:
+            for key in ("id", "full_name", "phone"):
+                data.pop(key, None)
+        return data
+
+
+class ResponderPositionSchema(Schema):
+    """Where the responder holding the dispatch is (their latest position), and the estimate."""
+
+    lat = fields.Float()
+    lon = fields.Float()
+    accuracy_m = fields.Float(allow_none=True)
+    recorded_at = fields.AwareDateTime(metadata={
+        "description": "The responder's phone's time of the fix, or the receive time when it "
+                       "was not believed (clock_adjusted)."})
+    clock_adjusted = fields.Boolean()
+    reported_recorded_at = fields.String(allow_none=True)
+    age_s = fields.Integer(metadata={"description": "Seconds since recorded_at."})
+    stale = fields.Boolean(metadata={
+        "description": "Older than RESPONDER_POSITION_STALE_S: the responder's phone has gone "
+                       "quiet; there is no estimate."})
+    distance_m = fields.Float(metadata={
+        "description": "Straight-line (great-circle) metres to her latest position."})
+    eta_s = fields.Integer(allow_none=True, metadata={
+        "description": "About when they arrive: distance_m x ETA_ROAD_FACTOR / ETA_SPEED_KMH. "
+                       "Null on scene, and while the position is stale."})
+    eta_minutes = fields.Integer(allow_none=True, metadata={
+        "description": "eta_s in whole minutes, rounded up, at least 1 (\"about 6 min\")."})
 
 
 class DispatchBriefSchema(Schema):
     """The dispatch as an alert shows it: dumps what `AlertAccess.dispatch_view` returns (the
-    dispatch and its organisation, `safety.dispatch.queries.DispatchBrief`)."""
+    dispatch, its organisation, who comes and where they are:
+    `safety.dispatch.queries.DispatchBrief`)."""
 
     id = fields.UUID(attribute="dispatch.id")
     status = fields.String(attribute="dispatch.status")
     organization = ComputedDict(
         lambda brief: _ORGANIZATION.dump(brief.organization) if brief.organization else None,
         allow_none=True)
-    responder = ComputedDict(
-        lambda brief: _PERSON.dump(brief.dispatch.responder) if brief.dispatch.responder
-        else None, allow_none=True)
+    responder = fields.Nested(ResponderBriefSchema, allow_none=True)
+    responder_position = fields.Nested(ResponderPositionSchema, attribute="position",
+                                       allow_none=True, metadata={
+        "description": "While a responder holds the dispatch (accepted, en route, on scene) and "
+                       "has sent a position; null otherwise."})
     accepted_at = fields.AwareDateTime(attribute="dispatch.accepted_at", allow_none=True)
+    en_route_at = fields.AwareDateTime(attribute="dispatch.en_route_at", allow_none=True)
     on_scene_at = fields.AwareDateTime(attribute="dispatch.on_scene_at", allow_none=True)
 
 

@@ -53,6 +53,17 @@ class Dispatch(db.Model):
     on_scene_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     note: Mapped[str | None] = mapped_column(Text)
+    # Where its responder is, while they hold it (POST /responder/dispatches/{id}/location;
+    # safety/dispatch/coming.py): the latest fix only, forgotten when the dispatch ends.
+    responder_lat: Mapped[float | None] = mapped_column(Float)
+    responder_lon: Mapped[float | None] = mapped_column(Float)
+    responder_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    responder_location_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the phone's own text for responder_location_at when its clock was not believed
+    responder_location_reported_at: Mapped[str | None] = mapped_column(String(64))
+    responder_location_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # when the organisation's admins were told its position went stale en route (once)
+    position_stale_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     responder: Mapped[User | None] = relationship(lazy="joined")
 

@@ -17,10 +17,12 @@ from safety.accounts.service import admin_ids
 from safety.alerts import commands as alerts
 from safety.alerts.models import Alert, without_owner
 from safety.contacts import service as contacts
+from safety.dispatch import coming
 from safety.dispatch.models import HELD, OPEN, Dispatch, DispatchOffer, ResponderState
 from safety.dispatch.responders import available_responders
 from safety.errors import Conflict, NotFound
 from safety.extensions import db
+from safety.i18n import Distance, Minutes, Text, _l
 from safety.notify import outbox
 from safety.notify import service as notify
 from safety.orgs import service as orgs
@@ -165,8 +167,11 @@ def accept(user: User, dispatch_id: uuid.UUID) -> Dispatch:
         other.responded_at = now
     outbox.cancel_pending(alert.id, ("dispatch_offer_timeout",))
     alerts.mark_dispatched(alert, now)
-    _tell_people(alert, f"Help is coming: {user.full_name} ({org.name}) accepted",
-                 "A responder is on the way to you.", "dispatch_accepted")
+    who = _who(user, org)
+    _tell_people(alert, dispatch, "dispatch_accepted",
+                 (_l("Help is coming"), _l("%(name)s from %(org)s accepted your alert.", **who)),
+                 (_l("Help is coming for %(her)s", her=alert.owner.full_name),
+                  _l("%(name)s from %(org)s accepted her alert.", **who)))
     org_webhook(org.id, "dispatch.accepted", dispatch, alert)
     db.session.flush()
     return dispatch
@@ -222,27 +227,50 @@ def set_status(user: User, dispatch_id: uuid.UUID, status: str, note: str | None
         dispatch.accepted_at = None
         dispatch.en_route_at = None
         dispatch.on_scene_at = None
+        coming.forget(dispatch)
         alerts.back_to_active(alert, now)
-        _tell_people(alert, "Your responder cannot come", "We are finding someone else.",
-                     "dispatch_unable")
+        _tell_people(alert, dispatch, "dispatch_unable",
+                     (_l("Your responder cannot come"), _l("We are finding someone else.")),
+                     (_l("The responder for %(her)s cannot come", her=alert.owner.full_name),
+                      _l("We are finding someone else.")))
         next_round(dispatch, alert)
         return dispatch
     dispatch.status = status
     org_id = dispatch.org_id
+    who = _who(user, db.session.get(Organization, org_id) if org_id else None)
+    her = alert.owner.full_name
     if status == "en_route":
         dispatch.en_route_at = now
         alerts.mark_responding(alert, now)
-        _tell_people(alert, f"{user.full_name} is on the way", "Your responder is en route.",
-                     "dispatch_en_route")
+        near = coming.approach(dispatch, alert)
+        if near is not None and near.eta_s is not None:
+            body = _l("About %(minutes)s away (%(distance)s).",
+                      minutes=Minutes(near.eta_minutes), distance=Distance(near.distance_m))
+        else:
+            body = _l("%(name)s from %(org)s has set off.", **who)
+        _tell_people(alert, dispatch, "dispatch_en_route",
+                     (_l("%(name)s is on the way", **who), body),
+                     (_l("%(name)s is on the way to %(her)s", her=her, **who), body), near)
+        coming.watch(dispatch)
     elif status == "on_scene":
         dispatch.on_scene_at = now
         alerts.mark_responding(alert, now)
-        _tell_people(alert, f"{user.full_name} has arrived", "Your responder is on scene.",
-                     "dispatch_on_scene")
+        _tell_people(alert, dispatch, "dispatch_on_scene",
+                     (_l("%(name)s has arrived", **who), _l("Your responder has reached you.")),
+                     (_l("%(name)s has reached %(her)s", her=her, **who),
+                      _l("The responder is on scene.")))
     elif status == "resolved":
         dispatch.resolved_at = now
+        # her guardians hear it from the alert's end ("… is safe: resolved")
+        _tell_people(alert, dispatch, "dispatch_resolved",
+                     (_l("Your alert is resolved"),
+                      _l("%(name)s from %(org)s marked it resolved.", **who)), None)
         if alert.live:
             alerts.end(alert, "resolved", now)
+    if status != "en_route":
+        outbox.cancel_pending(alert.id, (coming.CHECK_KIND,))
+    if status == "resolved":
+        coming.forget(dispatch)
     if org_id:
         org_webhook(org_id, f"dispatch.{status}", dispatch, alert)
     db.session.flush()
@@ -271,6 +299,7 @@ def alert_ended(alert: Alert) -> None:
     if alert.status == "canceled":
         dispatch.status = "canceled"
         dispatch.resolved_at = now
+        coming.forget(dispatch)
     for offer in db.session.scalars(select(DispatchOffer).where(
             DispatchOffer.dispatch_id == dispatch.id, DispatchOffer.status == "open")):
         offer.status = "withdrawn"
@@ -282,12 +311,26 @@ def alert_ended(alert: Alert) -> None:
                              alert_id=alert.id)
 
 
-def _tell_people(alert: Alert, title: str, body: str, kind: str) -> None:
-    people = contacts.guardian_ids(alert.user_id)
-    if alert.shown_canceled_at is None:  # after a duress cancel her phone learns nothing
-        people.append(alert.user_id)
-    notify.push_to_users(people, kind, title, body, {"alert_id": alert.id},
-                         alert_id=alert.id)
+def _who(responder: User, org: Organization | None) -> dict[str, Text]:
+    """How she and her guardians are told who comes: a first name and the company."""
+    return {"name": coming.first_name(responder.full_name) or _l("A responder"),
+            "org": org.name if org is not None else _l("the security company")}
+
+
+def _tell_people(alert: Alert, dispatch: Dispatch, kind: str, hers: tuple[Text, Text],
+                 theirs: tuple[Text, Text] | None,
+                 near: coming.Approach | None = None) -> None:
+    """A step of the dispatch, pushed to her (unless a duress cancel hid the alert from her
+    phone: then it learns nothing) and to her guardians (`theirs`; None: they hear of it
+    otherwise)."""
+    data = {"alert_id": alert.id, "dispatch_id": dispatch.id, "status": dispatch.status}
+    if near is not None:
+        data.update(distance_m=round(near.distance_m), eta_s=near.eta_s)
+    if theirs is not None:
+        notify.push_to_users(without_owner(alert, contacts.guardian_ids(alert.user_id)), kind,
+                             *theirs, data, alert_id=alert.id)
+    if alert.shown_canceled_at is None:
+        notify.push_to_users([alert.user_id], kind, *hers, data, alert_id=alert.id)
 
 
 def org_webhook(org_id: uuid.UUID, event: str, dispatch: Dispatch, alert: Alert) -> None:

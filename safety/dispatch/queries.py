@@ -14,6 +14,7 @@ from sqlalchemy import Select, select
 
 from safety.accounts.models import User
 from safety.alerts.models import Alert
+from safety.dispatch import coming
 from safety.dispatch.models import HELD, Dispatch, DispatchOffer
 from safety.extensions import db
 from safety.orgs import service as orgs
@@ -81,20 +82,50 @@ def responder_ids_for(alert: Alert) -> list[uuid.UUID]:
 
 
 @dataclass
+class ResponderBrief:
+    """Who comes, as a role may see it: her, her guardians and her SMS contacts get a first
+    name (and the vehicle and badge their organisation gives; not SMS contacts); staff get the
+    person too (`person`: id, full name, phone)."""
+
+    first_name: str | None
+    vehicle: str | None
+    badge: str | None
+    person: User | None
+
+
+@dataclass
 class DispatchBrief:
     """The dispatch as an alert shows it (alerts' DispatchBriefSchema dumps it): its status,
-    times and responder, and the organisation holding it."""
+    times and responder, the organisation holding it, and where the responder is
+    (`coming.Approach`, while they hold it)."""
 
     dispatch: Dispatch
     organization: Organization | None
+    responder: ResponderBrief | None = None
+    position: coming.Approach | None = None
+
+
+STAFF_ROLES = ("responder", "org_admin", "admin")
 
 
 def brief_for_alert(alert: Alert, role: str) -> DispatchBrief | None:
+    """`role`: owner, guardian, responder, org_admin, admin, or `contact` (the tracking page of
+    an SMS contact). Her and her guardians never get the responder's full name or phone: on
+    her screen he could read them and call the responder in her name."""
     dispatch = for_alert(alert)
     if dispatch is None:
         return None
     org = db.session.get(Organization, dispatch.org_id) if dispatch.org_id else None
-    return DispatchBrief(dispatch, org)
+    brief = DispatchBrief(dispatch, org)
+    if dispatch.responder is not None:
+        member = orgs.responder_member(dispatch.org_id, dispatch.responder_id) \
+            if role != "contact" else None
+        brief.responder = ResponderBrief(
+            first_name=coming.first_name(dispatch.responder.full_name),
+            vehicle=member.vehicle if member else None, badge=member.badge if member else None,
+            person=dispatch.responder if role in STAFF_ROLES else None)
+        brief.position = coming.approach(dispatch, alert)
+    return brief
 
 
 def org_dispatches(user: User, org_id: uuid.UUID):

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from safety.auth import login_required, me
-from safety.dispatch import held, offers, queries, responders
+from safety.dispatch import coming, held, offers, queries, responders
 from safety.dispatch.models import Dispatch
 from safety.dispatch.schemas import (
     DeclineResultSchema,
@@ -13,6 +13,7 @@ from safety.dispatch.schemas import (
     DispatchSchema,
     DutySchema,
     OfferListSchema,
+    PositionResultSchema,
     ResponderLocationSchema,
     ResponderStateSchema,
     StatsSchema,
@@ -91,6 +92,18 @@ class Status(MethodView):
         dispatch = offers.set_status(me(), dispatch_id, data["status"], data.get("note"))
         db.session.commit()
         return dispatch
+
+
+@blp.route("/responder/dispatches/<uuid:dispatch_id>/location")
+class DispatchLocation(MethodView):
+    @login_required("responder")
+    @blp.arguments(ResponderLocationSchema)
+    @blp.response(200, PositionResultSchema)
+    def post(self, data, dispatch_id: uuid.UUID):
+        """Report where you are on the way to her (the dispatch you hold; every few seconds)"""
+        result = coming.post_position(me(), dispatch_id, data["location"])
+        db.session.commit()
+        return result
 
 
 # An organisation's dispatches and their statistics: under /orgs in the API (tagged so), served

@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields, validate
 
+from safety.alerts.schemas import ResponderPositionSchema
 from safety.fields import LocationSchema
 from safety.pagination import PageSchema
 
@@ -11,6 +12,18 @@ class DutySchema(Schema):
 
 class ResponderLocationSchema(Schema):
     location = fields.Nested(LocationSchema, required=True)
+
+
+class PositionResultSchema(Schema):
+    """Dumps `safety.dispatch.coming.PositionResult`."""
+
+    dispatch_id = fields.UUID(attribute="dispatch.id")
+    status = fields.String(attribute="dispatch.status")
+    stored = fields.Boolean(metadata={
+        "description": "False when the fix was no newer than the one already kept (a retry or "
+                       "a late arrival): nothing changed."})
+    position = fields.Nested(ResponderPositionSchema, attribute="approach", allow_none=True,
+                             metadata={"description": "What she and her guardians now see."})
 
 
 class ResponderStateSchema(Schema):

@@ -197,13 +197,15 @@ def cancel_sms_to(phone: str, alert_ids) -> int:
                    OutboxJob.alert_id.in_(alert_ids))
 
 
-def enqueue_once(kind: str, payload: dict, *, due_at: datetime, dedupe_key: str) -> bool:
+def enqueue_once(kind: str, payload: dict, *, due_at: datetime, dedupe_key: str,
+                 alert_id: uuid.UUID | None = None) -> bool:
     """A timer job unless one with this key exists (any worker may ask; one job results)."""
     if db.session.scalar(select(OutboxJob.id).where(OutboxJob.dedupe_key == dedupe_key)):
         return False
     try:
         with db.session.begin_nested():
-            enqueue(kind, "timer", payload, due_at=due_at, dedupe_key=dedupe_key)
+            enqueue(kind, "timer", payload, due_at=due_at, dedupe_key=dedupe_key,
+                    alert_id=alert_id)
             db.session.flush()
     except IntegrityError:
         return False  # another worker made it first

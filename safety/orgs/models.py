@@ -13,6 +13,8 @@ from safety.util import UTCDateTime, new_id, utcnow
 
 ORG_KINDS = ("security", "police", "crisis_center", "ngo")
 MEMBER_ROLES = ("responder", "org_admin")
+VEHICLE_MAX = 60
+BADGE_MAX = 30
 
 
 class Organization(db.Model):
@@ -41,6 +43,10 @@ class OrgMember(db.Model):
     )
     role: Mapped[str] = mapped_column(String(10), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A responder's car and badge as the organisation's admins give them: she and her
+    # guardians see them while this responder comes to her (PATCH /orgs/{id}/members/{id}).
+    vehicle: Mapped[str | None] = mapped_column(String(VEHICLE_MAX))
+    badge: Mapped[str | None] = mapped_column(String(BADGE_MAX))
 
     user: Mapped[User] = relationship(lazy="joined")
 

@@ -11,6 +11,8 @@ from safety.orgs.models import Organization
 from safety.orgs.schemas import (
     MemberInSchema,
     MemberListSchema,
+    MemberPatchSchema,
+    MemberSchema,
     MyOrgInvitationListSchema,
     MyOrgInvitationSchema,
     OrgAuditListSchema,
@@ -94,6 +96,15 @@ class Members(MethodView):
 
 @blp.route("/<uuid:org_id>/members/<uuid:user_id>")
 class Member(MethodView):
+    @login_required()
+    @blp.arguments(MemberPatchSchema)
+    @blp.response(200, MemberSchema)
+    def patch(self, data, org_id: uuid.UUID, user_id: uuid.UUID):
+        """Set a responder's vehicle and badge (shown to her while they come)"""
+        member = service.update_member(me(), org_id, user_id, data)
+        db.session.commit()
+        return member
+
     @login_required()
     @blp.response(204)
     def delete(self, org_id: uuid.UUID, user_id: uuid.UUID):

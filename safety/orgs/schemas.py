@@ -1,9 +1,11 @@
-from marshmallow import Schema, fields, validate
+import unicodedata
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from safety import geo
 from safety.fields import GeoJSONArea, Patchable, Phone, Text
 from safety.notify.channels import webhook
-from safety.orgs.models import MEMBER_ROLES, ORG_KINDS
+from safety.orgs.models import BADGE_MAX, MEMBER_ROLES, ORG_KINDS, VEHICLE_MAX
 from safety.pagination import PageSchema
 
 
@@ -49,6 +51,30 @@ class MemberSchema(Schema):
     full_name = fields.String(attribute="user.full_name")
     phone = fields.String(attribute="user.phone")
     created_at = fields.AwareDateTime()
+    vehicle = fields.String(allow_none=True, metadata={
+        "description": "Responders: the vehicle she and her guardians are told to look for."})
+    badge = fields.String(allow_none=True, metadata={
+        "description": "Responders: the badge or call sign she and her guardians are shown."})
+
+
+def _one_line(value: str) -> None:
+    """Shown on her screen as it is: no line breaks, control or invisible format characters."""
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+        raise ValidationError("One line of visible text.")
+
+
+class MemberPatchSchema(Patchable):
+    """What an organisation's admins say about one of its responders. `null` clears a value.
+    Shown to the woman and her guardians while this responder comes to her."""
+
+    PATCH_ONLY = True
+
+    vehicle = Text(
+        allow_none=True, validate=[validate.Length(min=1, max=VEHICLE_MAX), _one_line],
+        metadata={"description": "Colour, make and plate, e.g. \"white Lada Vesta 123 ABC 02\"."})
+    badge = Text(
+        allow_none=True, validate=[validate.Length(min=1, max=BADGE_MAX), _one_line],
+        metadata={"description": "Badge number or call sign, e.g. \"K-117\"."})
 
 
 class OrgInvitationSchema(Schema):

@@ -203,6 +203,33 @@ def remove_member(user: User, org_id: uuid.UUID, member_id: uuid.UUID) -> None:
             accounts.revoke_role(member_user, role)
 
 
+def update_member(user: User, org_id: uuid.UUID, member_id: uuid.UUID,
+                  data: dict) -> OrgMember:
+    """A responder's vehicle and badge, as she and her guardians will see them while this
+    responder comes to her (the organisation's admins, and platform admins; audited)."""
+    org = get_org(user, org_id)
+    member = db.session.get(OrgMember, (org.id, member_id, "responder"))
+    if member is None:
+        raise NotFound("No such responder in this organisation.")
+    changes = {}
+    for field in ("vehicle", "badge"):
+        if field in data and getattr(member, field) != data[field]:
+            changes[field] = {"before": getattr(member, field), "after": data[field]}
+            setattr(member, field, data[field])
+    if changes:
+        audit.record(user, "org.member_updated", "organization", org.id,
+                     {"user_id": member_id, "role": "responder", **changes})
+    db.session.flush()
+    return member
+
+
+def responder_member(org_id: uuid.UUID | None, user_id: uuid.UUID | None) -> OrgMember | None:
+    """The responder's membership of the organisation (their vehicle and badge there)."""
+    if org_id is None or user_id is None:
+        return None
+    return db.session.get(OrgMember, (org_id, user_id, "responder"))
+
+
 def org_admin_ids(org_ids: list[uuid.UUID]) -> list[uuid.UUID]:
     if not org_ids:
         return []

@@ -12,7 +12,9 @@
   map.setView([48.0, 67.0], 4);
   var trail = L.polyline([], { color: "#c62828", weight: 4 }).addTo(map);
   var marker = null;
+  var responder = null;  // the responder's marker, while one is on the way with a position
   var first = true;
+  var framed = false;
   var timer = null;
 
   function show(data) {
@@ -43,7 +45,31 @@
       document.getElementById("latest").dataset.lon = last.lon;
       if (first) { map.setView(here, 15); first = false; }
     }
+    showResponder(data.responder);
     if (data.status !== "live" && timer) { clearInterval(timer); timer = null; }
+  }
+
+  // Who is coming: one line written by the server (in the page's language) and a marker.
+  function showResponder(r) {
+    var line = document.getElementById("coming");
+    line.hidden = !r;
+    line.textContent = r ? r.text : "";
+    var p = r && r.position;
+    if (!p) {
+      if (responder) { map.removeLayer(responder); responder = null; }
+      return;
+    }
+    var there = [p.lat, p.lon];
+    line.dataset.lat = p.lat;
+    line.dataset.lon = p.lon;
+    if (!responder) {
+      responder = L.circleMarker(there, { radius: 8, color: "#1565c0",
+        fillOpacity: 0.9 }).addTo(map);
+    } else { responder.setLatLng(there); }
+    if (!framed && marker) {
+      map.fitBounds(L.latLngBounds([marker.getLatLng(), there]), { padding: [40, 40] });
+      framed = true;
+    }
   }
 
   function poll() {

@@ -1,9 +1,11 @@
 """What the tracking page's data answer (/t/<token>/data) shows: her name, whether the alert is
-live, the trail, and her latest quick reply ("I'm safe now", "I can't talk": in the page's
-language). Nothing else about her or the alert leaves through a tracking link."""
+live, the trail, her latest quick reply ("I'm safe now", "I can't talk": in the page's
+language), and who is coming. Nothing else about her or the alert leaves through a
+tracking link."""
 
 from marshmallow import Schema, fields
 
+from safety.fields import ComputedString
 from safety.messages.replies import QUICK_REPLIES
 
 
@@ -20,6 +22,26 @@ class ReplySchema(Schema):
     at = fields.AwareDateTime(attribute="created_at")
 
 
+class TrackPositionSchema(TrackPointSchema):
+    """The responder's latest position and the estimate (safety.dispatch.coming.Approach)."""
+
+    age_s = fields.Integer()
+    stale = fields.Boolean()
+    distance_m = fields.Float()
+    eta_s = fields.Integer(allow_none=True)
+    eta_minutes = fields.Integer(allow_none=True)
+
+
+class TrackResponderSchema(Schema):
+    """Who is coming (tracking.service.Coming): no vehicle, badge, full name or phone."""
+
+    first_name = fields.String(allow_none=True)
+    organization = fields.String(allow_none=True)
+    status = fields.String()
+    position = fields.Nested(TrackPositionSchema, allow_none=True)
+    text = ComputedString(lambda coming: str(coming.text))  # in the page's language
+
+
 class SnapshotSchema(Schema):
     name = fields.String(attribute="alert.owner.full_name")
     status = fields.Method("_status")
@@ -27,6 +49,7 @@ class SnapshotSchema(Schema):
     updated_at = fields.AwareDateTime(attribute="alert.updated_at")
     points = fields.List(fields.Nested(TrackPointSchema))
     her_reply = fields.Nested(ReplySchema, attribute="reply", allow_none=True)
+    responder = fields.Nested(TrackResponderSchema, allow_none=True)
 
     def _status(self, snapshot) -> str:
         return "live" if snapshot.alert.live else "ended"
