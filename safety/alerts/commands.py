@@ -34,6 +34,7 @@ from safety.contacts import service as contacts
 from safety.errors import Conflict, Invalid, NotFound
 from safety.events import send
 from safety.extensions import db
+from safety.i18n import LocalTime, _l
 from safety.notify import outbox
 from safety.notify import service as notify
 from safety.notify.channels.sms import sms_safe_name
@@ -126,8 +127,9 @@ def _fan_out(alert: Alert) -> None:
     data = {"alert_id": alert.id, "trigger": alert.trigger, "lat": alert.lat, "lon": alert.lon,
             "duress": "0"}
     notify.push_to_users(
-        contacts.guardian_ids(owner.id), "alert", f"{owner.full_name} needs help",
-        "She pressed the panic button. Tap to see where she is.", data, alert_id=alert.id,
+        contacts.guardian_ids(owner.id), "alert", _l("%(name)s needs help", name=owner.full_name),
+        _l("She pressed the panic button at %(time)s. Tap to see where she is.",
+           time=LocalTime(alert.created_at)), data, alert_id=alert.id,
     )
     if notify.sms_enabled():
         _sms_contacts(alert, owner)
@@ -157,7 +159,9 @@ def _sms_contacts(alert: Alert, owner: User) -> None:
         select(func.count()).where(OutboxJob.alert_id == alert.id,
                                    OutboxJob.kind == "alert_sms",
                                    OutboxJob.status != "skipped"))
-    for contact in contacts.sms_contacts(owner.id):
+    sms_contacts = contacts.sms_contacts(owner.id)
+    readers = contacts.readers(sms_contacts)
+    for contact in sms_contacts:
         if for_alert >= cfg["SMS_PER_ALERT_MAX"]:
             notify.skip_sms(contact.phone, "SMS_PER_ALERT_MAX", "alert_sms", alert_id=alert.id)
             continue
@@ -166,11 +170,13 @@ def _sms_contacts(alert: Alert, owner: User) -> None:
                             alert_id=alert.id)
             continue
         link = create_tracking_link(alert, contact.id)
+        locale, tz = readers[contact.id]
         notify.send_sms(
             contact.phone,
-            f"{name} pressed her panic button and may be in danger. "
-            f"Her live location: {link} . If you cannot reach her, call 102.",
-            "alert_sms", alert_id=alert.id,
+            _l("%(name)s pressed her panic button at %(time)s and may be in danger. "
+               "Her live location: %(link)s . If you cannot reach her, call 102.",
+               name=name, time=LocalTime(alert.created_at), link=link),
+            "alert_sms", alert_id=alert.id, locale=locale, tz=tz,
         )
         for_alert += 1
         today[contact.phone] = today.get(contact.phone, 0) + 1
@@ -224,7 +230,7 @@ def _store_points(alert: Alert, points: list[dict], received_at: datetime) -> in
 
 def trail_closed() -> Conflict:
     """The one answer to her points once her alert has ended on her screen."""
-    return Conflict("This alert has ended; its trail is closed.")
+    return Conflict(_l("This alert has ended; its trail is closed."))
 
 
 @dataclass
@@ -253,8 +259,19 @@ def add_locations(user: User, alert_id: uuid.UUID, points: list[dict]) -> Locati
 def _owned(user: User, alert_id: uuid.UUID) -> Alert:
     alert = db.session.get(Alert, alert_id)
     if alert is None or alert.user_id != user.id:
-        raise NotFound("No such alert.")
+        raise NotFound(NO_ALERT)
     return alert
+
+
+NO_ALERT = _l("No such alert.")
+ENDED = {
+    "canceled": _l("This alert has already ended: it was canceled."),
+    "resolved": _l("This alert has already ended: it was resolved."),
+}
+
+
+def already_ended(alert: Alert) -> Conflict:
+    return Conflict(ENDED.get(alert.status, _l("This alert has already ended.")))
 
 
 @dataclass
@@ -270,9 +287,10 @@ def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
     db.session.refresh(alert)
     if alert.shown_canceled_at is None:
         if not alert.live:
-            raise Conflict(f"This alert has already ended ({alert.status}).")
+            raise already_ended(alert)
         if user.pin_hash is None:
-            raise Invalid("pin", "Set a PIN (PUT /api/v1/me/pin) to be able to cancel alerts.")
+            raise Invalid("pin", _l("Set a PIN (PUT /api/v1/me/pin) to be able to cancel "
+                                    "alerts."))
     kind = try_pin(user, pin, alert, "cancel")  # argon2 runs with the row let go: read afresh
     if isinstance(kind, PinRefusal):
         db.session.flush()
@@ -281,7 +299,7 @@ def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
         # Already canceled (for real or under duress): the same answer again.
         return CancelOutcome(alert)
     if not alert.live:
-        raise Conflict(f"This alert has already ended ({alert.status}).")
+        raise already_ended(alert)
     now = utcnow()
     _hide_from_owner(alert, now)
     if kind == "duress":
@@ -306,8 +324,8 @@ def _hide_from_owner(alert: Alert, at: datetime) -> None:
 def _tell_duress(alert: Alert) -> None:
     owner = alert.owner
     data = {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon, "duress": "1"}
-    title = f"DURESS: {owner.full_name} was forced to cancel"
-    body = "Her alert was canceled with her duress PIN. She is still in danger."
+    title = _l("DURESS: %(name)s was forced to cancel", name=owner.full_name)
+    body = _l("Her alert was canceled with her duress PIN. She is still in danger.")
     notify.push_to_users(
         without_owner(alert, contacts.guardian_ids(owner.id) + staff().responder_ids(alert)),
         "alert_duress", title, body, data, alert_id=alert.id,
@@ -332,10 +350,12 @@ def end(alert: Alert, status: str, at: datetime | None = None) -> None:
     send(events.status_changed, alert=alert, previous=previous)
     send(events.ended, alert=alert)
     owner = alert.owner
-    words = "canceled her alert: she is safe" if status == "canceled" else "is safe: resolved"
+    title = (_l("%(name)s canceled her alert: she is safe", name=owner.full_name)
+             if status == "canceled" else
+             _l("%(name)s is safe: the alert is resolved", name=owner.full_name))
     notify.push_to_users(
-        contacts.guardian_ids(owner.id), f"alert_{status}", f"{owner.full_name} {words}",
-        "No action is needed any more.", {"alert_id": alert.id, "status": status},
+        contacts.guardian_ids(owner.id), f"alert_{status}", title,
+        _l("No action is needed any more."), {"alert_id": alert.id, "status": status},
         alert_id=alert.id,
     )
 
@@ -343,7 +363,7 @@ def end(alert: Alert, status: str, at: datetime | None = None) -> None:
 def acknowledge(user: User, alert_id: uuid.UUID, message: str | None) -> AlertAck:
     alert = db.session.get(Alert, alert_id)
     if alert is None or not contacts.is_guardian(user, alert.user_id):
-        raise NotFound("No such alert.")
+        raise NotFound(NO_ALERT)
     ack = db.session.get(AlertAck, (alert.id, user.id))
     if ack is None:
         ack = AlertAck(alert_id=alert.id, guardian_id=user.id)
@@ -352,8 +372,8 @@ def acknowledge(user: User, alert_id: uuid.UUID, message: str | None) -> AlertAc
     ack.created_at = utcnow()
     if alert.live and alert.shown_canceled_at is None:
         notify.push_to_users(
-            [alert.user_id], "alert_ack", f"{user.full_name} saw your alert",
-            message or "Help is on the way.", {"alert_id": alert.id}, alert_id=alert.id,
+            [alert.user_id], "alert_ack", _l("%(name)s saw your alert", name=user.full_name),
+            message or _l("Help is on the way."), {"alert_id": alert.id}, alert_id=alert.id,
         )
     db.session.flush()
     return ack

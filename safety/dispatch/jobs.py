@@ -13,6 +13,7 @@ from safety.alerts.models import Alert, without_owner
 from safety.dispatch.models import Dispatch, DispatchOffer
 from safety.dispatch.offers import next_round, org_webhook
 from safety.extensions import db
+from safety.i18n import _l
 from safety.notify import service as notify
 from safety.notify.models import OutboxJob
 from safety.orgs import service as orgs
@@ -32,8 +33,8 @@ def _offer_timeout(job: OutboxJob) -> dict:
     if missed:
         notify.push_to_users(
             without_owner(alert, orgs.org_admin_ids(missed)), "dispatch_missed",
-            "Your responders missed an alert",
-            "An offer timed out unanswered; it has moved on to others.",
+            _l("Your responders missed an alert"),
+            _l("An offer timed out unanswered; it has moved on to others."),
             {"alert_id": alert.id, "dispatch_id": dispatch.id}, alert_id=alert.id,
         )
         for org_id in missed:
