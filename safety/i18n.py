@@ -160,7 +160,9 @@ class LocalTime:
         self.at = at if at.tzinfo else at.replace(tzinfo=UTC)
 
     def __str__(self) -> str:
-        return format_time(self.at, "short")
+        # CLDR puts a (narrow) no-break space before AM/PM: a plain one keeps an English SMS
+        # in the GSM alphabet (160 characters a segment, not 70)
+        return format_time(self.at, "short").replace("\u202f", " ").replace("\xa0", " ")
 
 
 class Distance:
