@@ -6,7 +6,13 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install install-test run test lint bench clean
+# The message catalogues (docs/translations.md). Keywords: safety/i18n.py's _l, _n, n_, N_
+# (tests/test_translations.py extracts with the same ones).
+PYBABEL := $(VENV)/bin/pybabel
+TRANSLATIONS := safety/translations
+BABEL_KEYWORDS := -k _l -k _n:1,2 -k n_:1,2 -k N_
+
+.PHONY: install install-test run test lint bench clean translations
 
 $(VENV)/.installed: pyproject.toml
 	scripts/install-system.sh run
@@ -32,6 +38,17 @@ test: install-test
 lint: install
 	$(VENV)/bin/ruff check safety tests bench
 	$(VENV)/bin/python scripts/import_cycles.py
+
+# Extract every text to messages.pot, merge it into each language's .po (new texts come in
+# empty, changed ones fuzzy: translate and review them), fill English, compile the .mo files.
+translations: install
+	$(PYBABEL) extract -F babel.cfg $(BABEL_KEYWORDS) -c TRANSLATORS: --add-location=file \
+	  --sort-by-file --project=safety --version=1 \
+	  --copyright-holder="the safety project contributors" -o $(TRANSLATIONS)/messages.pot .
+	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --update-header-comment
+	$(PY) scripts/translations.py english
+	$(PYBABEL) compile -d $(TRANSLATIONS) --statistics
+	$(PY) scripts/translations.py check
 
 bench: install-test
 	scripts/run-bench.sh

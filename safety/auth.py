@@ -14,6 +14,7 @@ from flask_jwt_extended import current_user, get_current_user, get_jwt, verify_j
 from flask_smorest.utils import deepupdate
 
 from safety.errors import Forbidden
+from safety.i18n import _l, forget_locale
 
 
 def me():
@@ -39,8 +40,9 @@ def login_required(*roles: str, refresh: bool = False):
         @wraps(fn)
         def wrapper(*args, **kwargs):
             verify_jwt_in_request(refresh=refresh)
+            forget_locale()  # the signed-in user's locale counts from here on
             if roles and not current_user.has_role(*roles):
-                raise Forbidden("Your account does not have the role this action needs.")
+                raise Forbidden(_l("Your account does not have the role this action needs."))
             return fn(*args, **kwargs)
 
         wrapper._apidoc = deepcopy(getattr(fn, "_apidoc", {}))

@@ -15,6 +15,8 @@ from phonenumbers import shortnumberinfo
 from shapely.geometry import shape
 from shapely.validation import explain_validity
 
+from safety.i18n import _, _l
+
 
 def normalize_phone(raw: str, region: str | None = None) -> str:
     """Any common form -> E.164; raises ValueError when it is not a possible phone number."""
@@ -22,9 +24,9 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError("Not a phone number.") from exc
+        raise ValueError(_l("Not a phone number.")) from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValueError("Not a valid phone number.")
+        raise ValueError(_l("Not a valid phone number."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -39,7 +41,7 @@ class Text(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if not text:
-            raise ValidationError("Must not be blank.")
+            raise ValidationError(_("Must not be blank."))
         return text
 
 
@@ -85,7 +87,7 @@ class Patchable(Schema):
     @validates_schema
     def _something_to_change(self, data, partial=False, **kwargs):
         if (partial or self.PATCH_ONLY) and not data:
-            raise ValidationError("Send at least one field to change.")
+            raise ValidationError(_("Send at least one field to change."))
 
 
 PHONE_PATTERN = r"^\+?[0-9 ()./-]{5,30}$"
@@ -105,7 +107,7 @@ class Phone(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         raw = super()._deserialize(value, attr, data, **kwargs)
         if not _PHONE.match(raw):
-            raise ValidationError("Not a phone number: digits, spaces, +, -, (), . only.")
+            raise ValidationError(_("Not a phone number: digits, spaces, +, -, (), . only."))
         try:
             return normalize_phone(raw)
         except ValueError as exc:
@@ -130,9 +132,9 @@ def normalize_service_phone(raw: str, region: str | None = None) -> str:
                 return compact
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError("Not a phone number.") from exc
+        raise ValueError(_l("Not a phone number.")) from exc
     if not phonenumbers.is_possible_number(number):
-        raise ValueError("Not a possible phone number or short code.")
+        raise ValueError(_l("Not a possible phone number or short code."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -149,7 +151,7 @@ class ServicePhone(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         raw = super()._deserialize(value, attr, data, **kwargs)
         if not _SERVICE_PHONE.match(raw):
-            raise ValidationError("Not a phone number: digits, spaces, +, -, (), . only.")
+            raise ValidationError(_("Not a phone number: digits, spaces, +, -, (), . only."))
         try:
             return normalize_service_phone(raw)
         except ValueError as exc:
@@ -175,7 +177,7 @@ class ReportedTime(NamedTuple):
 def parse_rfc3339(raw: str) -> ReportedTime:
     m = _RFC3339.fullmatch(raw)
     if m is None:
-        raise ValueError("Not an RFC 3339 time with an offset.")
+        raise ValueError(_l("Not an RFC 3339 time with an offset."))
     year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = m.groups()
     offset = timedelta(0) if zulu else (1 if sign == "+" else -1) * timedelta(
         hours=int(off_h), minutes=int(off_m))
@@ -201,7 +203,7 @@ class PhoneTime(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         raw = super()._deserialize(value, attr, data, **kwargs)
         if len(raw) > 64:
-            raise ValidationError("Longer than 64 characters.")
+            raise ValidationError(_("Longer than 64 characters."))
         try:
             return parse_rfc3339(raw)
         except ValueError as exc:
@@ -217,7 +219,8 @@ class UTCDateTime(fields.AwareDateTime):
         try:
             return at.astimezone(UTC)
         except OverflowError as exc:
-            raise ValidationError("Out of range: not a time in years 1 to 9999 (UTC).") from exc
+            raise ValidationError(
+                _("Out of range: not a time in years 1 to 9999 (UTC).")) from exc
 
 
 class LocationSchema(Schema):
@@ -242,31 +245,33 @@ class GeoJSONArea(fields.Dict):
         kind = value.get("type")
         coords = value.get("coordinates")
         if kind not in ("Polygon", "MultiPolygon"):
-            raise ValidationError("type must be Polygon or MultiPolygon.")
+            raise ValidationError(_("type must be Polygon or MultiPolygon."))
         if not isinstance(coords, list) or not coords:
-            raise ValidationError("coordinates must be a non-empty array.")
+            raise ValidationError(_("coordinates must be a non-empty array."))
         polygons = [coords] if kind == "Polygon" else coords
         for polygon in polygons:
             if not isinstance(polygon, list) or not polygon:
-                raise ValidationError("Each polygon is a non-empty array of rings.")
+                raise ValidationError(_("Each polygon is a non-empty array of rings."))
             for ring in polygon:
                 _check_ring(ring)
         geom = shape(value)
         if not geom.is_valid:
-            raise ValidationError(f"Not a valid area: {explain_validity(geom)}.")
+            raise ValidationError(_("Not a valid area: %(reason)s.",
+                                    reason=explain_validity(geom)))
         return {"type": kind, "coordinates": coords}
 
 
 def _check_ring(ring) -> None:
     if not isinstance(ring, list) or len(ring) < 4:
-        raise ValidationError("A ring needs at least 4 positions.")
+        raise ValidationError(_("A ring needs at least 4 positions."))
     for pos in ring:
         if (not isinstance(pos, list) or len(pos) < 2
                 or not all(isinstance(c, int | float) and not isinstance(c, bool)
                            for c in pos[:2])):
-            raise ValidationError("A position is [lon, lat].")
+            raise ValidationError(_("A position is [lon, lat]."))
         lon, lat = pos[0], pos[1]
         if not (-180 <= lon <= 180) or not (-90 <= lat <= 90):
-            raise ValidationError("Positions are [lon, lat] with lon in -180..180, lat in -90..90.")
+            raise ValidationError(
+                _("Positions are [lon, lat] with lon in -180..180, lat in -90..90."))
     if ring[0][:2] != ring[-1][:2]:
-        raise ValidationError("A ring must be closed: its last position equals its first.")
+        raise ValidationError(_("A ring must be closed: its last position equals its first."))

@@ -19,7 +19,8 @@ import re
 
 from flask import Flask, request
 
-from safety.errors import DomainError, NotFound
+from safety.errors import VALIDATION_FAILED, DomainError, NotFound
+from safety.i18n import _, _l, _n
 from safety.json_bodies import register_json_bodies
 
 JSON_MAX_DEPTH = 32  # our deepest body (an org's MultiPolygon coverage) is 6 levels
@@ -51,7 +52,8 @@ def json_too_deep(body: bytes, limit: int = JSON_MAX_DEPTH) -> bool:
     return False
 
 
-NUL_MESSAGE = "Contains a NUL character."
+def _nul_message() -> str:
+    return _("Contains a NUL character.")
 
 
 def _safe(key) -> str:
@@ -61,7 +63,7 @@ def _safe(key) -> str:
 def nul_errors(value) -> dict | list | None:
     """Where NUL characters are in a parsed JSON value, as marshmallow-style error messages."""
     if isinstance(value, str):
-        return [NUL_MESSAGE] if "\x00" in value else None
+        return [_nul_message()] if "\x00" in value else None
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):
@@ -72,7 +74,7 @@ def nul_errors(value) -> dict | list | None:
     for key, item in items:
         found = nul_errors(item)
         if isinstance(key, str) and "\x00" in key:
-            found = ["A field name contains a NUL character."]
+            found = [_("A field name contains a NUL character.")]
         if found:
             errors[_safe(key)] = found
     return errors or None
@@ -81,9 +83,9 @@ def nul_errors(value) -> dict | list | None:
 def _query_nul_errors() -> dict | None:
     if b"%00" not in request.query_string and b"\x00" not in request.query_string:
         return None
-    errors = {_safe(key): [NUL_MESSAGE] for key, values in request.args.lists()
+    errors = {_safe(key): [_nul_message()] for key, values in request.args.lists()
               if "\x00" in key or any("\x00" in v for v in values)}
-    return errors or {"_query": [NUL_MESSAGE]}
+    return errors or {"_query": [_nul_message()]}
 
 
 def _body_nul_errors() -> dict | None:
@@ -93,7 +95,7 @@ def _body_nul_errors() -> dict | None:
     if body is None:
         return None  # not JSON after all: the usual 400 follows
     found = nul_errors(body)
-    return found if isinstance(found, dict) else {"_schema": [NUL_MESSAGE]}
+    return found if isinstance(found, dict) else {"_schema": [_nul_message()]}
 
 
 def private(path: str, endpoint: str | None) -> bool:
@@ -131,18 +133,17 @@ def register_hardening(app: Flask) -> None:
     @app.before_request
     def _refuse_deep_json():
         if request.is_json and json_too_deep(request.get_data(cache=True)):
-            raise DomainError(
-                f"The request body is nested more than {JSON_MAX_DEPTH} levels deep.",
-                status=400)
+            raise DomainError(_n("The request body is nested more than %(num)d level deep.",
+                                 "The request body is nested more than %(num)d levels deep.",
+                                 JSON_MAX_DEPTH), status=400)
 
     @app.before_request
     def _refuse_nul():
         if "\x00" in request.path:
-            raise NotFound("No such path.")
+            raise NotFound(_l("No such path."))
         errors = {**(_query_nul_errors() or {}), **(_body_nul_errors() or {})}
         if errors:
-            raise DomainError("The request did not validate; see errors.", status=422,
-                              errors=errors)
+            raise DomainError(VALIDATION_FAILED, status=422, errors=errors)
 
     @app.after_request
     def _headers(response):

@@ -33,14 +33,20 @@ from flask_babel import (
     ngettext,
 )
 from flask_babel import _get_current_context as _babel_context
+from pytz import UnknownTimeZoneError
 from pytz import timezone as _pytz_timezone
 
 LOCALES = ("kk", "ru", "en")
 DEFAULT_LOCALE = "en"  # an API answer with no Accept-Language and no signed-in user
 DEFAULT_TIME_ZONE = "Asia/Almaty"
+# Kazakhstan's zones (all UTC+5 since 1 March 2024, when Almaty and Qostanay moved back an
+# hour; before that Almaty was UTC+6 and Aqtobe UTC+5: the tz database keeps both histories)
+# and UTC.
 TIME_ZONES = ("Asia/Almaty", "Asia/Aqtobe", "Asia/Oral", "Asia/Aqtau", "Asia/Atyrau",
               "Asia/Qyzylorda", "Asia/Qostanay", "UTC")
 TRANSLATIONS = Path(__file__).parent / "translations"
+# Each language's name in itself (a reader picks their own language by it).
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
 Text = object  # a lazy `_l`/`_n` text, or a plain string (rendered as it is)
 
@@ -48,6 +54,13 @@ _ = gettext
 _l = lazy_gettext
 _n = lazy_ngettext
 n_ = ngettext
+
+
+def N_(message: str) -> str:
+    """Marks a text for the catalogues where it is translated later by `gettext(message)`
+    (a table of texts, e.g. safety/schema_messages.py); gives it back unchanged."""
+    return message
+
 
 babel = Babel()
 
@@ -65,13 +78,18 @@ def select_locale() -> str:
     DEFAULT_LOCALE."""
     if not has_request_context():
         return DEFAULT_LOCALE
-    header = request.headers.get("Accept-Language")
-    if header:
-        best = request.accept_languages.best_match(LOCALES)
-        if best:
-            return best
+    best = accepted_locale()
+    if best:
+        return best
     user_locale = _signed_in_user_locale()
     return user_locale or DEFAULT_LOCALE
+
+
+def accepted_locale() -> str | None:
+    """The best of our locales the request's Accept-Language names, or None."""
+    if not has_request_context() or not request.headers.get("Accept-Language"):
+        return None
+    return request.accept_languages.best_match(LOCALES)
 
 
 def _signed_in_user_locale() -> str | None:
@@ -84,6 +102,14 @@ def _signed_in_user_locale() -> str | None:
     except RuntimeError:
         return None
     return supported(getattr(user, "locale", None))
+
+
+def forget_locale() -> None:
+    """Choose the request's locale afresh at its next use: called once the token is verified,
+    so that a locale chosen before (without the user) does not stick."""
+    ctx = _babel_context()
+    if ctx is not None and getattr(ctx, "forced_babel_locale", None) is None:
+        ctx.babel_locale = None
 
 
 def init_app(app: Flask) -> None:
@@ -99,12 +125,21 @@ def recipient(locale: str | None, tz: str | None = None) -> Iterator[None]:
     saved = getattr(ctx, "babel_tzinfo", None) if ctx is not None else None
     with force_locale(supported(locale) or DEFAULT_LOCALE):
         if ctx is not None:
-            ctx.babel_tzinfo = _pytz_timezone(tz or DEFAULT_TIME_ZONE)
+            ctx.babel_tzinfo = _zone(tz)
         try:
             yield
         finally:
             if ctx is not None:
                 ctx.babel_tzinfo = saved
+
+
+def _zone(tz: str | None):
+    """The pytz zone `tz`; the default zone for one we do not know (a text is never lost for
+    a bad zone name: stored zones are checked on input, this is the last guard)."""
+    try:
+        return _pytz_timezone(tz or DEFAULT_TIME_ZONE)
+    except UnknownTimeZoneError:
+        return _pytz_timezone(DEFAULT_TIME_ZONE)
 
 
 def render(text: object, locale: str | None, tz: str | None = None) -> str:
@@ -125,7 +160,9 @@ class LocalTime:
         self.at = at if at.tzinfo else at.replace(tzinfo=UTC)
 
     def __str__(self) -> str:
-        return format_time(self.at, "short")
+        # CLDR puts a (narrow) no-break space before AM/PM: a plain one keeps an English SMS
+        # in the GSM alphabet (160 characters a segment, not 70)
+        return format_time(self.at, "short").replace("\u202f", " ").replace("\xa0", " ")
 
 
 class Distance:
@@ -136,7 +173,9 @@ class Distance:
 
     def __str__(self) -> str:
         if self.metres < 1000:
+            # TRANSLATORS: a distance in metres (350 m)
             return gettext("%(n)s m", n=format_decimal(round(self.metres / 10) * 10))
+        # TRANSLATORS: a distance in kilometres (1.2 km)
         return gettext("%(n)s km", n=format_decimal(round(self.metres / 1000, 1)))
 
 
@@ -147,6 +186,7 @@ class Minutes:
         self.n = max(1, round(minutes))
 
     def __str__(self) -> str:
+        # TRANSLATORS: a duration in minutes, short (5 min)
         return ngettext("%(num)d min", "%(num)d min", self.n)
 
 

@@ -12,15 +12,17 @@ from marshmallow import Schema, ValidationError, fields
 
 from safety.errors import DomainError, Invalid
 from safety.extensions import db
+from safety.i18n import _, _l
+from safety.schema_messages import translate_tree
 
 
 def decode(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8-sig")  # a BOM from Excel is fine
     except UnicodeDecodeError as exc:
-        raise Invalid("file", "The file is not UTF-8 text.") from exc
+        raise Invalid("file", _l("The file is not UTF-8 text.")) from exc
     if "\x00" in text:
-        raise Invalid("file", "The file contains NUL characters: it is not a text file.")
+        raise Invalid("file", _l("The file contains NUL characters: it is not a text file."))
     return text
 
 
@@ -37,10 +39,12 @@ def csv_rows(text: str, required: set[str]) -> Iterable[tuple[int, dict | Unread
     try:
         fieldnames = reader.fieldnames or []
     except csv.Error as exc:
-        raise Invalid("file", f"The header row cannot be read: {exc}.") from exc
+        raise Invalid("file", _l("The header row cannot be read: %(error)s.",
+                                 error=str(exc))) from exc
     missing = required - set(fieldnames)
     if missing:
-        raise Invalid("file", f"Missing columns: {', '.join(sorted(missing))}.")
+        raise Invalid("file", _l("Missing columns: %(columns)s.",
+                                 columns=", ".join(sorted(missing))))
     n = 1  # row 1 is the header
     while True:
         n += 1
@@ -49,7 +53,8 @@ def csv_rows(text: str, required: set[str]) -> Iterable[tuple[int, dict | Unread
         except StopIteration:
             return
         except csv.Error as exc:  # e.g. a field over csv.field_size_limit(): 131072 characters
-            yield n, Unreadable({"_row": [f"This row cannot be read: {exc}."]})
+            yield n, Unreadable({"_row": [_("This row cannot be read: %(error)s.",
+                                            error=str(exc))]})
             continue
         yield n, {k: v.strip() for k, v in row.items()
                   if k is not None and isinstance(v, str) and v.strip() != ""}
@@ -70,12 +75,14 @@ def run(rows: Iterable[tuple[int, dict]], schema: Schema, key: Callable[[dict], 
     with db.session.begin_nested() as savepoint:
         for n, raw in rows:
             if isinstance(raw, Unreadable):
-                report.append({"row": n, "status": "rejected", "errors": raw.errors})
+                report.append({"row": n, "status": "rejected",
+                               "errors": translate_tree(raw.errors)})
                 continue
             try:
                 data = schema.load(raw)
             except ValidationError as exc:
-                report.append({"row": n, "status": "rejected", "errors": exc.messages})
+                report.append({"row": n, "status": "rejected",
+                               "errors": translate_tree(exc.messages)})
                 continue
             k = key(data)
             if k in seen or exists(data):
@@ -141,12 +148,12 @@ def read_upload(files: dict) -> tuple[bytes, str]:
     upload = files["file"]
     raw = upload.read()
     if not raw:
-        raise Invalid("file", "The file is empty.")
+        raise Invalid("file", _l("The file is empty."))
     return raw, upload.filename or ""
 
 
 def refuse_uncommitted(report: dict) -> None:
     """all_or_nothing with a rejected row: 422 with the report; the caller stores nothing."""
     if not report["committed"]:
-        raise DomainError("Some rows were rejected, so nothing was stored.", status=422,
+        raise DomainError(_l("Some rows were rejected, so nothing was stored."), status=422,
                           extra={"report": report})

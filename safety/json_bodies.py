@@ -13,9 +13,10 @@ from __future__ import annotations
 from flask import Flask, request
 
 from safety.errors import DomainError
+from safety.i18n import _l
 
-DETAIL = ("This operation takes a JSON body: send it with the header "
-          "'Content-Type: application/json'.")
+DETAIL = _l("This operation takes a JSON body: send it with the header "
+            "'Content-Type: application/json'.")
 
 
 def takes_json(app: Flask, endpoint: str | None, method: str) -> bool:

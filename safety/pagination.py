@@ -23,14 +23,18 @@ from sqlalchemy import Select, and_, or_
 
 from safety.errors import Invalid
 from safety.extensions import db
+from safety.i18n import _l
 
 CURSOR_PATTERN = r"^[A-Za-z0-9_.-]{1,300}$"
+
+
+NOT_A_CURSOR = _l("Not a cursor this server gave out.")
 
 
 class PageArgsSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     cursor = fields.String(load_default=None, validate=validate.Regexp(
-        CURSOR_PATTERN, error="Not a cursor this server gave out."), metadata={
+        CURSOR_PATTERN, error=NOT_A_CURSOR), metadata={
         "description": "`next_cursor` of the previous page, as given (opaque and signed)."})
 
 
@@ -64,7 +68,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
             raise ValueError
         return at.astimezone(UTC), uuid.UUID(values[1])
     except (BadData, ValueError, TypeError, OverflowError) as exc:
-        raise Invalid("cursor", "Not a cursor this server gave out.") from exc
+        raise Invalid("cursor", NOT_A_CURSOR) from exc
 
 
 def keyset_page(stmt: Select, created_col, id_col, limit: int, cursor: str | None,

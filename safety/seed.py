@@ -25,9 +25,10 @@ RESPONDERS = [(f"+7701000000{i}", f"Responder {i - 5}", spot) for i, spot in enu
     [(43.2389, 76.8897), (43.2567, 76.9286), (43.2220, 76.8512)], start=6)]
 
 
-def _user(phone: str, name: str, *roles: str) -> User:
+def _user(phone: str, name: str, *roles: str, locale: str = "ru") -> User:
+    """`locale`: what the account reads (a new account; an existing one keeps its own)."""
     user = (accounts.user_by_phone(phone)
-            or accounts.create_account(phone, DEMO_PASSWORD, name, "ru"))
+            or accounts.create_account(phone, DEMO_PASSWORD, name, locale))
     if user.phone_verified_at is None:
         accounts.mark_phone_verified(user)  # made-up numbers: no SMS could reach them
     for role in roles:
@@ -59,12 +60,13 @@ def _demo_device(user: User) -> None:
 
 
 def seed_demo() -> list[str]:
-    admin = _user("+77010000001", "Demo Admin", "admin")
-    user = _user("+77010000002", "Aigerim Demo")
+    # Each reads her own language: the log shows every push in its reader's language.
+    admin = _user("+77010000001", "Demo Admin", "admin", locale="en")
+    user = _user("+77010000002", "Aigerim Demo", locale="kk")
     if user.pin_hash is None:
         accounts.set_pin(user, "1234", "9999")
-    mother = _user("+77010000003", "Gulnara (mother)")
-    sister = _user("+77010000004", "Dana (sister)")
+    mother = _user("+77010000003", "Gulnara (mother)", locale="ru")
+    sister = _user("+77010000004", "Dana (sister)", locale="en")
     _guardian(user, mother, "Mother", "mother")
     _guardian(user, sister, "Sister", "sister")
     for person in (user, mother, sister):
@@ -80,16 +82,19 @@ def seed_demo() -> list[str]:
     lines = [
         f"password for every demo account: {DEMO_PASSWORD}",
         f"admin:      {admin.phone}",
-        f"user:       {user.phone}  (PIN 1234, duress PIN 9999; guardians below)",
-        f"guardians:  {mother.phone}, {sister.phone}",
+        f"user:       {user.phone}  (PIN 1234, duress PIN 9999; guardians below; "
+        f"reads {user.locale})",
+        f"guardians:  {mother.phone} (reads {mother.locale}), {sister.phone} "
+        f"(reads {sister.locale})",
         f"org admin:  {org_admin.phone}  ({ORG_NAME}, covers central Almaty)",
     ]
     for phone, name, (lat, lon) in RESPONDERS:
-        responder = _user(phone, name)
+        responder = _user(phone, name, locale="kk")
         _member(admin, org, responder, "responder")
         dispatch.set_duty(responder, True, {"lat": lat, "lon": lon})
         _demo_device(responder)
-        lines.append(f"responder:  {responder.phone}  on duty at {lat}, {lon}")
+        lines.append(f"responder:  {responder.phone}  on duty at {lat}, {lon} (reads "
+                     f"{responder.locale})")
     for name, kind, lat, lon in (
         ("Crisis centre (demo data)", "crisis_center", 43.2450, 76.9120),
         ("Police station (demo data)", "police", 43.2610, 76.9450),

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from safety import create_app
@@ -94,6 +95,16 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+class EnglishClient(FlaskClient):
+    """A test client that says `Accept-Language: en` unless a request says otherwise (its own
+    header, or `environ_base={"HTTP_ACCEPT_LANGUAGE": ...}`): the tests written before the
+    catalogues read English answers. Tests of languages set the header themselves."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def app(request, tmp_path_factory, fcm_credentials):
     backend = request.param
@@ -116,6 +127,7 @@ def app(request, tmp_path_factory, fcm_credentials):
         },
     )
     application.config["BACKEND"] = backend
+    application.test_client_class = EnglishClient
     with application.app_context():
         from flask_migrate import upgrade
 
@@ -175,12 +187,16 @@ def make_person(app, client):
 
     def make(*roles: str, name: str = "Test Person", pin: str | None = None,
              duress_pin: str | None = None, phone: str | None = None,
-             verified: bool = True) -> helpers.Person:
-        """verified=False: an account from before phone verification (never proved its number)."""
+             verified: bool = True, locale: str = "en",
+             time_zone: str | None = None) -> helpers.Person:
+        """verified=False: an account from before phone verification (never proved its number).
+        `locale`: the language of what the person receives (English unless a test says)."""
         phone = phone or helpers.next_phone()
         password = "correct horse battery"
         with app.app_context():
-            user = service.create_account(phone, password, name)
+            user = service.create_account(phone, password, name, locale)
+            if time_zone:
+                user.time_zone = time_zone
             if verified:
                 service.mark_phone_verified(user)
             for role in roles:

@@ -1,6 +1,7 @@
 """The SMS tracking link: JSON and the page itself, in headless Chromium."""
 
 import os
+import re
 import shutil
 import threading
 from datetime import UTC, datetime, timedelta
@@ -149,4 +150,29 @@ def test_tracking_page_in_chromium(app, user, admin, make_person, served, browse
     expect(coming).to_be_hidden()
     page.screenshot(path=str(tmp_path / "tracking.png"))
     assert all(u.startswith(served) for u in requests_seen), requests_seen  # nothing external
+    page.close()
+
+
+def test_tracking_page_in_the_contacts_language_in_chromium(app, user, served, browser,
+                                                            tracking_path, panic, client):
+    """Her sister reads Russian: the page's words, and times in the reader's zone, as her SMS."""
+    from zoneinfo import ZoneInfo
+
+    from playwright.sync_api import expect
+
+    app.config["TRACKING_POLL_MS"] = 300
+    user.post("/api/v1/me/contacts", json={"name": "Sister", "phone": "+77015550123",
+                                           "locale": "ru"})
+    panic(user, lat=43.2567, lon=76.9286)
+    path = tracking_path()
+    fix = client.get(path + "/data").get_json()["points"][-1]
+    at = datetime.fromisoformat(fix["recorded_at"]).astimezone(ZoneInfo("Asia/Almaty"))
+    page = browser.new_page()
+    page.goto(served + path)
+    expect(page.locator("#status")).to_have_text("ТРЕВОГА АКТИВНА")
+    expect(page.locator("#latest")).to_have_text(
+        f"Последнее известное местоположение: 43.25670, 76.92860 ({at:%H:%M:%S})")
+    expect(page.locator("#updated")).to_have_text(re.compile(r"^обновлено: \d\d:\d\d:\d\d$"))
+    page.goto(served + path + "?lang=kk")
+    expect(page.locator("#status")).to_have_text("ДАБЫЛ БЕЛСЕНДІ")
     page.close()

@@ -14,6 +14,7 @@ from flask import Flask
 from safety.accounts.models import AuthSession, User
 from safety.errors import problem
 from safety.extensions import db, jwt
+from safety.i18n import _l
 
 
 def register_jwt(app: Flask) -> None:
@@ -41,24 +42,24 @@ def register_jwt(app: Flask) -> None:
 
     @jwt.unauthorized_loader
     def _missing(reason: str):
-        return problem(401, f"Authentication required: {reason}.")
+        return problem(401, _l("Authentication required (%(reason)s).", reason=reason))
 
     @jwt.invalid_token_loader
     def _invalid(reason: str):
-        return problem(401, f"The token is not valid: {reason}.")
+        return problem(401, _l("The token is not valid (%(reason)s).", reason=reason))
 
     @jwt.expired_token_loader
     def _expired(_header, _payload):
-        return problem(401, "The token has expired; refresh it or log in again.")
+        return problem(401, _l("The token has expired; refresh it or log in again."))
 
     @jwt.revoked_token_loader
     def _revoked_answer(_header, _payload):
-        return problem(401, "The token has been revoked; log in again.")
+        return problem(401, _l("The token has been revoked; log in again."))
 
     @jwt.user_lookup_error_loader
     def _no_user(_header, _payload):
-        return problem(401, "The account behind this token no longer exists.")
+        return problem(401, _l("The account behind this token no longer exists."))
 
     @jwt.needs_fresh_token_loader
     def _needs_fresh(_header, _payload):
-        return problem(401, "A fresh login is required for this action.")
+        return problem(401, _l("A fresh login is required for this action."))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safety.extensions import db
@@ -22,6 +22,9 @@ class User(db.Model):
     locale: Mapped[str] = mapped_column(String(10), default="kk")
     time_zone: Mapped[str] = mapped_column(String(40), default="Asia/Almaty",
                                            server_default="Asia/Almaty")
+    # Pushes to her show neutral words on the lock screen; the real texts travel in the data.
+    discreet_notifications: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                         server_default=false())
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     duress_pin_hash: Mapped[str | None] = mapped_column(String(200))
     # When the holder of `phone` last proved it with an SMS code; None: never (accounts made

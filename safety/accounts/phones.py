@@ -29,6 +29,7 @@ from sqlalchemy import delete, select, text, update
 from safety.accounts.models import PhoneCode, User
 from safety.errors import Invalid, TooMany
 from safety.extensions import db
+from safety.i18n import _l, _n, render
 from safety.notify import outbox
 from safety.util import utcnow
 
@@ -45,8 +46,8 @@ class CodeSent:
 
 
 def wrong_code() -> Invalid:
-    return Invalid("code", "The code is wrong or has expired. Ask for a new code if you "
-                           "tried it several times.")
+    return Invalid("code", _l("The code is wrong or has expired. Ask for a new code if you "
+                              "tried it several times."))
 
 
 def _digest(phone: str, purpose: str, user_id: uuid.UUID | None, code: str) -> str:
@@ -63,7 +64,7 @@ def _serialise(phone: str) -> None:
                            {"key": f"phone-code:{phone}"})
 
 
-def _limit(where, span: timedelta, limit: int, now: datetime, detail: str) -> None:
+def _limit(where, span: timedelta, limit: int, now: datetime, detail) -> None:
     recent = list(db.session.scalars(
         select(PhoneCode.created_at).where(where, PhoneCode.created_at > now - span)
         .order_by(PhoneCode.created_at.desc()).limit(limit)
@@ -77,7 +78,7 @@ def _limit(where, span: timedelta, limit: int, now: datetime, detail: str) -> No
 
 def _throttle(phone: str, user_id: uuid.UUID | None, now: datetime) -> None:
     cfg = current_app.config
-    number = "Too many codes were asked for this number. Try again later."
+    number = _l("Too many codes were asked for this number. Try again later.")
     _limit(PhoneCode.phone == phone, timedelta(minutes=15),
            cfg["PHONE_CODES_PER_NUMBER_15MIN"], now, number)
     _limit(PhoneCode.phone == phone, timedelta(days=1), cfg["PHONE_CODES_PER_NUMBER_DAY"], now,
@@ -85,15 +86,18 @@ def _throttle(phone: str, user_id: uuid.UUID | None, now: datetime) -> None:
     if user_id is not None:
         _limit(PhoneCode.user_id == user_id, timedelta(days=1),
                cfg["PHONE_CODES_PER_ACCOUNT_DAY"], now,
-               "Too many codes were asked for from this account today. Try again later.")
+               _l("Too many codes were asked for from this account today. Try again later."))
 
 
 def _owner(user_id: uuid.UUID | None):
     return PhoneCode.user_id.is_(None) if user_id is None else PhoneCode.user_id == user_id
 
 
-def request_code(phone: str, purpose: str, user: User | None = None) -> CodeSent:
-    """A new code for `phone`, sent by SMS through the outbox (in this transaction)."""
+def request_code(phone: str, purpose: str, user: User | None = None,
+                 locale: str | None = None) -> CodeSent:
+    """A new code for `phone`, sent by SMS through the outbox (in this transaction), written in
+    `locale` (the request's: never the language of an account that holds the number, which
+    would tell whoever asked that it has one)."""
     if purpose not in PURPOSES:
         raise ValueError(purpose)
     user_id = user.id if user is not None else None
@@ -118,11 +122,13 @@ def request_code(phone: str, purpose: str, user: User | None = None) -> CodeSent
     db.session.add(row)
     db.session.flush()
     minutes = max(1, ttl // 60)
+    text = _n("Safety code: %(code)s. It expires in %(num)d minute. Never tell it to anyone: "
+              "nobody from Safety will ever ask you for it.",
+              "Safety code: %(code)s. It expires in %(num)d minutes. Never tell it to anyone: "
+              "nobody from Safety will ever ask you for it.", minutes, code=code)
     outbox.enqueue(
         "phone_code", "sms",
-        {"phone": phone,
-         "text": f"Safety code: {code}. It expires in {minutes} min. Never tell it to anyone: "
-                 f"nobody from Safety will ever ask you for it.",
+        {"phone": phone, "text": render(text, locale),
          "redacted": REDACTED, "not_after": row.expires_at.isoformat()},
         recipient=phone, dedupe_key=f"phone-code:{row.id}",
     )

@@ -21,6 +21,7 @@ from safety.accounts.schemas import (
 from safety.auth import login_required, me, session_id
 from safety.errors import DomainError, Invalid
 from safety.extensions import db, limiter
+from safety.i18n import _l, accepted_locale, current_locale
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and devices")
 
@@ -54,7 +55,8 @@ class PhoneCodes(MethodView):
     @blp.response(202, PhoneCodeSentSchema)
     def post(self, data):
         """Send a one-time code by SMS to the number you register with"""
-        sent = phones.request_code(data["phone"], data["purpose"])
+        sent = phones.request_code(data["phone"], data["purpose"],
+                                   locale=data.get("locale") or current_locale())
         db.session.commit()
         return sent
 
@@ -68,6 +70,7 @@ class Register(MethodView):
     @blp.doc(security=[])
     def post(self, data):
         """Create an account"""
+        data.setdefault("locale", accepted_locale() or "kk")
         user = service.register(**data)
         db.session.commit()  # a tried code counts even though the answer is an error
         if isinstance(user, DomainError):
@@ -120,7 +123,7 @@ class Me(MethodView):
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     def patch(self, data):
-        """Change your name, language or password"""
+        """Change your name, language, time zone, notifications or password"""
         user = service.update_me(me(), data, session_id())
         db.session.commit()
         return user
@@ -135,7 +138,8 @@ class AccountPhoneCodes(MethodView):
     @blp.response(202, PhoneCodeSentSchema)
     def post(self, data):
         """Send a one-time code by SMS: to a new number, or to your own to verify it"""
-        sent = service.request_account_code(me(), data["purpose"], data.get("phone"))
+        sent = service.request_account_code(me(), data["purpose"], data.get("phone"),
+                                            data.get("locale") or current_locale())
         db.session.commit()
         return sent
 
@@ -183,7 +187,10 @@ class Pin(MethodView):
         refusal = service.change_pin(me(), data)
         db.session.commit()  # a wrong answer counts even though the answer is an error
         if refusal is not None:
-            raise refusal.forbidden("changing the PIN is locked for a while.")
+            raise refusal.forbidden(
+                _l("Too many wrong PINs: changing the PIN is locked for a while.")
+                if refusal.what == "PIN" else
+                _l("Too many wrong passwords: changing the PIN is locked for a while."))
 
 
 @blp.route("/me/devices/<string:installation_id>")
@@ -194,7 +201,7 @@ class DeviceResource(MethodView):
     def put(self, data, installation_id):
         """Register or update this phone's push token"""
         if not 1 <= len(installation_id) <= 200:
-            raise Invalid("installation_id", "An installation id is 1 to 200 characters.")
+            raise Invalid("installation_id", _l("An installation id is 1 to 200 characters."))
         device, _created = service.upsert_device(me(), installation_id, data)
         db.session.commit()
         return device

@@ -1,17 +1,24 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from safety.fields import Patchable, Phone, Text
+from safety.i18n import LOCALES, TIME_ZONES, _, _l
 
-PIN = validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits.")
-CODE = validate.Regexp(r"^\d{6}$", error="The code is the 6 digits sent by SMS.")
-LOCALES = ("kk", "ru", "en")
+PIN = validate.Regexp(r"^\d{4,8}$", error=_l("A PIN is 4 to 8 digits."))
+CODE = validate.Regexp(r"^\d{6}$", error=_l("The code is the 6 digits sent by SMS."))
 
 
 class UserSchema(Schema):
     id = fields.UUID(dump_only=True)
     phone = fields.String(dump_only=True)
     full_name = fields.String(dump_only=True)
-    locale = fields.String(dump_only=True)
+    locale = fields.String(dump_only=True, metadata={
+        "description": "The language of what she receives (push, SMS) and of API answers "
+                       "without Accept-Language: kk, ru or en."})
+    time_zone = fields.String(dump_only=True, metadata={
+        "description": "The time zone times are shown in, in what she receives."})
+    discreet_notifications = fields.Boolean(dump_only=True, metadata={
+        "description": "Pushes to her show only neutral words on the lock screen; the real "
+                       "title and body travel in the push's data."})
     roles = fields.List(fields.String(), dump_only=True)
     has_pin = fields.Method("_has_pin", dump_only=True)
     phone_verified = fields.Method("_phone_verified", dump_only=True, metadata={
@@ -34,7 +41,9 @@ class RegisterSchema(Schema):
         required=True, load_only=True, validate=validate.Length(min=8, max=128)
     )
     full_name = Text(required=True, validate=validate.Length(min=1, max=200))
-    locale = fields.String(load_default="kk", validate=validate.OneOf(LOCALES))
+    locale = fields.String(validate=validate.OneOf(LOCALES), metadata={
+        "description": "kk, ru or en. Default: the request's Accept-Language if it names one "
+                       "of them, else kk."})
 
 
 class LoginSchema(Schema):
@@ -57,13 +66,19 @@ class UserUpdateSchema(Patchable):
 
     full_name = Text(validate=validate.Length(min=1, max=200))
     locale = fields.String(validate=validate.OneOf(LOCALES))
+    time_zone = fields.String(validate=validate.OneOf(TIME_ZONES), metadata={
+        "description": "One of Kazakhstan's time zones (Asia/Almaty, Asia/Aqtobe, Asia/Oral, "
+                       "Asia/Aqtau, Asia/Atyrau, Asia/Qyzylorda, Asia/Qostanay) or UTC."})
+    discreet_notifications = fields.Boolean(metadata={
+        "description": "true: pushes to her say only \"Reminder\" / \"Open the app\" on the "
+                       "lock screen; the real texts are in the push's data."})
     password = fields.String(load_only=True, validate=validate.Length(min=8, max=128))
     current_password = fields.String(load_only=True, validate=validate.Length(max=128))
 
     @validates_schema
     def _password_change(self, data, **kwargs):
         if "password" in data and not data.get("current_password"):
-            raise ValidationError("Give your current password to set a new one.",
+            raise ValidationError(_("Give your current password to set a new one."),
                                   "current_password")
 
 
@@ -79,7 +94,7 @@ class PinSchema(Schema):
     @validates_schema
     def _differs(self, data, **kwargs):
         if data.get("duress_pin") and data["duress_pin"] == data["pin"]:
-            raise ValidationError("The duress PIN must differ from the PIN.", "duress_pin")
+            raise ValidationError(_("The duress PIN must differ from the PIN."), "duress_pin")
 
 
 class DeviceSchema(Schema):
@@ -94,8 +109,15 @@ class DeviceSchema(Schema):
         return device.retired_at is None
 
 
+def _code_locale() -> fields.String:
+    return fields.String(validate=validate.OneOf(LOCALES), metadata={
+        "description": "The language of the SMS: kk, ru or en. Default: the request's "
+                       "Accept-Language, else (a signed-in request) the account's language."})
+
+
 class PhoneCodeRequestSchema(Schema):
     phone = Phone(required=True)
+    locale = _code_locale()
     purpose = fields.String(load_default="register", validate=validate.OneOf(("register",)),
                             metadata={"description": "register. Changing or verifying the "
                                       "number of an account: POST /me/phone-codes."})
@@ -106,13 +128,14 @@ class AccountPhoneCodeRequestSchema(Schema):
                             metadata={"description": "change_phone: a code to the new `phone`; "
                                       "verify: a code to the account's own number."})
     phone = Phone(metadata={"description": "The new number (change_phone only)."})
+    locale = _code_locale()
 
     @validates_schema
     def _phone_for_change(self, data, **kwargs):
         if data["purpose"] == "change_phone" and "phone" not in data:
-            raise ValidationError("Give the new phone number.", "phone")
+            raise ValidationError(_("Give the new phone number."), "phone")
         if data["purpose"] == "verify" and "phone" in data:
-            raise ValidationError("A verify code goes to your own number: give no phone.",
+            raise ValidationError(_("A verify code goes to your own number: give no phone."),
                                   "phone")
 
 

@@ -18,6 +18,7 @@ from safety.accounts.models import ROLES, AuthSession, User, UserRole
 from safety.db import committed_alone, end_read_transaction
 from safety.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from safety.extensions import db
+from safety.i18n import Text, _l, render
 from safety.notify import outbox
 from safety.notify.models import Device
 from safety.passwords import hash_secret, verify_secret
@@ -35,7 +36,7 @@ def create_account(phone: str, password: str, full_name: str, locale: str = "kk"
         end_read_transaction()
         password_hash = hash_secret(password)  # before any write: argon2 holds no lock
     if user_by_phone(phone) is not None:
-        raise Conflict("An account with this phone number already exists.")
+        raise Conflict(_l("An account with this phone number already exists."))
     user = User(
         phone=phone, password_hash=password_hash, full_name=full_name.strip(), locale=locale,
     )
@@ -60,22 +61,28 @@ def register(phone: str, code: str, password: str, full_name: str,
     if not phones.redeem(phone, "register", code):
         return phones.wrong_code()
     if user_by_phone(phone) is not None:  # told only to someone who holds the number
-        return Conflict("An account with this phone number already exists. Log in instead.")
+        return Conflict(_l("An account with this phone number already exists. Log in instead."))
     user = create_account(phone, password, full_name, locale, password_hash=password_hash)
     mark_phone_verified(user)
     return user
 
 
-def request_account_code(user: User, purpose: str, phone: str | None) -> phones.CodeSent:
+ALREADY_YOURS = _l("This is already your phone number.")
+
+
+def request_account_code(user: User, purpose: str, phone: str | None,
+                         locale: str | None = None) -> phones.CodeSent:
     """A code to a new number (change_phone; the schema requires `phone` for it) or to the
-    account's own number (verify; the schema refuses a `phone` for it)."""
+    account's own number (verify; the schema refuses a `phone` for it), its SMS written in
+    `locale` (the request's; her account's when None)."""
+    locale = locale or user.locale
     if purpose == "verify":
         if user.phone_verified_at is not None:
-            raise Conflict("Your phone number is already verified.")
-        return phones.request_code(user.phone, "verify", user)
+            raise Conflict(_l("Your phone number is already verified."))
+        return phones.request_code(user.phone, "verify", user, locale)
     if phone == user.phone:
-        raise Invalid("phone", "This is already your phone number.")
-    return phones.request_code(phone, "change_phone", user)
+        raise Invalid("phone", ALREADY_YOURS)
+    return phones.request_code(phone, "change_phone", user, locale)
 
 
 def verify_phone(user: User, code: str) -> User | DomainError:
@@ -93,18 +100,18 @@ def change_phone(user: User, phone: str, code: str,
     told by SMS."""
     check_current_password(user, current_password)
     if phone == user.phone:
-        raise Invalid("phone", "This is already your phone number.")
+        raise Invalid("phone", ALREADY_YOURS)
     if not phones.redeem(phone, "change_phone", code, user.id):
         return phones.wrong_code()
     if user_by_phone(phone) is not None:  # told only to someone who holds the number
-        return Conflict("Another account uses this phone number.")
+        return Conflict(_l("Another account uses this phone number."))
     old = user.phone
     user.phone = phone
     mark_phone_verified(user)
+    text = _l("The phone number of your Safety account was changed. If you did not do this, "
+              "contact Safety support at once.")
     outbox.enqueue("phone_changed", "sms", {
-        "phone": old,
-        "text": "The phone number of your Safety account was changed. If you did not do "
-                "this, contact Safety support at once.",
+        "phone": old, "text": render(text, user.locale, user.time_zone),
     }, recipient=old, recipient_user_id=user.id)
     return user
 
@@ -154,7 +161,7 @@ def login(phone: str, password: str) -> Tokens:
         db.session.refresh(user)
         right = user.password_hash == stored  # changed while we checked: the old one is void
     if not right or user is None:
-        raise DomainError("Wrong phone number or password.", status=401)
+        raise DomainError(_l("Wrong phone number or password."), status=401)
     throttles.passed(ticket)
     session = AuthSession(
         user_id=user.id,
@@ -192,7 +199,7 @@ def check_current_password(user: User, password: str, *,
     new_hash = hash_secret(new_password) if right and new_password is not None else None
     db.session.refresh(user)
     if not right or user.password_hash != stored:
-        raise Invalid("current_password", "The current password is wrong.")
+        raise Invalid("current_password", _l("The current password is wrong."))
     throttles.passed(ticket)
     return new_hash
 
@@ -212,8 +219,9 @@ def update_me(user: User, data: dict, session_id: uuid.UUID) -> User:
                 session.revoked_at = utcnow()
     if "full_name" in data:
         user.full_name = data["full_name"].strip()
-    if "locale" in data:
-        user.locale = data["locale"]
+    for field in ("locale", "time_zone", "discreet_notifications"):
+        if field in data:
+            setattr(user, field, data[field])
     db.session.flush()
     return user
 
@@ -241,14 +249,14 @@ def change_pin(user: User, data: dict) -> PinRefusal | None:
     db.session.refresh(user)
     if user.pin_hash is None:
         if not data.get("current_password"):
-            raise Invalid("current_password", "Give your password to set your first PIN.")
+            raise Invalid("current_password", _l("Give your password to set your first PIN."))
         password, stored = data["current_password"], user.password_hash
         kind = _gate(user, user, "pin_change",
                      lambda: "pin" if verify_secret(stored, password) else None,
                      lambda: user.password_hash == stored, what="password")
     else:
         if not data.get("current_pin"):
-            raise Invalid("current_pin", "Give your current PIN to change it.")
+            raise Invalid("current_pin", _l("Give your current PIN to change it."))
         kind = try_pin(user, data["current_pin"], user, "pin_change")
     if isinstance(kind, PinRefusal):
         db.session.flush()
@@ -298,12 +306,14 @@ class PinRefusal:
     locked_until: datetime | None = None
     what: str = "PIN"
 
-    def forbidden(self, locked_words: str) -> Forbidden:
+    def forbidden(self, locked: Text) -> Forbidden:
+        """403: `locked` says what is locked while the gate is; otherwise "Wrong PIN." (or
+        password) with the attempts left."""
         if self.locked_until is not None:
-            return Forbidden(f"Too many wrong {self.what}s: {locked_words}",
-                             extra={"attempts_left": 0,
-                                    "locked_until": self.locked_until.isoformat()})
-        return Forbidden(f"Wrong {self.what}.", extra={"attempts_left": self.attempts_left})
+            return Forbidden(locked, extra={"attempts_left": 0,
+                                            "locked_until": self.locked_until.isoformat()})
+        wrong = _l("Wrong PIN.") if self.what == "PIN" else _l("Wrong password.")
+        return Forbidden(wrong, extra={"attempts_left": self.attempts_left})
 
 
 def try_pin(user: User, pin: str, holder, prefix: str) -> str | PinRefusal:
@@ -388,7 +398,7 @@ def delete_device(user: User, installation_id: str) -> None:
         select(Device).where(Device.user_id == user.id, Device.installation_id == installation_id)
     )
     if device is None:
-        raise NotFound("No device with this installation id.")
+        raise NotFound(_l("No device with this installation id."))
     db.session.delete(device)
     db.session.flush()
 

@@ -29,6 +29,7 @@ from safety.accounts.models import AuthThrottle
 from safety.db import committed_alone
 from safety.errors import TooMany
 from safety.extensions import db
+from safety.i18n import _l
 from safety.util import utcnow
 
 # gate -> the setting that says how many failures it allows per window
@@ -68,7 +69,7 @@ def _locked_row(gate: str, key: str) -> AuthThrottle:
 
 def locked_answer(seconds: float) -> TooMany:
     wait = max(1, math.ceil(seconds))
-    return TooMany("Too many wrong passwords for this account. Try again later.",
+    return TooMany(_l("Too many wrong passwords for this account. Try again later."),
                    headers={"Retry-After": str(wait)})
 
 

@@ -35,7 +35,7 @@ from safety.contacts import service as contacts
 from safety.errors import Conflict, Invalid, NotFound
 from safety.events import send
 from safety.extensions import db
-from safety.i18n import Text
+from safety.i18n import LocalTime, Text, _l
 from safety.notify import outbox
 from safety.notify import service as notify
 from safety.notify.channels.sms import sms_safe_name
@@ -143,8 +143,9 @@ def _fan_out(alert: Alert) -> None:
     data = {"alert_id": alert.id, "trigger": alert.trigger, "lat": alert.lat, "lon": alert.lon,
             "duress": "0"}
     notify.push_to_users(
-        contacts.guardian_ids(owner.id), "alert", f"{owner.full_name} needs help",
-        "She pressed the panic button. Tap to see where she is.", data, alert_id=alert.id,
+        contacts.guardian_ids(owner.id), "alert", _l("%(name)s needs help", name=owner.full_name),
+        _l("She pressed the panic button at %(time)s. Tap to see where she is.",
+           time=LocalTime(alert.created_at)), data, alert_id=alert.id,
     )
     if notify.sms_enabled():
         _sms_contacts(alert, owner)
@@ -160,14 +161,15 @@ CONTACT_SMS_KINDS = ("alert_sms", "phone_low_sms", "phone_dark_sms")
 
 
 def _sms_contacts(alert: Alert, owner: User) -> None:
-    sms_contacts(alert, "alert_sms", lambda name, link: (
-        f"{name} pressed her panic button and may be in danger. "
-        f"Her live location: {link} . If you cannot reach her, call 102."))
+    sms_contacts(alert, "alert_sms", lambda name, link: _l(
+        "%(name)s pressed her panic button at %(time)s and may be in danger. "
+        "Her live location: %(link)s . If you cannot reach her, call 102.",
+        name=name, time=LocalTime(alert.created_at), link=link))
 
 
-def sms_contacts(alert: Alert, kind: str, text: Callable[[str, str], Text], *,
-                 locale: str | None = None, tz: str | None = None) -> int:
-    """An SMS `text(her name, a new tracking link)` to each contact without the app, within the
+def sms_contacts(alert: Alert, kind: str, text: Callable[[str, str], Text]) -> int:
+    """An SMS `text(her name, a new tracking link)` to each contact without the app, in that
+    contact's own language and time zone (`contacts.readers`), within the
     limits: SMS_PER_ALERT_MAX for this alert, SMS_PER_CONTACT_PER_DAY to each of her contacts
     (counted in the outbox over CONTACT_SMS_KINDS, per her and that number: nobody else's
     alerts use up her contacts' SMS). One over a limit is recorded as skipped; the caller goes
@@ -189,7 +191,9 @@ def sms_contacts(alert: Alert, kind: str, text: Callable[[str, str], Text], *,
                                    OutboxJob.kind.in_(CONTACT_SMS_KINDS),
                                    OutboxJob.status != "skipped"))
     sent = 0
-    for contact in contacts.sms_contacts(owner.id):
+    sms_contacts = contacts.sms_contacts(owner.id)
+    readers = contacts.readers(sms_contacts)  # each in their own language and zone
+    for contact in sms_contacts:
         if for_alert >= cfg["SMS_PER_ALERT_MAX"]:
             notify.skip_sms(contact.phone, "SMS_PER_ALERT_MAX", kind, alert_id=alert.id)
             continue
@@ -197,6 +201,7 @@ def sms_contacts(alert: Alert, kind: str, text: Callable[[str, str], Text], *,
             notify.skip_sms(contact.phone, "SMS_PER_CONTACT_PER_DAY", kind, alert_id=alert.id)
             continue
         link = create_tracking_link(alert, contact.id)
+        locale, tz = readers[contact.id]
         notify.send_sms(contact.phone, text(name, link), kind, alert_id=alert.id,
                         locale=locale, tz=tz)
         for_alert += 1
@@ -253,7 +258,7 @@ def _store_points(alert: Alert, points: list[dict], received_at: datetime) -> in
 
 def trail_closed() -> Conflict:
     """The one answer to her points once her alert has ended on her screen."""
-    return Conflict("This alert has ended; its trail is closed.")
+    return Conflict(_l("This alert has ended; its trail is closed."))
 
 
 @dataclass
@@ -291,8 +296,19 @@ def add_point(alert: Alert, point: dict, received_at: datetime) -> int:
 def _owned(user: User, alert_id: uuid.UUID) -> Alert:
     alert = db.session.get(Alert, alert_id)
     if alert is None or alert.user_id != user.id:
-        raise NotFound("No such alert.")
+        raise NotFound(NO_ALERT)
     return alert
+
+
+NO_ALERT = _l("No such alert.")
+ENDED = {
+    "canceled": _l("This alert has already ended: it was canceled."),
+    "resolved": _l("This alert has already ended: it was resolved."),
+}
+
+
+def already_ended(alert: Alert) -> Conflict:
+    return Conflict(ENDED.get(alert.status, _l("This alert has already ended.")))
 
 
 @dataclass
@@ -308,9 +324,10 @@ def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
     db.session.refresh(alert)
     if alert.shown_canceled_at is None:
         if not alert.live:
-            raise Conflict(f"This alert has already ended ({alert.status}).")
+            raise already_ended(alert)
         if user.pin_hash is None:
-            raise Invalid("pin", "Set a PIN (PUT /api/v1/me/pin) to be able to cancel alerts.")
+            raise Invalid("pin", _l("Set a PIN (PUT /api/v1/me/pin) to be able to cancel "
+                                    "alerts."))
     kind = try_pin(user, pin, alert, "cancel")  # argon2 runs with the row let go: read afresh
     if isinstance(kind, PinRefusal):
         db.session.flush()
@@ -319,7 +336,7 @@ def cancel(user: User, alert_id: uuid.UUID, pin: str) -> CancelOutcome:
         # Already canceled (for real or under duress): the same answer again.
         return CancelOutcome(alert)
     if not alert.live:
-        raise Conflict(f"This alert has already ended ({alert.status}).")
+        raise already_ended(alert)
     now = utcnow()
     _hide_from_owner(alert, now)
     if kind == "duress":
@@ -344,8 +361,8 @@ def _hide_from_owner(alert: Alert, at: datetime) -> None:
 def _tell_duress(alert: Alert) -> None:
     owner = alert.owner
     data = {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon, "duress": "1"}
-    title = f"DURESS: {owner.full_name} was forced to cancel"
-    body = "Her alert was canceled with her duress PIN. She is still in danger."
+    title = _l("DURESS: %(name)s was forced to cancel", name=owner.full_name)
+    body = _l("Her alert was canceled with her duress PIN. She is still in danger.")
     notify.push_to_users(
         without_owner(alert, contacts.guardian_ids(owner.id) + staff().responder_ids(alert)),
         "alert_duress", title, body, data, alert_id=alert.id,
@@ -370,10 +387,12 @@ def end(alert: Alert, status: str, at: datetime | None = None) -> None:
     send(events.status_changed, alert=alert, previous=previous)
     send(events.ended, alert=alert)
     owner = alert.owner
-    words = "canceled her alert: she is safe" if status == "canceled" else "is safe: resolved"
+    title = (_l("%(name)s canceled her alert: she is safe", name=owner.full_name)
+             if status == "canceled" else
+             _l("%(name)s is safe: the alert is resolved", name=owner.full_name))
     notify.push_to_users(
-        contacts.guardian_ids(owner.id), f"alert_{status}", f"{owner.full_name} {words}",
-        "No action is needed any more.", {"alert_id": alert.id, "status": status},
+        contacts.guardian_ids(owner.id), f"alert_{status}", title,
+        _l("No action is needed any more."), {"alert_id": alert.id, "status": status},
         alert_id=alert.id,
     )
 
@@ -381,7 +400,7 @@ def end(alert: Alert, status: str, at: datetime | None = None) -> None:
 def acknowledge(user: User, alert_id: uuid.UUID, message: str | None) -> AlertAck:
     alert = db.session.get(Alert, alert_id)
     if alert is None or not contacts.is_guardian(user, alert.user_id):
-        raise NotFound("No such alert.")
+        raise NotFound(NO_ALERT)
     ack = db.session.get(AlertAck, (alert.id, user.id))
     if ack is None:
         ack = AlertAck(alert_id=alert.id, guardian_id=user.id)
@@ -390,8 +409,8 @@ def acknowledge(user: User, alert_id: uuid.UUID, message: str | None) -> AlertAc
     ack.created_at = utcnow()
     if alert.live and alert.shown_canceled_at is None:
         notify.push_to_users(
-            [alert.user_id], "alert_ack", f"{user.full_name} saw your alert",
-            message or "Help is on the way.", {"alert_id": alert.id}, alert_id=alert.id,
+            [alert.user_id], "alert_ack", _l("%(name)s saw your alert", name=user.full_name),
+            message or _l("Help is on the way."), {"alert_id": alert.id}, alert_id=alert.id,
         )
     db.session.flush()
     return ack

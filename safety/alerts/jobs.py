@@ -13,6 +13,7 @@ from safety.accounts.service import admin_ids
 from safety.alerts.models import LIVE, Alert, AlertAck, AlertLocation, without_owner
 from safety.contacts import service as contacts
 from safety.extensions import db
+from safety.i18n import Minutes, _l
 from safety.notify import outbox
 from safety.notify import service as notify
 from safety.notify.models import OutboxJob
@@ -30,14 +31,15 @@ def _escalate(job: OutboxJob) -> dict:
         return {"skipped": "someone is on it"}
     rnd = int(job.payload.get("round", 1))
     owner = alert.owner
-    minutes = round((utcnow() - alert.created_at).total_seconds() / 60)
+    minutes = (utcnow() - alert.created_at).total_seconds() / 60
     data = {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon,
             "duress": "1" if alert.duress else "0"}
     sent = notify.push_to_users(
         without_owner(alert, contacts.guardian_ids(owner.id) + admin_ids()),
         "alert_escalation",
-        f"Still no answer: {owner.full_name} needs help",
-        f"Her alert has been open {minutes} min and nobody has responded.", data,
+        _l("Still no answer: %(name)s needs help", name=owner.full_name),
+        _l("Her alert has been open for %(minutes)s and nobody has responded.",
+           minutes=Minutes(minutes)), data,
         alert_id=alert.id,
     )
     if rnd < ESCALATION_ROUNDS:

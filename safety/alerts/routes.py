@@ -21,6 +21,7 @@ from safety.alerts.schemas import (
 )
 from safety.auth import login_required, me
 from safety.extensions import db
+from safety.i18n import _l
 from safety.pagination import paginated
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Panic alerts")
@@ -92,7 +93,7 @@ class Cancel(MethodView):
         db.session.commit()  # a wrong PIN counts even though the answer is an error
         if outcome.refusal is not None:
             raise outcome.refusal.forbidden(
-                "cancel is locked for a while. The alert stays live.")
+                _l("Too many wrong PINs: cancel is locked for a while. The alert stays live."))
         return outcome
 
 

@@ -14,6 +14,7 @@ from safety.fields import (
     LocationSchema,
     UTCDateTime,
 )
+from safety.i18n import _l
 from safety.pagination import PageSchema
 from safety.phone_state import PhoneStateSchema, report
 
@@ -260,8 +261,8 @@ class TrailSchema(Schema):
 
 
 class CancelSchema(Schema):
-    pin = fields.String(required=True, load_only=True,
-                        validate=validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits."))
+    pin = fields.String(required=True, load_only=True, validate=validate.Regexp(
+        r"^\d{4,8}$", error=_l("A PIN is 4 to 8 digits.")))
 
 
 class CancelResultSchema(Schema):

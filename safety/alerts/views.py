@@ -19,6 +19,7 @@ from safety.alerts.models import Alert, AlertAck, AlertLocation
 from safety.contacts import service as contacts
 from safety.errors import NotFound
 from safety.extensions import db
+from safety.i18n import _l
 from safety.notify.models import OutboxJob
 
 
@@ -40,7 +41,7 @@ def get_visible(user: User, alert_id: uuid.UUID) -> tuple[Alert, str]:
     alert = db.session.get(Alert, alert_id)
     role = viewer_role(user, alert) if alert is not None else None
     if role is None:
-        raise NotFound("No such alert.")
+        raise NotFound(_l("No such alert."))
     return alert, role
 
 

@@ -22,6 +22,9 @@ class Contact(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(20))
     relation: Mapped[str | None] = mapped_column(String(60))
+    # The language of the SMS this contact gets while they have no account (one who has an
+    # account reads in the account's language). Set from hers when she gives none.
+    locale: Mapped[str] = mapped_column(String(10), default="kk", server_default="kk")
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|accepted|declined
     guardian_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from safety.fields import Patchable, Phone, Text
+from safety.i18n import LOCALES
 
 
 class ContactSchema(Patchable):
@@ -8,6 +9,10 @@ class ContactSchema(Patchable):
     name = Text(required=True, validate=validate.Length(min=1, max=200))
     phone = Phone(required=True)
     relation = fields.String(validate=validate.Length(max=60), allow_none=True)
+    locale = fields.String(validate=validate.OneOf(LOCALES), metadata={
+        "description": "The language of the SMS this contact gets while they have no account "
+                       "(kk, ru or en; default: yours). A contact with an account reads in "
+                       "the account's language."})
     status = fields.String(dump_only=True, metadata={
         "description": "Guardian invitation: pending, accepted or declined."})
     is_guardian = fields.Method("_is_guardian", dump_only=True, metadata={

@@ -12,6 +12,7 @@ from safety.contacts.models import Contact
 from safety.errors import Conflict, Invalid, NotFound
 from safety.events import send
 from safety.extensions import db
+from safety.i18n import _l, _n, supported
 from safety.notify import service as notify
 from safety.util import utcnow
 
@@ -27,18 +28,18 @@ def list_contacts(owner: User) -> list[Contact]:
 def get_contact(owner: User, contact_id: uuid.UUID) -> Contact:
     contact = db.session.get(Contact, contact_id)
     if contact is None or contact.owner_id != owner.id:
-        raise NotFound("No such contact.")
+        raise NotFound(_l("No such contact."))
     return contact
 
 
 def _check_phone(owner: User, phone: str, exclude: uuid.UUID | None = None) -> None:
     if phone == owner.phone:
-        raise Invalid("phone", "You cannot be your own trusted contact.")
+        raise Invalid("phone", _l("You cannot be your own trusted contact."))
     clash = select(Contact.id).where(Contact.owner_id == owner.id, Contact.phone == phone)
     if exclude is not None:
         clash = clash.where(Contact.id != exclude)
     if db.session.scalar(clash) is not None:
-        raise Conflict("You already have a contact with this phone number.")
+        raise Conflict(_l("You already have a contact with this phone number."))
 
 
 def add_contact(owner: User, data: dict) -> Contact:
@@ -46,10 +47,12 @@ def add_contact(owner: User, data: dict) -> Contact:
     db.session.execute(select(User.id).where(User.id == owner.id).with_for_update())
     count = db.session.scalar(select(func.count()).where(Contact.owner_id == owner.id))
     if count >= MAX_CONTACTS:
-        raise Conflict(f"You can have at most {MAX_CONTACTS} trusted contacts.")
+        raise Conflict(_n("You can have at most %(num)d trusted contact.",
+                          "You can have at most %(num)d trusted contacts.", MAX_CONTACTS))
     _check_phone(owner, data["phone"])
     contact = Contact(owner_id=owner.id, name=data["name"].strip(), phone=data["phone"],
-                      relation=data.get("relation"))
+                      relation=data.get("relation"),
+                      locale=data.get("locale") or supported(owner.locale) or "kk")
     db.session.add(contact)
     db.session.flush()
     return contact
@@ -70,6 +73,8 @@ def update_contact(owner: User, contact_id: uuid.UUID, data: dict) -> Contact:
         contact.name = data["name"].strip()
     if "relation" in data:
         contact.relation = data["relation"]
+    if "locale" in data:
+        contact.locale = data["locale"]
     db.session.flush()
     return contact
 
@@ -110,7 +115,7 @@ def respond(user: User, contact_id: uuid.UUID, accept: bool) -> Contact:
     contact = db.session.get(Contact, contact_id)
     if (contact is None or user.phone_verified_at is None or contact.phone != user.phone
             or contact.owner_id == user.id):
-        raise NotFound("No such invitation.")
+        raise NotFound(_l("No such invitation."))
     contact.status = "accepted" if accept else "declined"
     contact.guardian_id = user.id if accept else None
     contact.responded_at = utcnow()
@@ -156,10 +161,27 @@ def sms_contacts(owner_id: uuid.UUID) -> list[Contact]:
     ))
 
 
+def readers(contacts: list[Contact]) -> dict[uuid.UUID, tuple[str, str]]:
+    """The language and time zone each contact reads texts to them in: the verified holder of
+    the contact's number reads in their account's; anyone else in the contact's own `locale`,
+    with times in her zone. One query for them all."""
+    phones = {c.phone for c in contacts}
+    accounts = {} if not phones else {
+        phone: (locale, tz) for phone, locale, tz in db.session.execute(
+            select(User.phone, User.locale, User.time_zone).where(
+                User.phone.in_(phones), User.phone_verified_at.is_not(None)))}
+    return {c.id: accounts.get(c.phone, (c.locale, c.owner.time_zone)) for c in contacts}
+
+
+def reader(contact: Contact) -> tuple[str, str]:
+    """(locale, time zone) of the person behind one contact (see `readers`)."""
+    return readers([contact])[contact.id]
+
+
 def tell_guardians_pin_duress(_app, *, user: User) -> None:
     """Receives `accounts.events.pin_duress`: her PIN was changed under duress."""
     notify.push_to_users(
         guardian_ids(user.id), "pin_duress",
-        f"DURESS: {user.full_name} was forced to change her PIN",
-        "She entered her duress PIN. She may be in danger now; reach her with care.", {},
+        _l("DURESS: %(name)s was forced to change her PIN", name=user.full_name),
+        _l("She entered her duress PIN. She may be in danger now; reach her with care."), {},
     )

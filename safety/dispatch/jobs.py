@@ -37,8 +37,8 @@ def _offer_timeout(job: OutboxJob) -> dict:
     if missed:
         notify.push_to_users(
             without_owner(alert, orgs.org_admin_ids(missed)), "dispatch_missed",
-            "Your responders missed an alert",
-            "An offer timed out unanswered; it has moved on to others.",
+            _l("Your responders missed an alert"),
+            _l("An offer timed out unanswered; it has moved on to others."),
             {"alert_id": alert.id, "dispatch_id": dispatch.id}, alert_id=alert.id,
         )
         for org_id in missed:

@@ -59,7 +59,7 @@ def next_round(dispatch: Dispatch, alert: Alert) -> None:
     cfg = current_app.config
     covering = _covering_orgs(alert)
     if not covering:
-        _unassigned(dispatch, alert, "no partner organisation covers this place")
+        _unassigned(dispatch, alert, _l("no partner organisation covers this place"))
         return
     org_ids = [o.id for o in covering]
     radius = dispatch.radius_m
@@ -68,7 +68,7 @@ def next_round(dispatch: Dispatch, alert: Alert) -> None:
         radius = min(cfg["OFFER_MAX_RADIUS_M"], radius * 2)
         found = _available_near(dispatch, alert, org_ids, radius, cfg["OFFER_BATCH"])
     if not found:
-        _unassigned(dispatch, alert, "no available responder", org_ids)
+        _unassigned(dispatch, alert, _l("no responder is available"), org_ids)
         return
     dispatch.round += 1
     dispatch.radius_m = radius
@@ -84,8 +84,8 @@ def next_round(dispatch: Dispatch, alert: Alert) -> None:
             round=dispatch.round, distance_m=distance, created_at=now, expires_at=expires,
         ))
         pushes.append((
-            state.user_id, "Alarm: a woman needs help nearby",
-            f"{distance / 1000:.1f} km away. Open to accept.",
+            state.user_id, _l("Alarm: a woman needs help nearby"),
+            _l("%(distance)s away. Open to accept.", distance=Distance(distance)),
             {"dispatch_id": dispatch.id, "alert_id": alert.id, "lat": alert.lat,
              "lon": alert.lon, "distance_m": round(distance),
              "duress": "1" if alert.duress else "0"},
@@ -110,7 +110,7 @@ def _member_org(org_ids: list[uuid.UUID], user_ids: list[uuid.UUID]) -> dict:
     return out
 
 
-def _unassigned(dispatch: Dispatch, alert: Alert, why: str,
+def _unassigned(dispatch: Dispatch, alert: Alert, why: Text,
                 org_ids: list[uuid.UUID] | None = None) -> None:
     dispatch.status = "unassigned"
     if not alerts.flag_unassigned(alert):
@@ -118,8 +118,9 @@ def _unassigned(dispatch: Dispatch, alert: Alert, why: str,
     notify.push_to_users(
         without_owner(alert, admin_ids() + orgs.org_admin_ids(org_ids or [])),
         "alert_unassigned",
-        f"UNASSIGNED alert: {alert.owner.full_name}",
-        f"Nobody could be dispatched ({why}). Call her and the police (102).",
+        _l("UNASSIGNED alert: %(name)s", name=alert.owner.full_name),
+        _l("Nobody could be dispatched (%(reason)s). Call her and the police (102).",
+           reason=why),
         {"alert_id": alert.id, "lat": alert.lat, "lon": alert.lon}, alert_id=alert.id,
     )
 
@@ -128,7 +129,7 @@ def _my_offer(user: User, dispatch_id: uuid.UUID) -> DispatchOffer:
     offer = db.session.scalar(select(DispatchOffer).where(
         DispatchOffer.dispatch_id == dispatch_id, DispatchOffer.responder_id == user.id))
     if offer is None:
-        raise NotFound("No such dispatch offer.")
+        raise NotFound(_l("No such dispatch offer."))
     return offer
 
 
@@ -136,15 +137,17 @@ def accept(user: User, dispatch_id: uuid.UUID) -> Dispatch:
     """First accept wins: one conditional UPDATE decides, whatever the concurrency."""
     offer = _my_offer(user, dispatch_id)
     if offer.status in ("declined", "withdrawn"):
-        raise Conflict("This offer is no longer open to you.")
+        raise Conflict(_l("This offer is no longer open to you."))
     org = db.session.get(Organization, offer.org_id)
     if org is None or org.status != "active":
         # An offer made before the organisation was suspended: it may no longer take alerts.
-        raise Conflict("Your organisation is suspended: this offer is no longer open to you.")
+        raise Conflict(_l("Your organisation is suspended: this offer is no longer open to "
+                          "you."))
     holding = db.session.scalar(select(Dispatch.id).where(
         Dispatch.responder_id == user.id, Dispatch.status.in_(HELD)))
     if holding is not None:
-        raise Conflict("You are holding another dispatch: finish it (or report unable) first.")
+        raise Conflict(_l("You are holding another dispatch: finish it (or report unable) "
+                          "first."))
     now = utcnow()
     won = db.session.execute(
         update(Dispatch)
@@ -153,11 +156,11 @@ def accept(user: User, dispatch_id: uuid.UUID) -> Dispatch:
         .execution_options(synchronize_session=False)
     ).rowcount
     if not won:
-        raise Conflict("Another responder has already accepted this dispatch.")
+        raise Conflict(_l("Another responder has already accepted this dispatch."))
     dispatch = db.session.get(Dispatch, dispatch_id, populate_existing=True)
     alert = db.session.get(Alert, dispatch.alert_id)
     if not alert.live:
-        raise Conflict("This alert has ended.")
+        raise Conflict(_l("This alert has ended."))
     offer.status = "accepted"
     offer.responded_at = now
     for other in db.session.scalars(select(DispatchOffer).where(
@@ -180,7 +183,7 @@ def accept(user: User, dispatch_id: uuid.UUID) -> Dispatch:
 def decline(user: User, dispatch_id: uuid.UUID, reason: str | None) -> DispatchOffer:
     offer = _my_offer(user, dispatch_id)
     if offer.status != "open":
-        raise Conflict("This offer is no longer open.")
+        raise Conflict(_l("This offer is no longer open."))
     offer.status = "declined"
     offer.reason = reason
     offer.responded_at = utcnow()
@@ -198,6 +201,20 @@ def decline(user: User, dispatch_id: uuid.UUID, reason: str | None) -> DispatchO
     return offer
 
 
+# A dispatch's status as a person reads it (in the 409 of a step it cannot take).
+STATUS_WORDS = {
+    # TRANSLATORS: a dispatch's state, in "A dispatch that is %(current)s cannot become
+    # %(next)s." (and likewise the states below)
+    "offering": _l("being offered"),
+    "accepted": _l("accepted"),
+    "en_route": _l("en route"),
+    "on_scene": _l("on scene"),
+    "resolved": _l("resolved"),
+    "canceled": _l("canceled"),
+    "unassigned": _l("unassigned"),
+    "unable": _l("unable to come"),
+}
+
 TRANSITIONS = {
     "en_route": ("accepted",),
     "on_scene": ("accepted", "en_route"),
@@ -210,9 +227,11 @@ def set_status(user: User, dispatch_id: uuid.UUID, status: str, note: str | None
     dispatch = db.session.scalar(select(Dispatch).where(Dispatch.id == dispatch_id)
                                  .with_for_update(of=Dispatch))
     if dispatch is None or dispatch.responder_id != user.id:
-        raise NotFound("No such dispatch.")
+        raise NotFound(_l("No such dispatch."))
     if dispatch.status not in TRANSITIONS[status]:
-        raise Conflict(f"A dispatch that is {dispatch.status} cannot become {status}.")
+        raise Conflict(_l("A dispatch that is %(current)s cannot become %(next)s.",
+                          current=STATUS_WORDS.get(dispatch.status, dispatch.status),
+                          next=STATUS_WORDS.get(status, status)))
     alert = db.session.get(Alert, dispatch.alert_id)
     now = utcnow()
     if note:
@@ -305,8 +324,8 @@ def alert_ended(alert: Alert) -> None:
         offer.status = "withdrawn"
         offer.responded_at = now
     if holder and alert.status == "canceled":
-        notify.push_to_users([holder], "dispatch_canceled", "Alert canceled",
-                             "She canceled her alert with her PIN. Stand down.",
+        notify.push_to_users([holder], "dispatch_canceled", _l("Alert canceled"),
+                             _l("She canceled her alert with her PIN. Stand down."),
                              {"dispatch_id": dispatch.id, "alert_id": alert.id},
                              alert_id=alert.id)
 

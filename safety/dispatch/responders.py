@@ -13,6 +13,7 @@ from safety.accounts.models import User
 from safety.dispatch.models import HELD, Dispatch, DispatchOffer, ResponderState
 from safety.errors import Invalid
 from safety.extensions import db
+from safety.i18n import _l
 from safety.orgs.models import OrgMember
 from safety.util import phone_time, utcnow
 
@@ -30,7 +31,7 @@ def set_duty(user: User, on_duty: bool, location: dict | None) -> ResponderState
     if location is not None:
         _set_location(state, location)
     if on_duty and state.location_at is None:
-        raise Invalid("location", "Send your location to go on duty.")
+        raise Invalid("location", _l("Send your location to go on duty."))
     state.on_duty = on_duty
     state.updated_at = utcnow()
     db.session.flush()

@@ -242,8 +242,7 @@ def _warn(row: Watched, kind: str, now: datetime, quiet: timedelta | None = None
                          alert_id=alert.id if alert else None)
     if alert is not None and notify.sms_enabled():
         alerts.sms_contacts(alert, f"{kind}_sms", lambda name, link: _sms_text(
-            kind, name, link, row.phone_battery_pct, **where),
-            locale=owner.locale, tz=owner.time_zone)
+            kind, name, link, row.phone_battery_pct, **where))
     row.phone_warned_at = row.phone_warned_at or now
 
 

@@ -2,6 +2,7 @@ from marshmallow import Schema, fields, validate
 
 from safety.fields import Patchable, ServicePhone, Text
 from safety.help.models import PLACE_KINDS
+from safety.i18n import _l
 from safety.pagination import PageSchema
 
 
@@ -42,7 +43,7 @@ class HotlineSchema(Patchable):
     id = fields.UUID(dump_only=True)
     name = Text(required=True, validate=validate.Length(min=2, max=300))
     number = fields.String(required=True, validate=validate.Regexp(
-        r"^\+?[0-9 ()-]{3,25}$", error="A hotline number: digits, spaces, +, -, ()."))
+        r"^\+?[0-9 ()-]{3,25}$", error=_l("A hotline number: digits, spaces, +, -, ().")))
     region = fields.String(allow_none=True, validate=validate.Length(max=100), metadata={
         "description": "Empty for a national number."})
     description = fields.String(allow_none=True, validate=validate.Length(max=2000))

@@ -13,6 +13,7 @@ from safety import geo, imports
 from safety.errors import Invalid, NotFound
 from safety.extensions import db
 from safety.help.models import Hotline, Place
+from safety.i18n import _, _l
 from safety.util import utcnow
 
 PLACE_FIELDS = ("name", "kind", "address", "phones", "hours", "website", "region", "active")
@@ -45,7 +46,7 @@ def _locate(place: Place, lat: float, lon: float) -> None:
 def get_place(place_id: uuid.UUID, *, admin: bool = False) -> Place:
     place = db.session.get(Place, place_id)
     if place is None or (not place.active and not admin):
-        raise NotFound("No such place.")
+        raise NotFound(_l("No such place."))
     return place
 
 
@@ -86,18 +87,18 @@ def _geojson_rows(text: str):
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise Invalid("file", "Not valid JSON (or nested too deeply).") from exc
+        raise Invalid("file", _l("Not valid JSON (or nested too deeply).")) from exc
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or \
             not isinstance(doc.get("features") or [], list):
-        raise Invalid("file", "A GeoJSON import is a FeatureCollection of Point features.")
+        raise Invalid("file", _l("A GeoJSON import is a FeatureCollection of Point features."))
     for n, feature in enumerate(doc.get("features") or [], start=1):
         if not isinstance(feature, dict):
-            yield n, imports.Unreadable({"_feature": ["A feature is a JSON object."]})
+            yield n, imports.Unreadable({"_feature": [_("A feature is a JSON object.")]})
             continue
         props, geom = feature.get("properties") or {}, feature.get("geometry") or {}
         if not isinstance(props, dict) or not isinstance(geom, dict):
             yield n, imports.Unreadable({"_feature": [
-                "A feature's properties and geometry are JSON objects."]})
+                _("A feature's properties and geometry are JSON objects.")]})
             continue
         props = dict(props)
         if geom.get("type") == "Point" and isinstance(geom.get("coordinates"), list) \
@@ -143,7 +144,7 @@ def create_hotline(data: dict) -> Hotline:
 def get_hotline(hotline_id: uuid.UUID) -> Hotline:
     hotline = db.session.get(Hotline, hotline_id)
     if hotline is None:
-        raise NotFound("No such hotline.")
+        raise NotFound(_l("No such hotline."))
     return hotline
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import select
 
 from safety.extensions import db
-from safety.i18n import Text, render
+from safety.i18n import Text, _l, render
 from safety.notify import outbox
 from safety.notify.channels import channel
 from safety.notify.channels.sms import SmsChannel
@@ -42,34 +43,59 @@ def active_devices(user_ids: list[uuid.UUID]) -> list[Device]:
         select(Device).where(Device.user_id.in_(user_ids), Device.retired_at.is_(None))))
 
 
-def _readers(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[list[Device], str, str]]:
-    """Each user's active devices, locale and time zone, in one query."""
+# What the lock screen of someone who chose discreet notifications shows, whatever the push
+# is about: nothing that reads as an alarm to whoever holds her phone. The real title and body
+# travel in the push's data (`title`, `body`, with `discreet` = "1") for the app to show.
+DISCREET_TITLE = _l("Reminder")
+DISCREET_BODY = _l("Open the app")
+
+
+@dataclass
+class Reader:
+    """One user's active devices and how texts to them are written."""
+
+    locale: str
+    time_zone: str
+    discreet: bool
+    devices: list[Device] = field(default_factory=list)
+
+
+def _readers(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Reader]:
+    """Each user's active devices, locale, time zone and discretion, in one query."""
     if not user_ids:
         return {}
     users = db.metadata.tables["users"]  # by table, as Device's foreign key names it
     rows = db.session.execute(
-        select(Device, users.c.locale, users.c.time_zone).join(users, users.c.id == Device.user_id)
+        select(Device, users.c.locale, users.c.time_zone, users.c.discreet_notifications)
+        .join(users, users.c.id == Device.user_id)
         .where(Device.user_id.in_(user_ids), Device.retired_at.is_(None)))
-    out: dict[uuid.UUID, tuple[list[Device], str, str]] = {}
-    for device, locale, tz in rows:
-        out.setdefault(device.user_id, ([], locale, tz))[0].append(device)
+    out: dict[uuid.UUID, Reader] = {}
+    for device, locale, tz, discreet in rows:
+        out.setdefault(device.user_id, Reader(locale, tz, bool(discreet))).devices.append(device)
     return out
 
 
 def push_each(messages: list[tuple[uuid.UUID, Text, Text, dict]], kind: str, *,
               alert_id: uuid.UUID | None = None) -> int:
     """Each (user, title, body, data) to every active device of that user, the texts rendered
-    in that user's locale and time zone; one query for them all."""
+    in that user's locale and time zone; one query for them all. A user who chose discreet
+    notifications gets DISCREET_TITLE and DISCREET_BODY as the notification, and the real
+    texts in the data (`title`, `body`, `discreet` = "1")."""
     readers = _readers([m[0] for m in messages])
     n = 0
     for user_id, title, body, data in messages:
+        reader = readers.get(user_id)
+        if reader is None:
+            continue
         payload_data = {k: "" if v is None else str(v) for k, v in data.items()}
         payload_data.setdefault("type", kind)
-        devices, locale, tz = readers.get(user_id, ([], None, None))
-        if not devices:
-            continue
-        title_text, body_text = render(title, locale, tz), render(body, locale, tz)
-        for device in devices:
+        title_text = render(title, reader.locale, reader.time_zone)
+        body_text = render(body, reader.locale, reader.time_zone)
+        if reader.discreet:
+            payload_data.update(title=title_text, body=body_text, discreet="1")
+            title_text = render(DISCREET_TITLE, reader.locale, reader.time_zone)
+            body_text = render(DISCREET_BODY, reader.locale, reader.time_zone)
+        for device in reader.devices:
             outbox.enqueue(
                 kind, "push",
                 {"device_id": str(device.id), "title": title_text, "body": body_text,

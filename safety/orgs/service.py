@@ -12,9 +12,13 @@ from safety.accounts import service as accounts
 from safety.accounts.models import User
 from safety.errors import Conflict, Forbidden, NotFound
 from safety.extensions import db
+from safety.i18n import _, _l
 from safety.notify import service as notify
 from safety.orgs.models import Organization, OrgInvitation, OrgMember
 from safety.util import utcnow
+
+NO_ORG = _l("No such organisation.")
+NO_INVITATION = _l("No such invitation.")
 
 
 def _admin_of(user: User, org_id: uuid.UUID) -> bool:
@@ -26,7 +30,7 @@ def _admin_of(user: User, org_id: uuid.UUID) -> bool:
 def get_org(user: User, org_id: uuid.UUID) -> Organization:
     org = db.session.get(Organization, org_id)
     if org is None or not (user.has_role("admin") or _admin_of(user, org_id)):
-        raise NotFound("No such organisation.")
+        raise NotFound(NO_ORG)
     return org
 
 
@@ -70,10 +74,10 @@ def update_org(user: User, org_id: uuid.UUID, data: dict) -> Organization:
     if not user.has_role("admin"):
         refused = sorted(set(data) - ORG_ADMIN_MAY_CHANGE)
         if refused:
-            message = "Only platform administrators may change this."
+            message = _("Only platform administrators may change this.")
             raise Forbidden(
-                "Only platform administrators may change an organisation's "
-                + ", ".join(refused) + ".",
+                _l("Only platform administrators may change an organisation's %(fields)s.",
+                   fields=", ".join(refused)),
                 errors={field: [message] for field in refused})
     before = _snapshot(org)
     for field in ("name", "kind", "phone", "status", "webhook_url", "webhook_secret"):
@@ -92,7 +96,7 @@ def update_org(user: User, org_id: uuid.UUID, data: dict) -> Organization:
 def audit_events(org_id: uuid.UUID):
     """Platform admins only (the route says so)."""
     if db.session.get(Organization, org_id) is None:
-        raise NotFound("No such organisation.")
+        raise NotFound(NO_ORG)
     return audit.events_for("organization", org_id)
 
 
@@ -115,9 +119,12 @@ def invite_member(user: User, org_id: uuid.UUID, phone: str, role: str) -> OrgIn
     db.session.flush()
     invitee = accounts.user_by_phone(phone)
     if invitee is not None and invitee.phone_verified_at is not None:
-        words = "a responder" if role == "responder" else "an administrator"
-        notify.push_to_users([invitee.id], "org_invitation", f"{org.name} invites you",
-                             f"to join as {words}. Open the app to accept or decline.",
+        body = (_l("You are invited to join as a responder. Open the app to accept or decline.")
+                if role == "responder" else
+                _l("You are invited to join as an administrator. Open the app to accept or "
+                   "decline."))
+        notify.push_to_users([invitee.id], "org_invitation",
+                             _l("%(org)s invites you", org=org.name), body,
                              {"invitation_id": invitation.id, "org_id": org.id})
     return invitation
 
@@ -137,9 +144,9 @@ def respond_invitation(user: User, invitation_id: uuid.UUID, accept: bool) -> Or
     invitation = db.session.get(OrgInvitation, invitation_id)
     if (invitation is None or user.phone_verified_at is None
             or invitation.phone != user.phone):
-        raise NotFound("No such invitation.")
+        raise NotFound(NO_INVITATION)
     if invitation.status != "pending":
-        raise Conflict("You have already answered this invitation.")
+        raise Conflict(_l("You have already answered this invitation."))
     invitation.status = "accepted" if accept else "declined"
     invitation.user_id = user.id
     invitation.responded_at = utcnow()
@@ -159,7 +166,7 @@ def withdraw_invitation(user: User, org_id: uuid.UUID, invitation_id: uuid.UUID)
     org = get_org(user, org_id)
     invitation = db.session.get(OrgInvitation, invitation_id)
     if invitation is None or invitation.org_id != org.id:
-        raise NotFound("No such invitation.")
+        raise NotFound(NO_INVITATION)
     db.session.delete(invitation)
     db.session.flush()
 
@@ -189,7 +196,7 @@ def remove_member(user: User, org_id: uuid.UUID, member_id: uuid.UUID) -> None:
     rows = list(db.session.scalars(select(OrgMember).where(
         OrgMember.org_id == org.id, OrgMember.user_id == member_id)))
     if not rows:
-        raise NotFound("No such member.")
+        raise NotFound(_l("No such member."))
     member_user = rows[0].user
     for row in rows:
         audit.record(user, "org.member_removed", "organization", org.id,

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from safety.i18n import _l
+
+IIN_DIGITS = _l("An IIN is 12 digits.")
 W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 CENTURY = {1: (1800, "male"), 2: (1800, "female"), 3: (1900, "male"), 4: (1900, "female"),
@@ -24,17 +27,18 @@ def check_digit(first11: str) -> int | None:
 def parse(iin: str) -> tuple[date, str]:
     """(birth date, sex) of a valid IIN; ValueError with a reason otherwise."""
     if len(iin) != 12 or not iin.isdigit():
-        raise ValueError("An IIN is 12 digits.")
+        raise ValueError(IIN_DIGITS)
     century = CENTURY.get(int(iin[6]))
     if century is None:
-        raise ValueError("The 7th digit of an IIN (century and sex) must be 1 to 6.")
+        raise ValueError(_l("The 7th digit of an IIN (century and sex) must be 1 to 6."))
     try:
         born = date(century[0] + int(iin[0:2]), int(iin[2:4]), int(iin[4:6]))
     except ValueError as exc:
-        raise ValueError("The first six digits of an IIN must be a birth date (YYMMDD).") from exc
+        raise ValueError(
+            _l("The first six digits of an IIN must be a birth date (YYMMDD).")) from exc
     expected = check_digit(iin[:11])
     if expected is None or expected != int(iin[11]):
-        raise ValueError("The IIN's check digit is wrong.")
+        raise ValueError(_l("The IIN's check digit is wrong."))
     return born, century[1]
 
 

@@ -4,6 +4,7 @@ entry (and to each imported row); service.update_entry to an entry as a PATCH wo
 
 from __future__ import annotations
 
+from safety.i18n import _
 from safety.registry import iin as iin_mod
 
 
@@ -17,15 +18,15 @@ def entry_rules(data: dict) -> dict:
             errors["iin"] = [str(exc)]
         else:
             if data.get("birth_date") and data["birth_date"] != born:
-                errors["birth_date"] = ["The birth date does not agree with the IIN."]
+                errors["birth_date"] = [_("The birth date does not agree with the IIN.")]
     if not data.get("birth_date") and "iin" not in errors and not data.get("iin"):
-        errors["birth_date"] = ["A birth date (or an IIN) is required."]
+        errors["birth_date"] = [_("A birth date (or an IIN) is required.")]
     basis = data.get("legal_basis")
     if basis == "court_decision" and not data.get("case_reference"):
-        errors["case_reference"] = ["A court decision needs its case reference."]
+        errors["case_reference"] = [_("A court decision needs its case reference.")]
     if basis == "subject_consent" and not data.get("consent_reference"):
-        errors["consent_reference"] = ["Consent needs its consent reference."]
+        errors["consent_reference"] = [_("Consent needs its consent reference.")]
     if data.get("expires_on") and data.get("decided_on") and \
             data["expires_on"] <= data["decided_on"]:
-        errors["expires_on"] = ["An entry must expire after the decision."]
+        errors["expires_on"] = [_("An entry must expire after the decision.")]
     return errors

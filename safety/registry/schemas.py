@@ -1,6 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from safety.fields import Patchable, Phone, Text
+from safety.i18n import _, _l
 from safety.pagination import PageSchema
 from safety.registry import iin as iin_mod
 from safety.registry.models import CATEGORIES, LEGAL_BASES, PURPOSES
@@ -12,7 +13,7 @@ class EntrySchema(Patchable):
     full_name = Text(required=True, validate=validate.Length(min=3, max=300))
     birth_date = fields.Date(load_default=None)
     iin = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{12}$",
-                                                                  error="An IIN is 12 digits."))
+                                                                  error=iin_mod.IIN_DIGITS))
     phone = Phone(allow_none=True)
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     decided_on = fields.Date(required=True)
@@ -48,11 +49,11 @@ class CheckSchema(Schema):
     full_name = Text(required=True, validate=validate.Length(min=3, max=300))
     birth_date = fields.Date(allow_none=True)
     iin = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{12}$",
-                                                                  error="An IIN is 12 digits."))
+                                                                  error=iin_mod.IIN_DIGITS))
     phone = Phone(allow_none=True)
     purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
     consent = fields.Boolean(required=True, load_only=True, validate=validate.Equal(
-        True, error="Checks are made only with consent to the terms (consent: true)."))
+        True, error=_l("Checks are made only with consent to the terms (consent: true).")))
 
     @validates_schema
     def _iin(self, data, **kwargs):
@@ -62,7 +63,7 @@ class CheckSchema(Schema):
             except ValueError as exc:
                 raise ValidationError(str(exc), "iin") from exc
             if data.get("birth_date") is not None and data["birth_date"] != born:
-                raise ValidationError("The birth date does not agree with the IIN.",
+                raise ValidationError(_("The birth date does not agree with the IIN."),
                                       "birth_date")
 
 

@@ -13,11 +13,14 @@ from safety import imports
 from safety.accounts.models import User
 from safety.errors import DomainError, NotFound, TooMany
 from safety.extensions import db
+from safety.i18n import _l, _n
 from safety.registry import iin as iin_mod
 from safety.registry import names
 from safety.registry.models import RegistryAudit, RegistryCheck, RegistryEntry, RegistryNameKey
 from safety.registry.rules import entry_rules
 from safety.util import utcnow
+
+NO_ENTRY = _l("No such registry entry.")
 
 FIELDS = ("full_name", "birth_date", "iin", "phone", "category", "decided_on", "authority",
           "case_reference", "legal_basis", "consent_reference", "expires_on")
@@ -67,7 +70,7 @@ def create_entry(actor: User, data: dict, *, audit_action: str = "create") -> Re
 def get_entry(entry_id: uuid.UUID) -> RegistryEntry:
     entry = db.session.get(RegistryEntry, entry_id)
     if entry is None:
-        raise NotFound("No such registry entry.")
+        raise NotFound(NO_ENTRY)
     return entry
 
 
@@ -76,11 +79,11 @@ def update_entry(actor: User, entry_id: uuid.UUID, data: dict) -> RegistryEntry:
     would be (its stored values with the changes): 422 with every broken rule otherwise."""
     entry = get_entry(entry_id)
     if entry.deleted_at is not None:
-        raise NotFound("No such registry entry.")
+        raise NotFound(NO_ENTRY)
     merged = {k: getattr(entry, k) for k in FIELDS} | data
     errors = entry_rules(merged)
     if errors:
-        raise DomainError("The entry would not be valid; see errors.", status=422,
+        raise DomainError(_l("The entry would not be valid; see errors."), status=422,
                           errors=errors)
     changes = {k: {"from": _jsonable({k: getattr(entry, k)})[k], "to": _jsonable({k: v})[k]}
                for k, v in data.items() if getattr(entry, k) != v}
@@ -100,7 +103,7 @@ def update_entry(actor: User, entry_id: uuid.UUID, data: dict) -> RegistryEntry:
 def delete_entry(actor: User, entry_id: uuid.UUID) -> None:
     entry = get_entry(entry_id)
     if entry.deleted_at is not None:
-        raise NotFound("No such registry entry.")
+        raise NotFound(NO_ENTRY)
     entry.deleted_at = utcnow()
     _audit(actor, "delete", entry.id, {"full_name": entry.full_name})
     db.session.flush()
@@ -139,7 +142,8 @@ def _limit(user: User) -> None:
         .order_by(RegistryCheck.created_at)))
     if len(recent) >= per_day:
         retry = int((recent[0] + timedelta(days=1) - utcnow()).total_seconds()) + 1
-        raise TooMany(f"You can make {per_day} registry checks a day.",
+        raise TooMany(_n("You can make %(num)d registry check a day.",
+                         "You can make %(num)d registry checks a day.", per_day),
                       headers={"Retry-After": str(max(1, retry))})
 
 

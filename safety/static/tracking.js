@@ -1,13 +1,16 @@
 // The tracking page: polls /t/<token>/data and draws her trail. No build step.
+// Its words come from the page (data-text-*), written by the server in the reader's language;
+// times are shown in that language and in the reader's time zone (data-time-zone).
 (function () {
   "use strict";
   var el = document.getElementById("map");
   var token = el.dataset.token;
   var pollMs = parseInt(el.dataset.pollMs, 10) || 5000;
+  var lang = document.documentElement.lang || "en";
   var map = L.map(el, { zoomControl: true, attributionControl: !!el.dataset.tiles });
   if (el.dataset.tiles) {
     L.tileLayer(el.dataset.tiles, { maxZoom: 19,
-      attribution: "&copy; OpenStreetMap contributors" }).addTo(map);
+      attribution: el.dataset.textAttribution }).addTo(map);
   }
   map.setView([48.0, 67.0], 4);
   var trail = L.polyline([], { color: "#c62828", weight: 4 }).addTo(map);
@@ -17,17 +20,43 @@
   var framed = false;
   var timer = null;
 
+  function fill(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? values[name] : whole;
+    });
+  }
+
+  function clock(iso) {
+    var options = { hour: "2-digit", minute: "2-digit", second: "2-digit" };
+    if (el.dataset.timeZone) { options.timeZone = el.dataset.timeZone; }
+    try {
+      return new Date(iso).toLocaleTimeString(lang, options);
+    } catch (e) { // a browser that does not know the zone: its own
+      return new Date(iso).toLocaleTimeString(lang);
+    }
+  }
+
+  function ended() {
+    var status = document.getElementById("status");
+    status.textContent = el.dataset.textEnded;
+    status.className = "status ended";
+  }
+
   function show(data) {
     document.getElementById("name").textContent = data.name;
     var status = document.getElementById("status");
-    status.textContent = data.status === "live" ? "ALERT ACTIVE" : "ended";
-    status.className = "status " + data.status;
+    if (data.status === "live") {
+      status.textContent = el.dataset.textLive;
+      status.className = "status live";
+    } else {
+      ended();
+    }
     document.getElementById("updated").textContent =
-      "updated " + new Date(data.updated_at).toLocaleTimeString();
+      fill(el.dataset.textUpdated, { time: clock(data.updated_at) });
     var reply = document.getElementById("reply");
     if (data.her_reply) {
       reply.textContent = reply.dataset.label + " " + data.her_reply.text + " (" +
-        new Date(data.her_reply.at).toLocaleTimeString() + ")";
+        clock(data.her_reply.at) + ")";
       reply.dataset.code = data.her_reply.code;
       reply.hidden = false;
     }
@@ -38,11 +67,11 @@
       var here = [last.lat, last.lon];
       if (!marker) { marker = L.circleMarker(here, { radius: 9, color: "#c62828",
         fillOpacity: 0.9 }).addTo(map); } else { marker.setLatLng(here); }
-      document.getElementById("latest").textContent =
-        "Last known position: " + last.lat.toFixed(5) + ", " + last.lon.toFixed(5) +
-        " at " + new Date(last.recorded_at).toLocaleTimeString();
-      document.getElementById("latest").dataset.lat = last.lat;
-      document.getElementById("latest").dataset.lon = last.lon;
+      var latest = document.getElementById("latest");
+      latest.textContent = fill(el.dataset.textLatest, {
+        lat: last.lat.toFixed(5), lon: last.lon.toFixed(5), time: clock(last.recorded_at) });
+      latest.dataset.lat = last.lat;
+      latest.dataset.lon = last.lon;
       if (first) { map.setView(here, 15); first = false; }
     }
     showResponder(data.responder);
@@ -76,8 +105,7 @@
     fetch("/t/" + encodeURIComponent(token) + "/data", { cache: "no-store" })
       .then(function (r) {
         if (r.status === 404) {
-          document.getElementById("status").textContent = "ended";
-          document.getElementById("status").className = "status ended";
+          ended();
           if (timer) { clearInterval(timer); timer = null; }
           return null;
         }

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 
 from safety.auth import login_required, me
 from safety.extensions import db
+from safety.i18n import _l
 from safety.pagination import paginated
 from safety.timers import service
 from safety.timers.models import SafetyTimer
@@ -69,5 +70,6 @@ class CheckIn(MethodView):
         timer, refusal = service.check_in(me(), timer_id, data["pin"])
         db.session.commit()  # a wrong PIN counts even though the answer is an error
         if refusal is not None:
-            raise refusal.forbidden("check-in is locked for a while; the timer runs on.")
+            raise refusal.forbidden(
+                _l("Too many wrong PINs: check-in is locked for a while; the timer runs on."))
         return timer

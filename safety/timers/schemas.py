@@ -4,15 +4,16 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from safety.alerts.schemas import PersonSchema, PointOutSchema
 from safety.fields import LocationSchema, UTCDateTime
+from safety.i18n import _, _l
 from safety.pagination import PageSchema
 from safety.phone_state import PhoneStateSchema
 from safety.util import utcnow
 
-PIN = validate.Regexp(r"^\d{4,8}$", error="A PIN is 4 to 8 digits.")
+PIN = validate.Regexp(r"^\d{4,8}$", error=_l("A PIN is 4 to 8 digits."))
 MIN_S = 60  # both ways of saying when: duration_s, and due_at counted from the server's now
 MAX_S = 24 * 3600
-TOO_SOON = "A timer runs for at least 60 seconds: the deadline must be 60 s or more from now."
-TOO_LATE = "A timer runs for at most 24 hours."
+TOO_SOON = _l("A timer runs for at least 60 seconds: the deadline must be 60 s or more from now.")
+TOO_LATE = _l("A timer runs for at most 24 hours.")
 
 
 class DueSchema(Schema):
@@ -31,12 +32,12 @@ class DueSchema(Schema):
     @validates_schema
     def _one(self, data, **kwargs):
         if (data.get("due_at") is None) == (data.get("duration_s") is None):
-            raise ValidationError("Give either due_at or duration_s.", "due_at")
+            raise ValidationError(_("Give either due_at or duration_s."), "due_at")
         due, now = data.get("due_at"), utcnow()
         if due is not None and due < now + timedelta(seconds=MIN_S):
-            raise ValidationError(TOO_SOON, "due_at")
+            raise ValidationError(str(TOO_SOON), "due_at")
         if due is not None and due > now + timedelta(seconds=MAX_S):
-            raise ValidationError(TOO_LATE, "due_at")
+            raise ValidationError(str(TOO_LATE), "due_at")
 
 
 class StartTimerSchema(DueSchema):

@@ -17,6 +17,7 @@ from safety.contacts import service as contacts
 from safety.errors import Conflict, Invalid, NotFound
 from safety.extensions import db
 from safety.fields import ReportedTime
+from safety.i18n import _l
 from safety.notify import outbox
 from safety.notify.models import OutboxJob
 from safety.phone_state import PhoneReport, report
@@ -44,7 +45,7 @@ def start(user: User, data: dict) -> SafetyTimer:
     running = db.session.scalar(select(SafetyTimer.id).where(
         SafetyTimer.user_id == user.id, SafetyTimer.status == "running"))
     if running is not None:
-        raise Conflict("You already have a running timer: extend it or check in.")
+        raise Conflict(_l("You already have a running timer: extend it or check in."))
     loc = data["location"]
     timer = SafetyTimer(user_id=user.id, due_at=_due(data), note=data.get("note"),
                         lat=loc["lat"], lon=loc["lon"], accuracy_m=loc.get("accuracy_m"))
@@ -58,7 +59,7 @@ def start(user: User, data: dict) -> SafetyTimer:
 def get(user: User, timer_id: uuid.UUID) -> SafetyTimer:
     timer = db.session.get(SafetyTimer, timer_id)
     if timer is None or timer.user_id != user.id:
-        raise NotFound("No such timer.")
+        raise NotFound(_l("No such timer."))
     return timer
 
 
@@ -106,15 +107,26 @@ def _running(user: User, timer_id: uuid.UUID) -> SafetyTimer:
                        .with_for_update())
     db.session.refresh(timer)
     if timer.status != "running":
-        raise Conflict(f"This timer has already ended ({timer.status}).")
+        raise ended(timer)
     return timer
+
+
+ENDED = {
+    "checked_in": _l("This timer has already ended: you checked in."),
+    "alarmed": _l("This timer has already ended: it raised an alert."),
+}
+
+
+def ended(timer: SafetyTimer) -> Conflict:
+    """The answer to a change of a timer that is no longer running."""
+    return Conflict(ENDED.get(timer.status, _l("This timer has already ended.")))
 
 
 def extend(user: User, timer_id: uuid.UUID, data: dict) -> SafetyTimer:
     timer = _running(user, timer_id)
     due = _due(data)
     if due <= timer.due_at:
-        raise Invalid("due_at", "Extending moves the deadline later.")
+        raise Invalid("due_at", _l("Extending moves the deadline later."))
     _unschedule(timer)
     timer.due_at = due
     timer.version += 1
@@ -134,13 +146,13 @@ def check_in(user: User, timer_id: uuid.UUID, pin: str) -> tuple[SafetyTimer,
     exactly like the PIN and raises a silent duress alert."""
     timer = _running(user, timer_id)
     if user.pin_hash is None:
-        raise Invalid("pin", "Set a PIN (PUT /api/v1/me/pin) to be able to check in.")
+        raise Invalid("pin", _l("Set a PIN (PUT /api/v1/me/pin) to be able to check in."))
     kind = try_pin(user, pin, timer, "pin")  # argon2 runs with the row let go: read afresh
     if isinstance(kind, PinRefusal):
         db.session.flush()
         return timer, kind
     if timer.status != "running":
-        raise Conflict(f"This timer has already ended ({timer.status}).")
+        raise ended(timer)
     _unschedule(timer)
     timer.status = "checked_in"
     timer.ended_at = utcnow()

@@ -11,6 +11,7 @@ from datetime import datetime
 import requests
 from flask import Config
 
+from safety.i18n import Text, _l
 from safety.notify.channels import Outcome
 from safety.notify.models import OutboxJob
 from safety.util import utcnow
@@ -18,7 +19,7 @@ from safety.util import utcnow
 log = logging.getLogger(__name__)
 
 
-NAME_FALLBACK = "Your contact"
+NAME_FALLBACK = _l("Your contact")  # a lazy text: in the language the SMS is written in
 _NAME_INNER = "-'\u2019"  # hyphen and apostrophes: Jean-Luc, O'Neil
 
 
@@ -26,7 +27,7 @@ def _name_char(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LM" or ch in _NAME_INNER
 
 
-def sms_safe_name(name: str, max_chars: int = 40) -> str:
+def sms_safe_name(name: str, max_chars: int = 40) -> Text:
     """A name she typed, made safe to put in an SMS: no links, domains, e-mail addresses,
     phone numbers, control characters or line breaks, at most `max_chars` characters, so that
     a name cannot turn our SMS into a phishing message ("Mom http://evil.example/login",

@@ -31,6 +31,7 @@ import urllib3
 from flask import current_app
 from marshmallow import ValidationError
 
+from safety.i18n import Text, _l
 from safety.notify import outbox
 from safety.notify.channels import Outcome
 from safety.notify.models import OutboxJob
@@ -90,31 +91,31 @@ def _private_allowed() -> bool:
     return bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS"))
 
 
-def url_problem(url: str, allow_private: bool) -> str | None:
+def url_problem(url: str, allow_private: bool) -> Text | None:
     """Why `url` may not be a webhook URL, or None. Only what the URL itself says: where its
     host name resolves is checked at each delivery."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
-        return "Not a valid URL."
+        return _l("Not a valid URL.")
     if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
-        return "A webhook URL must use https."
+        return _l("A webhook URL must use https.")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        return "A webhook URL must not carry credentials; sign with the webhook secret."
+        return _l("A webhook URL must not carry credentials; sign with the webhook secret.")
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
-        return "A webhook URL needs a host."
+        return _l("A webhook URL needs a host.")
     if allow_private:
         return None
     if host == "localhost" or host.endswith(".localhost"):
-        return "A webhook URL must point to a public address, not this machine."
+        return _l("A webhook URL must point to a public address, not this machine.")
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
         return None  # a name: judged when it is resolved, at each delivery
     if not is_public_address(host):
-        return "A webhook URL must point to a public address, not a private network."
+        return _l("A webhook URL must point to a public address, not a private network.")
     return None
 
 
@@ -124,7 +125,7 @@ def validate_url(url: str | None) -> None:
         return
     problem = url_problem(url, _private_allowed())
     if problem:
-        raise ValidationError(problem)
+        raise ValidationError(str(problem))
 
 
 def _checked_addresses(parts: SplitResult, port: int, allow_private: bool) -> list[str]:
