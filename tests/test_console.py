@@ -728,3 +728,41 @@ def test_the_csv_does_not_let_a_name_run_as_a_formula(app, admin, make_person, a
     body = console(boss).get("/console/stats.csv?what=responders").get_data(as_text=True)
     assert "\n'=HYPERLINK" in body.replace('"', "") or "'=HYPERLINK" in body
     assert "\n=HYPERLINK" not in body
+
+
+# -- the demo ----------------------------------------------------------------------------------
+
+
+def test_the_console_demo_is_interesting_at_once_and_leaves_the_readme_story_alone(
+        app, client):
+    from safety.seed import CONSOLE_WOMEN, DEMO_PASSWORD, RESPONDERS
+
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["safety", "seed-demo", "--console"])
+    assert out.exit_code == 0 and "/console/" in out.output, out.output
+    again = runner.invoke(args=["safety", "seed-demo", "--console"])
+    assert again.exit_code == 0 and "already seeded" in again.output
+    desk = ConsoleSession(app, "+77010000005", DEMO_PASSWORD)
+    board = desk.get("/console/board/live").get_data(as_text=True)
+    assert board.count('class="alert-row') == len(CONSOLE_WOMEN)
+    assert board.count('data-duress="1"') == 1 and "UNASSIGNED" in board
+    assert "Madina Demo" in board and "Aliya Demo" not in board  # nobody holds hers
+    stats = desk.get("/console/stats").get_data(as_text=True)
+    assert int(re.search(r'id="kpi-dispatches">(\d+)<', stats).group(1)) > 20
+    admin = ConsoleSession(app, "+77010000001", DEMO_PASSWORD)
+    assert admin.get("/console/board/live").get_data(as_text=True).count('class="alert-row') == 3
+    tokens = client.post("/api/v1/auth/login", json={"phone": "+77010000002",
+                                                      "password": DEMO_PASSWORD}).get_json()
+    r = client.post("/api/v1/alerts", headers={"Authorization": f"Bearer {tokens['access_token']}"},
+                    json={"client_id": str(uuid.uuid4()), "trigger": "button",
+                          "location": {"lat": 43.25, "lon": 76.92}})
+    assert r.status_code == 201 and r.get_json()["dispatch"]["status"] == "offering"
+    with app.app_context():
+        from safety.accounts.models import User
+        from safety.dispatch.models import Dispatch, DispatchOffer
+
+        offered = db.session.scalars(
+            select(User.phone).join(DispatchOffer, DispatchOffer.responder_id == User.id)
+            .join(Dispatch, Dispatch.id == DispatchOffer.dispatch_id)
+            .where(Dispatch.alert_id == uuid.UUID(r.get_json()["id"]))).all()
+        assert offered and set(offered) <= {phone for phone, _n, _s in RESPONDERS}
