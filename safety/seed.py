@@ -169,7 +169,10 @@ def seed_console_demo() -> list[str]:
     zhanar = panic(women[1], 43.2260, 76.9480)
     accept(extra[1], zhanar)
     alerts_commands.cancel(women[1], zhanar.id, "9999")  # her duress PIN: live behind it
-    panic(women[2], 43.2700, 76.9700)  # everyone busy or off duty: unassigned
+    aliya = panic(women[2], 43.2700, 76.9700)  # everyone busy or off duty: unassigned
+    _as_if_raised_earlier(madina, 240, accepted_after=18, en_route_after=35)
+    _as_if_raised_earlier(zhanar, 150, accepted_after=12)
+    _as_if_raised_earlier(aliya, 70)
     for responder, (_phone, _name, (lat, lon)) in zip(free, RESPONDERS, strict=True):
         dispatch.set_duty(responder, True, {"lat": lat, "lon": lon})
     db.session.flush()
@@ -179,6 +182,26 @@ def seed_console_demo() -> list[str]:
         f"            live: {CONSOLE_WOMEN[0][1]} (en route), {CONSOLE_WOMEN[1][1]} (DURESS), "
         f"{CONSOLE_WOMEN[2][1]} (unassigned); {HISTORY_DAYS} days of past alerts",
     ]
+
+
+def _as_if_raised_earlier(alert: Alert, seconds: float, accepted_after: float | None = None,
+                          en_route_after: float | None = None) -> None:
+    """Move a demo alert just raised `seconds` into the past (so the board shows ages and
+    times to accept as a morning would), its dispatch and offers along."""
+    shift = timedelta(seconds=seconds)
+    alert.created_at -= shift
+    held = db.session.scalar(select(Dispatch).where(Dispatch.alert_id == alert.id))
+    held.created_at = alert.created_at
+    for offer in db.session.scalars(select(DispatchOffer).where(
+            DispatchOffer.dispatch_id == held.id)):
+        offer.created_at -= shift
+        offer.expires_at -= shift
+        if offer.responded_at is not None:
+            offer.responded_at = alert.created_at + timedelta(seconds=accepted_after or 0)
+    if accepted_after is not None:
+        held.accepted_at = alert.created_at + timedelta(seconds=accepted_after)
+    if en_route_after is not None:
+        held.en_route_at = alert.created_at + timedelta(seconds=en_route_after)
 
 
 def _history(org: Organization, women: list[User], responders: list[User]) -> None:

@@ -55,7 +55,7 @@ def _nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
     exp = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 4, 5, 10):
         if value <= step * exp:
             return step * exp
     return 10 * exp
@@ -99,8 +99,9 @@ def bars(title: object, labels: list[str], series: list[tuple[str, object, list[
         every = max(1, math.ceil(n / 10))
         if i % every == 0:
             chart.xlabels.append((round(LEFT + i * slot + slot / 2, 1), label))
-    for k in range(5):
-        value = top * k / 4
+    ticks = 4 if top % 4 == 0 else 5
+    for k in range(ticks + 1):
+        value = top * k / ticks
         chart.ylabels.append((round(y_of(value), 1), f"{value:g}{unit}"))
     for value, label in refs:
         chart.lines.append(Line(round(y_of(value), 1), "ref", label))

@@ -2,8 +2,9 @@
 by the alarm-receiving yardsticks of BS 8484 (accepted within 10 s and within 40 s).
 
 Definitions (docs/console.md says them in words):
-- a dispatch counts for an organisation when it was offered to one of its responders or
-  held by it; for "all" (platform admins), every dispatch;
+- a dispatch counts for an organisation when it was offered to one of its responders, held
+  by it, or left unassigned where she is inside its coverage (nobody of it was free); for
+  "all" (platform admins), every dispatch;
 - time to accept: from the alert (its dispatch starts in the panic's transaction) to the
   accept, for the dispatches the organisation accepted; median and p90;
 - within 10 s / 40 s: those accepted by the organisation within the time, over the dispatches
@@ -22,9 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pytz
-from sqlalchemy import or_, select
+from sqlalchemy import and_, exists, or_, select
 
+from safety import geo
 from safety.accounts.models import User
+from safety.alerts.models import Alert
 from safety.dispatch.desk import Desk, desk_orgs
 from safety.dispatch.models import Dispatch, DispatchOffer
 from safety.dispatch.queries import percentile
@@ -98,7 +101,11 @@ def stats(desk: Desk, org_id: uuid.UUID | None = None, days: int = 30,
     stmt = select(Dispatch).where(Dispatch.created_at >= since)
     if ids is not None:
         offered = select(DispatchOffer.dispatch_id).where(DispatchOffer.org_id.in_(ids))
-        stmt = stmt.where(or_(Dispatch.org_id.in_(ids), Dispatch.id.in_(offered)))
+        nobody_there = and_(Dispatch.status == "unassigned", exists(select(Alert.id).where(
+            Alert.id == Dispatch.alert_id, exists(select(Organization.id).where(
+                Organization.id.in_(ids),
+                geo.covers_lat_lon(db.session, Organization.coverage, Alert.lat, Alert.lon))))))
+        stmt = stmt.where(or_(Dispatch.org_id.in_(ids), Dispatch.id.in_(offered), nobody_there))
     per_day = {first + timedelta(days=i): Row((first + timedelta(days=i)).isoformat())
                for i in range(days)}
     total = Row("total")

@@ -159,7 +159,7 @@ def _offer_events(offers: list[DispatchOffer], names: _Names) -> list[Event]:
         who = names.staff(offer.responder_id)
         out.append(Event(offer.created_at, _l(
             "Offered to %(who)s (%(distance)s away, round %(round)s)", who=who,
-            distance=Distance(offer.distance_m), round=offer.round), "offer", state="open"))
+            distance=Distance(offer.distance_m), round=offer.round), "offer"))
         if offer.responded_at is not None and offer.status in OFFER_ANSWERS:
             mine = names.desk.admin or offer.responder_id in names.members
             detail = offer.reason if offer.status == "declined" and mine else None

@@ -36,7 +36,7 @@ def _charts(result: service.Stats) -> list:
         bars(_l("Dispatches per day"), labels, [
             ("accepted", _l("accepted"), [float(r.accepted) for r in days]),
             ("missed", _l("not accepted"), [float(r.dispatches - r.accepted) for r in days]),
-        ], stacked=True),
+        ], stacked=True, ymax=4),
         bars(_l("Time to accept per day (seconds)"), labels, [
             ("p90", _l("p90"), [r.p90_s for r in days]),
             ("median", _l("median"), [r.median_s for r in days]),
