@@ -766,3 +766,41 @@ def test_the_console_demo_is_interesting_at_once_and_leaves_the_readme_story_alo
             .join(Dispatch, Dispatch.id == DispatchOffer.dispatch_id)
             .where(Dispatch.alert_id == uuid.UUID(r.get_json()["id"]))).all()
         assert offered and set(offered) <= {phone for phone, _n, _s in RESPONDERS}
+
+
+def test_pages_are_read_while_a_panic_holds_the_write_lock(app, world, console, panic):
+    """A console page never waits for a writer, and so never makes one wait: on SQLite its
+    transaction is a deferred WAL reader (every other transaction takes the write lock at
+    BEGIN); on PostgreSQL reads never wait for row locks."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    alert = _alert_id(panic(world.user))
+    s = console(world.org_admin)
+    holding, release = threading.Event(), threading.Event()
+
+    def writer():
+        with app.app_context():
+            with db.engine.connect() as conn:
+                # SQLite: the app's transactions begin IMMEDIATE (the write lock), as a
+                # panic's request does; PostgreSQL: her alert's row locked, as a cancel does
+                conn.execute(text("SELECT id FROM alerts FOR UPDATE")
+                             if db.engine.dialect.name == "postgresql" else text("SELECT 1"))
+                holding.set()
+                release.wait(10)
+                conn.rollback()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        for path in ("/console/", "/console/board/live", f"/console/alerts/{alert}",
+                     "/console/responders", "/console/stats"):
+            started = time.monotonic()
+            assert s.get(path).status_code == 200, path
+            assert time.monotonic() - started < 3, path  # not busy_timeout's 30 s
+    finally:
+        release.set()
+        thread.join()

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from safety import geo
 from safety.accounts.models import User
-from safety.dispatch.desk import ADMIN, AREA, HOLDER, Desk, desk_orgs, live_alerts
+from safety.accounts.service import full_names
+from safety.dispatch.desk import AREA, HOLDER, Desk, desk_orgs, live_alerts
 from safety.dispatch.models import HELD, Dispatch, DispatchOffer, ResponderState
 from safety.extensions import db
 from safety.notify.models import OutboxJob
@@ -112,14 +113,16 @@ def board(desk: Desk, *, with_areas: bool = False) -> Board:
     rows = live_alerts(desk)
     escalated = _escalated([a.id for a, _d, _v in rows])
     offers = _open_offers([d.id for _a, d, _v in rows if d is not None])
-    org_names = {o.id: o.name for o in db.session.scalars(select(Organization))} \
+    seen = [v != AREA for _a, _d, v in rows]
+    names = full_names(
+        [d.responder_id for (_a, d, _v), ok in zip(rows, seen, strict=True)
+         if ok and d is not None and d.responder_id and d.status in HELD]
+        + [a.user_id for a, _d, v in rows if v == HOLDER])
+    org_names = dict(db.session.execute(select(Organization.id, Organization.name)).all()) \
         if rows else {}
     alerts = []
     for alert, dispatch, view in rows:
-        holder_name = None
-        if dispatch is not None and dispatch.responder is not None and \
-                dispatch.status in HELD and view in (ADMIN, HOLDER):
-            holder_name = dispatch.responder.full_name
+        held = dispatch is not None and dispatch.status in HELD and view != AREA
         alerts.append(BoardAlert(
             id=alert.id, view=view, created_at=alert.created_at,
             age_s=max(0.0, (now - alert.created_at).total_seconds()), trigger=alert.trigger,
@@ -128,11 +131,11 @@ def board(desk: Desk, *, with_areas: bool = False) -> Board:
             dispatch=dispatch.status if dispatch is not None else "none",
             round=dispatch.round if dispatch is not None else 0,
             open_offers=offers.get(dispatch.id, 0) if dispatch is not None else 0,
-            responder=holder_name,
+            responder=names.get(dispatch.responder_id) if held else None,
             org=org_names.get(dispatch.org_id) if dispatch is not None and view != AREA
             else None,
             lat=alert.lat, lon=alert.lon, location_at=alert.location_at,
-            name=alert.owner.full_name if view == HOLDER else None,
+            name=names.get(alert.user_id) if view == HOLDER else None,
         ))
     result = Board(alerts=alerts, responders=on_duty(desk, now), now=now)
     if with_areas:
@@ -145,7 +148,9 @@ def on_duty(desk: Desk, now: datetime | None = None) -> list[ResponderDot]:
     """The desk's responders on duty with a known position, freshest first."""
     now = now or utcnow()
     stale_s = current_app.config["RESPONDER_STALE_S"]
-    stmt = (select(ResponderState, User.full_name, Organization.name)
+    stmt = (select(ResponderState.user_id, ResponderState.location_at,
+                   func.ST_Y(ResponderState.location), func.ST_X(ResponderState.location),
+                   User.full_name, Organization.name)
             .join(User, User.id == ResponderState.user_id)
             .join(OrgMember, (OrgMember.user_id == User.id) & (OrgMember.role == "responder"))
             .join(Organization, Organization.id == OrgMember.org_id)
@@ -157,16 +162,12 @@ def on_duty(desk: Desk, now: datetime | None = None) -> list[ResponderDot]:
         Dispatch.status.in_(HELD), Dispatch.responder_id.is_not(None))))
     seen: set[uuid.UUID] = set()
     dots = []
-    for state, name, org in db.session.execute(stmt):
-        if state.user_id in seen:
+    for user_id, location_at, lat, lon, name, org in db.session.execute(stmt):
+        if user_id in seen or lat is None:
             continue
-        seen.add(state.user_id)
-        point = geo.to_geojson(state.location)
-        if not point:
-            continue
-        age = max(0.0, (now - state.location_at).total_seconds())
+        seen.add(user_id)
+        age = max(0.0, (now - location_at).total_seconds())
         dots.append(ResponderDot(
-            id=state.user_id, name=name, org=org, lon=point["coordinates"][0],
-            lat=point["coordinates"][1], location_at=state.location_at, age_s=age,
-            fresh=age <= stale_s, busy=state.user_id in busy))
+            id=user_id, name=name, org=org, lat=float(lat), lon=float(lon),
+            location_at=location_at, age_s=age, fresh=age <= stale_s, busy=user_id in busy))
     return dots

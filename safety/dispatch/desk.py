@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import lazyload
 
 from safety import audit, geo
 from safety.accounts.models import User
@@ -98,7 +99,10 @@ def _offered_to(desk: Desk):
 def live_alerts(desk: Desk) -> list[tuple[Alert, Dispatch | None, str]]:
     """The live alerts on the desk's board, oldest first, each with its dispatch and how the
     desk sees it (admin, holder or area)."""
+    # Polled every second by every open board: no eager loads (her account, the responder's),
+    # which the caller asks for only where the desk may see them.
     stmt = (select(Alert, Dispatch).outerjoin(Dispatch, Dispatch.alert_id == Alert.id)
+            .options(lazyload(Alert.owner), lazyload(Dispatch.responder))
             .where(Alert.status.in_(LIVE)).order_by(Alert.created_at, Alert.id))
     if not desk.admin:
         if not desk.org_ids:

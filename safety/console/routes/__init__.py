@@ -41,7 +41,7 @@ from jwt.exceptions import PyJWTError
 
 from safety import i18n
 from safety.console import sessions
-from safety.db import end_read_transaction
+from safety.db import end_read_transaction, read_only_transaction
 from safety.dispatch.desk import Desk, desk_for
 from safety.errors import DomainError
 from safety.extensions import db
@@ -116,9 +116,11 @@ def error_page(status: int, detail: object, *, errors: dict | None = None,
 
 
 def render(template: str, status: int = 200, **context):
-    """Render a page once its data is read: the read transaction ends first (on SQLite every
-    transaction holds the write lock, and a panic must not wait for a template)."""
+    """Render a page once its data is read: the transaction ends first (after an action, on
+    SQLite, it holds the write lock, and a panic must not wait for a template)."""
     end_read_transaction()
+    if request.method == "GET":
+        read_only_transaction()  # anything the template still loads
     return make_response(render_template(template, **context), status)
 
 
@@ -149,6 +151,8 @@ def console_view(*roles: str):
     def decorator(fn):
         @wraps(fn)
         def wrapper(*args, **kwargs):
+            if request.method == "GET":
+                read_only_transaction()  # SQLite: the page never holds the write lock
             refusal = _verify()
             if refusal is not None:
                 return refusal
