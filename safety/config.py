@@ -292,6 +292,9 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         raise ConfigError("WEBHOOK_ALLOW_PRIVATE_NETWORKS is for tests and local development; "
                           "it must not be set in production")
     cfg["JWT_COOKIE_SECURE"] = cfg["CONSOLE_COOKIE_SECURE"]
+    for name in ("CONSOLE_SESSION_HOURS", "CONSOLE_IDLE_MINUTES", "CONSOLE_POLL_MS"):
+        if cfg[name] < 1:  # a zero lifetime would make flask-jwt-extended issue no expiry
+            raise ConfigError(f"{name} must be 1 or more, got {cfg[name]}")
     if database_url.startswith("sqlite"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine_options()
     else:
