@@ -804,3 +804,20 @@ def test_pages_are_read_while_a_panic_holds_the_write_lock(app, world, console, 
     finally:
         release.set()
         thread.join()
+
+
+def test_an_operators_own_alert_never_shows_at_her_desk(app, world, console, panic, make_person,
+                                                        add_member):
+    """A dispatcher in danger herself: after her duress cancel, her own console must not tell
+    whoever reads her screen that the alert goes on."""
+    she = make_person(name="Dispatcher Dina", pin="1234", duress_pin="9999")
+    add_member(world.admin, world.org["id"], she, "org_admin")
+    alert = _alert_id(panic(she))
+    assert she.post(f"/api/v1/alerts/{alert}/cancel", json={"pin": "9999"}).status_code == 200
+    s = console(she)
+    board = s.get("/console/board/live").get_data(as_text=True)
+    assert f"alert-{alert}" not in board and "DURESS" not in board
+    assert s.get(f"/console/alerts/{alert}").status_code == 404
+    assert s.get(f"/console/alerts/{alert}/live").status_code == 404
+    assert f"alert-{alert}" in console(world.org_admin).get("/console/board/live").get_data(
+        as_text=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import select
 
@@ -100,5 +99,3 @@ def page(desk: Desk, alert_id: uuid.UUID) -> AlertPage:
     return result
 
 
-def since(at: datetime) -> float:
-    return max(0.0, (utcnow() - at).total_seconds())

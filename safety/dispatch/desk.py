@@ -13,6 +13,9 @@ console's dispatcher: the API has no other role for the desk). An org admin sees
   and since when, never who she is;
 - nothing else: not another organisation's dispatch, not an alert outside his area, not an
   alert of his area after it ended (404, as if it did not exist).
+
+Nobody sees her own alert at the desk, platform admins included: after a duress cancel her
+console would tell whoever reads her screen what her phone hides.
 """
 
 from __future__ import annotations
@@ -103,7 +106,8 @@ def live_alerts(desk: Desk) -> list[tuple[Alert, Dispatch | None, str]]:
     # which the caller asks for only where the desk may see them.
     stmt = (select(Alert, Dispatch).outerjoin(Dispatch, Dispatch.alert_id == Alert.id)
             .options(lazyload(Alert.owner), lazyload(Dispatch.responder))
-            .where(Alert.status.in_(LIVE)).order_by(Alert.created_at, Alert.id))
+            .where(Alert.status.in_(LIVE), Alert.user_id != desk.user.id)
+            .order_by(Alert.created_at, Alert.id))
     if not desk.admin:
         if not desk.org_ids:
             return []
@@ -122,6 +126,8 @@ def live_alerts(desk: Desk) -> list[tuple[Alert, Dispatch | None, str]]:
 
 def view_of(desk: Desk, alert: Alert, dispatch: Dispatch | None) -> str | None:
     """How the desk sees `alert`: admin, holder, area; None: not at all."""
+    if alert.user_id == desk.user.id:
+        return None  # her own: her phone's view is the only one she gets
     if desk.admin:
         return ADMIN
     if not desk.org_ids:
