@@ -28,7 +28,7 @@ install-test: install
 
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) safety seed-demo
+	$(FLASK) safety seed-demo --console
 	RUN_WORKER_IN_PROCESS=1 RUN_DEMO_SIMULATOR=1 PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) \
 	  $(FLASK) run --no-reload --host $(HOST) --port $(PORT)
 

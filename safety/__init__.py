@@ -159,6 +159,7 @@ def register_jobs(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from safety.accounts.routes import blp as accounts
     from safety.alerts.routes import blp as alerts
+    from safety.console.routes import bp as console
     from safety.contacts.routes import blp as contacts
     from safety.dispatch.routes import blp as dispatch
     from safety.extensions import api
@@ -176,6 +177,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops)
     app.register_blueprint(tracking)
     app.register_blueprint(inbound_sms)
+    app.register_blueprint(console)
     for blueprint in (accounts, contacts, alerts, dispatch, orgs, org_invitations, registry,
                       help_, timers, heartbeats, messages):
         api.register_blueprint(blueprint)

@@ -58,10 +58,15 @@ def worker(once: bool) -> None:
 
 
 @cli.command("seed-demo")
-def seed_demo() -> None:
+@click.option("--console", "console_demo", is_flag=True,
+              help="Also live and past alerts for the operations console (make run).")
+def seed_demo(console_demo: bool) -> None:
     """Demo data for a laptop: an admin, a woman with two guardians, an Almaty partner org."""
     for line in seed.seed_demo():
         click.echo(line)
+    if console_demo:
+        for line in seed.seed_console_demo():
+            click.echo(line)
     db.session.commit()
 
 

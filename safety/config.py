@@ -295,6 +295,22 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "DEMO_ANSWER_DELAY_S": _seconds_range(env, "DEMO_ANSWER_DELAY_S", "8-15"),
         "DEMO_STEP_DELAY_S": _seconds_range(env, "DEMO_STEP_DELAY_S", "10-20"),
         "DEMO_SPEED_MPS": _float(env, "DEMO_SPEED_MPS", 12.0),
+        # the operations console (/console/; docs/console.md): a login session lasts at most
+        # CONSOLE_SESSION_HOURS and ends after CONSOLE_IDLE_MINUTES without a request
+        "CONSOLE_SESSION_HOURS": _int(env, "CONSOLE_SESSION_HOURS", 12),
+        "CONSOLE_IDLE_MINUTES": _int(env, "CONSOLE_IDLE_MINUTES", 30),
+        "CONSOLE_POLL_MS": _int(env, "CONSOLE_POLL_MS", 1000),
+        "CONSOLE_COOKIE_SECURE": _bool(env, "CONSOLE_COOKIE_SECURE",
+                                       environment == "production"),
+        "CONSOLE_TILE_URL": env.get("CONSOLE_TILE_URL", env.get("TRACKING_TILE_URL", "")),
+        # its cookie (flask-jwt-extended's cookie mode; the API reads headers only)
+        "JWT_ACCESS_COOKIE_NAME": "safety_console",
+        "JWT_ACCESS_COOKIE_PATH": "/console/",
+        "JWT_COOKIE_SAMESITE": "Lax",
+        "JWT_COOKIE_CSRF_PROTECT": True,
+        "JWT_CSRF_IN_COOKIES": False,  # the page carries the CSRF value, not a cookie
+        "JWT_CSRF_CHECK_FORM": True,
+        "JWT_ACCESS_CSRF_FIELD_NAME": "csrf_token",
         # registry
         "REGISTRY_CHECKS_PER_DAY": _int(env, "REGISTRY_CHECKS_PER_DAY", 10),
         # OpenAPI (flask-smorest)
@@ -326,6 +342,10 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         raise ConfigError("WEBHOOK_ALLOW_PRIVATE_NETWORKS is for tests and local development; "
                           "it must not be set in production")
     _check_eta(cfg)
+    cfg["JWT_COOKIE_SECURE"] = cfg["CONSOLE_COOKIE_SECURE"]
+    for name in ("CONSOLE_SESSION_HOURS", "CONSOLE_IDLE_MINUTES", "CONSOLE_POLL_MS"):
+        if cfg[name] < 1:  # a zero lifetime would make flask-jwt-extended issue no expiry
+            raise ConfigError(f"{name} must be 1 or more, got {cfg[name]}")
     if database_url.startswith("sqlite"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine_options()
     else:

@@ -24,10 +24,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+READ_ONLY = "safety_read_only"  # an execution option: see read_only_transaction()
+
+
 def _sqlite_begin(conn) -> None:
     # IMMEDIATE takes SQLite's write lock up front: a transaction never fails half-way for
     # having read before another writer committed. Writers queue on busy_timeout instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A transaction begun by read_only_transaction() is a plain (deferred) WAL reader.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _mark_flush(session, _flush_context) -> None:
@@ -73,6 +80,16 @@ def end_read_transaction() -> bool:
         return False
     session.commit()
     return True
+
+
+def read_only_transaction() -> None:
+    """Begin the session's transaction as a reader, for a request that only reads and is
+    asked often (the console's pages and polls). On SQLite it is a deferred transaction, which
+    in WAL mode takes no lock a writer waits for, so no panic queues behind a page being read;
+    such a transaction must not write. Nothing changes on PostgreSQL."""
+    session = db.session()
+    if not session.in_transaction():
+        session.connection(execution_options={READ_ONLY: True})
 
 
 @contextmanager

@@ -54,7 +54,7 @@ from safety.dispatch.models import HELD, Dispatch, ResponderState
 from safety.errors import DomainError
 from safety.extensions import db
 from safety.orgs.models import Organization, OrgMember
-from safety.seed import ORG_NAME, RESPONDERS
+from safety.seed import CONSOLE_RESPONDERS, ORG_NAME, RESPONDERS
 from safety.util import utcnow
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ class DemoSimulator:
                        "seed-demo` (make run does); the simulator waits")
             return
         coverage = shape(geo.to_geojson(org.coverage))
-        homes = {phone: spot for phone, _name, spot in RESPONDERS}
+        homes = {phone: spot for phone, _name, spot in RESPONDERS + CONSOLE_RESPONDERS}
         if self.last_tick is None:
             self._pick_up(responders, now)
         dt = 0.0 if self.last_tick is None else (now - self.last_tick).total_seconds()
@@ -166,7 +166,8 @@ class DemoSimulator:
     def _responders(self, org: Organization | None) -> list[User]:
         if org is None:
             return []
-        phones = [phone for phone, _name, _spot in RESPONDERS]
+        # the console's demo responders too (seed_console_demo): they keep moving
+        phones = [phone for phone, _name, _spot in RESPONDERS + CONSOLE_RESPONDERS]
         return list(db.session.scalars(
             select(User).join(OrgMember, OrgMember.user_id == User.id)
             .where(User.phone.in_(phones), OrgMember.org_id == org.id,

@@ -169,6 +169,15 @@ def containing(session: Session, stmt: Select, column, lat: float, lon: float) -
     return list(session.scalars(stmt))
 
 
+def covers_lat_lon(session: Session, area, lat, lon):
+    """SQL: area `area` contains the point of the float columns (or values) `lat`, `lon`,
+    its boundary included (the rule of `containing`, for a point that is not a geometry
+    column: a live alert's position). No index: for few areas against few points."""
+    if _dialect(session) == "postgresql":
+        return func.ST_Intersects(area, func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID))
+    return func.ST_Intersects(area, func.MakePoint(lon, lat, SRID)) == 1
+
+
 # -- DDL for migrations ----------------------------------------------------------------------
 
 

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import random
+import uuid
+from datetime import timedelta
+
+from flask import current_app
 from sqlalchemy import select
 
 from safety.accounts import service as accounts
 from safety.accounts.models import User
+from safety.alerts import commands as alerts_commands
+from safety.alerts.models import Alert, AlertLocation
 from safety.contacts import service as contacts
 from safety.contacts.models import Contact
+from safety.dispatch import offers as dispatch_offers
 from safety.dispatch import responders as dispatch
+from safety.dispatch.models import Dispatch, DispatchOffer
 from safety.extensions import db
 from safety.help import service as help_
 from safety.help.models import Place
 from safety.orgs import service as orgs
 from safety.orgs.models import Organization, OrgMember
+from safety.util import utcnow
 
 DEMO_PASSWORD = "demo-password-1"
 ALMATY = {"type": "Polygon", "coordinates": [[
@@ -106,3 +116,148 @@ def seed_demo() -> list[str]:
     lines.append("every demo account has a made-up push token: pushes show in the log")
     db.session.flush()
     return lines
+
+
+# -- the console's demo (`flask safety seed-demo --console`, which `make run` runs) -----------
+
+# Women whose alerts fill the console, and two more responders who hold their dispatches (the
+# first three stay free for the demo story of README's "Try it").
+CONSOLE_WOMEN = [("+77010000010", "Madina Demo"), ("+77010000011", "Zhanar Demo"),
+                 ("+77010000012", "Aliya Demo")]
+CONSOLE_RESPONDERS = [("+77010000013", "Responder 4", (43.2455, 76.9010)),
+                      ("+77010000014", "Responder 5", (43.2300, 76.9420))]
+HISTORY_DAYS = 14
+
+
+def seed_console_demo() -> list[str]:
+    """Live and past alerts for the console (run after `seed_demo`; a second run adds
+    nothing): Madina's alert, accepted by Responder 4 who is on the way; Zhanar's, canceled
+    with her duress PIN while Responder 5 holds it (live, marked duress); Aliya's, which nobody
+    could take (unassigned: it stands out and sounds); and two weeks of resolved alerts for the
+    statistics. The live ones go through the services, as the API would; the past ones are
+    written with their times in the past."""
+    org = db.session.scalar(select(Organization).where(Organization.name == ORG_NAME))
+    if org is None:
+        raise RuntimeError("run seed_demo first")
+    if accounts.user_by_phone(CONSOLE_WOMEN[0][0]) is not None:
+        return ["console demo: already seeded"]
+    admin = accounts.user_by_phone("+77010000001")
+    women = []
+    for phone, name in CONSOLE_WOMEN:
+        woman = _user(phone, name)
+        accounts.set_pin(woman, "1234", "9999")
+        women.append(woman)
+    extra = []
+    for phone, name, (lat, lon) in CONSOLE_RESPONDERS:
+        responder = _user(phone, name)
+        _member(admin, org, responder, "responder")
+        dispatch.set_duty(responder, True, {"lat": lat, "lon": lon})
+        extra.append(responder)
+    free = [accounts.user_by_phone(phone) for phone, _n, _s in RESPONDERS]
+    for responder in free:  # kept out of the console's alerts: the README's story needs them
+        dispatch.set_duty(responder, False, None)
+    _history(org, women, free + extra)
+
+    def panic(woman, lat, lon):
+        alert, _ = alerts_commands.raise_alert(woman, {
+            "client_id": uuid.uuid4(), "trigger": "button",
+            "location": {"lat": lat, "lon": lon, "accuracy_m": 15.0}})
+        return alert
+
+    def accept(responder, alert):
+        held = db.session.scalar(select(Dispatch).where(Dispatch.alert_id == alert.id))
+        return dispatch_offers.accept(responder, held.id)
+
+    madina = panic(women[0], 43.2490, 76.9150)
+    held = accept(extra[0], madina)
+    dispatch_offers.set_status(extra[0], held.id, "en_route", None)
+    zhanar = panic(women[1], 43.2260, 76.9480)
+    accept(extra[1], zhanar)
+    alerts_commands.cancel(women[1], zhanar.id, "9999")  # her duress PIN: live behind it
+    aliya = panic(women[2], 43.2700, 76.9700)  # everyone busy or off duty: unassigned
+    _as_if_raised_earlier(madina, 240, accepted_after=18, en_route_after=35)
+    _as_if_raised_earlier(zhanar, 150, accepted_after=12)
+    _as_if_raised_earlier(aliya, 70)
+    for responder, (_phone, _name, (lat, lon)) in zip(free, RESPONDERS, strict=True):
+        dispatch.set_duty(responder, True, {"lat": lat, "lon": lon})
+    db.session.flush()
+    return [
+        f"console:    {current_app.config['PUBLIC_BASE_URL']}/console/ "
+        "(the org admin above, or the admin)",
+        f"            live: {CONSOLE_WOMEN[0][1]} (en route), {CONSOLE_WOMEN[1][1]} (DURESS), "
+        f"{CONSOLE_WOMEN[2][1]} (unassigned); {HISTORY_DAYS} days of past alerts",
+    ]
+
+
+def _as_if_raised_earlier(alert: Alert, seconds: float, accepted_after: float | None = None,
+                          en_route_after: float | None = None) -> None:
+    """Move a demo alert just raised `seconds` into the past (so the board shows ages and
+    times to accept as a morning would), its dispatch and offers along."""
+    shift = timedelta(seconds=seconds)
+    alert.created_at -= shift
+    held = db.session.scalar(select(Dispatch).where(Dispatch.alert_id == alert.id))
+    held.created_at = alert.created_at
+    for offer in db.session.scalars(select(DispatchOffer).where(
+            DispatchOffer.dispatch_id == held.id)):
+        offer.created_at -= shift
+        offer.expires_at -= shift
+        if offer.responded_at is not None:
+            offer.responded_at = alert.created_at + timedelta(seconds=accepted_after or 0)
+    if accepted_after is not None:
+        held.accepted_at = alert.created_at + timedelta(seconds=accepted_after)
+    if en_route_after is not None:
+        held.en_route_at = alert.created_at + timedelta(seconds=en_route_after)
+
+
+def _history(org: Organization, women: list[User], responders: list[User]) -> None:
+    """Resolved alerts of the last HISTORY_DAYS days, a few a day, each with its trail point,
+    dispatch and offers (the accepting responder and one or two who were also asked)."""
+    rng = random.Random(8484)
+    now = utcnow()
+    for days_ago in range(HISTORY_DAYS, 0, -1):
+        for _ in range(rng.randint(2, 6)):
+            raised = now - timedelta(days=days_ago, hours=rng.uniform(0, 20))
+            woman = rng.choice(women)
+            lat, lon = 43.20 + rng.uniform(0, 0.12), 76.85 + rng.uniform(0, 0.15)
+            canceled = rng.random() < 0.12  # she canceled before anyone accepted
+            tta = None if canceled else min(120.0, rng.lognormvariate(2.4, 0.8))
+            asked = rng.sample(responders, k=min(len(responders), rng.randint(2, 3)))
+            taker = None if canceled else asked[0]
+            end = raised + (timedelta(seconds=rng.uniform(20, 90)) if canceled
+                            else timedelta(minutes=rng.uniform(12, 40)))
+            alert = Alert(user_id=woman.id, client_id=uuid.uuid4(), trigger="button",
+                          status="canceled" if canceled else "resolved", lat=lat, lon=lon,
+                          accuracy_m=20.0, location_at=raised, created_at=raised,
+                          updated_at=end, ended_at=end,
+                          shown_canceled_at=end if canceled else None,
+                          shown_lat=lat if canceled else None,
+                          shown_lon=lon if canceled else None,
+                          shown_location_at=raised if canceled else None)
+            db.session.add(alert)
+            db.session.flush()
+            db.session.add(AlertLocation(alert_id=alert.id, lat=lat, lon=lon, accuracy_m=20.0,
+                                         recorded_at=raised, received_at=raised))
+            accepted = raised + timedelta(seconds=tta) if tta is not None else None
+            held = Dispatch(
+                alert_id=alert.id, status="canceled" if canceled else "resolved", round=1,
+                radius_m=5000, org_id=org.id, responder_id=taker.id if taker else None,
+                created_at=raised, accepted_at=accepted,
+                en_route_at=accepted + timedelta(seconds=40) if accepted else None,
+                on_scene_at=accepted + timedelta(minutes=rng.uniform(6, 15)) if accepted
+                else None, resolved_at=end)
+            db.session.add(held)
+            db.session.flush()
+            for person in asked:
+                if person is taker:
+                    status, answered = "accepted", accepted
+                elif canceled:
+                    status, answered = "withdrawn", end
+                elif rng.random() < 0.3:
+                    status = "declined"
+                    answered = raised + timedelta(seconds=rng.uniform(3, 20))
+                else:
+                    status, answered = "withdrawn", accepted
+                db.session.add(DispatchOffer(
+                    dispatch_id=held.id, responder_id=person.id, org_id=org.id, round=1,
+                    distance_m=rng.uniform(300, 4000), status=status, created_at=raised,
+                    expires_at=raised + timedelta(seconds=30), responded_at=answered))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -26,6 +28,7 @@ from tests.fakefcm import FakeFcm
 from tests.fakehttp import FakeHttp
 
 PG_URL = os.environ.get("SAFETY_TEST_POSTGRES_URL")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -383,3 +386,37 @@ def tracked(user, tracking_path):
     user.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": "+77015550123"})
     alert = helpers.panic(user).get_json()
     return alert, tracking_path()
+
+
+# -- in a real browser ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(app):
+    """The app served by a real HTTP server on a thread: its base URL (http://127.0.0.1:port)."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright, headless; one for the whole run (each test opens
+    its own pages or context)."""
+    if not CHROMIUM:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run the browser test: Debian's chromium is missing")
+        pytest.skip("needs Debian's chromium (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--autoplay-policy=no-user-gesture-required"])
+        yield b
+        b.close()

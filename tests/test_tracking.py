@@ -1,14 +1,7 @@
 """The SMS tracking link: JSON and the page itself, in headless Chromium."""
 
-import os
 import re
-import shutil
-import threading
 from datetime import UTC, datetime, timedelta
-
-import pytest
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def test_tracking_data_reveals_only_name_status_trail(client, user, tracked):
@@ -79,33 +72,6 @@ def test_worker_schedules_the_purge_once_per_window(app, drain, jobs):
 
 
 # -- in a real browser ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def served(app):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must run the browser test: Debian's chromium is missing")
-        pytest.skip("needs Debian's chromium (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
 
 
 def test_tracking_page_in_chromium(app, user, admin, make_person, served, browser, tmp_path,

@@ -2,7 +2,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from safety.accounts import phones, service
+from safety.accounts import phones, service, throttles
 from safety.accounts.schemas import (
     AccessTokenSchema,
     AccountPhoneCodeRequestSchema,
@@ -28,10 +28,6 @@ blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Account
 
 def _register_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def _code_limit() -> str:
@@ -80,7 +76,7 @@ class Register(MethodView):
 
 @blp.route("/auth/login")
 class Login(MethodView):
-    decorators = [limiter.limit(_login_limit)]
+    decorators = [throttles.login_attempts]
 
     @blp.arguments(LoginSchema)
     @blp.response(200, TokensSchema)

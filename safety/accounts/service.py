@@ -149,9 +149,11 @@ def _issue(user: User, session: AuthSession) -> Tokens:
     )
 
 
-def login(phone: str, password: str) -> Tokens:
-    """Per-account throttle first (counted and committed before the check, whether or not
-    the number has an account), then argon2 with no transaction open, then the writes."""
+def authenticate(phone: str, password: str) -> User:
+    """The account behind `phone` and `password`, behind the per-account throttle (counted and
+    committed before the check, whether or not the number has an account), with argon2 run
+    while no transaction is open. 401 when wrong, 429 while the gate is locked. Used by the
+    API's login and the console's."""
     user = user_by_phone(phone)
     stored = user.password_hash if user else None
     ticket = throttles.admit("login", phone)
@@ -163,12 +165,21 @@ def login(phone: str, password: str) -> Tokens:
     if not right or user is None:
         raise DomainError(_l("Wrong phone number or password."), status=401)
     throttles.passed(ticket)
-    session = AuthSession(
-        user_id=user.id,
-        expires_at=utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
-    )
+    return user
+
+
+def start_session(user: User, lifetime: timedelta) -> AuthSession:
+    """A login session of `user` that ends by itself after `lifetime`."""
+    session = AuthSession(user_id=user.id, expires_at=utcnow() + lifetime)
     db.session.add(session)
     db.session.flush()
+    return session
+
+
+def login(phone: str, password: str) -> Tokens:
+    """Check the password (`authenticate`), then open a session and issue its tokens."""
+    user = authenticate(phone, password)
+    session = start_session(user, current_app.config["JWT_REFRESH_TOKEN_EXPIRES"])
     return _issue(user, session)
 
 

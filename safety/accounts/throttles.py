@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from safety.accounts.models import AuthThrottle
 from safety.db import committed_alone
 from safety.errors import TooMany
-from safety.extensions import db
+from safety.extensions import db, limiter
 from safety.i18n import _l
 from safety.util import utcnow
 
@@ -44,6 +44,15 @@ class Ticket:
     """An admitted attempt; give it to `passed` when the password was right."""
 
     key: str
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+# One per-address budget for every password login, the API's (POST /auth/login) and the
+# console's (POST /console/login): a second door must not double the guesses.
+login_attempts = limiter.shared_limit(_login_limit, scope="login")
 
 
 def _key(gate: str, subject: str) -> str:

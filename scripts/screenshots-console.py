@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Screenshots of the operations console for docs/console/ (shown in README.md).
+
+    .venv/bin/python scripts/screenshots-console.py [--out docs/console] [--lang en]
+
+Builds a throwaway app on a temporary SQLite database, seeds the demo with the console's live
+and past alerts (`seed-demo --console`), serves it on 127.0.0.1 and drives Debian's Chromium
+through every console page as the demo dispatcher and the platform admin. Nothing leaves the
+machine: every request that is not for the local server is refused (and the script fails).
+Run it after changing a page, and commit the pictures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PAGES_AS_DISPATCHER = [
+    ("board", "/console/", "#board-live"),
+    ("alert-duress", "{duress}", "#timeline"),
+    ("alert-en-route", "{en_route}", "#timeline"),
+    ("responders", "/console/responders", "#responders"),
+    ("stats", "/console/stats", "#kpis"),
+]
+PAGES_AS_ADMIN = [
+    ("board-admin", "/console/", "#board-live"),
+    ("alert-unassigned", "{unassigned}", "#timeline"),
+]
+
+
+def build_app(workdir: Path, lang: str):
+    from flask_migrate import upgrade
+
+    from safety import create_app
+    from safety.config import sqlite_url
+    from safety.extensions import db
+    from safety.seed import seed_console_demo, seed_demo
+
+    app = create_app(env={"SAFETY_ENV": "testing", "SAFETY_INSTANCE_PATH": str(workdir),
+                          "DATABASE_URL": sqlite_url(workdir / "console.db")},
+                     config={"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024})
+    with app.app_context():
+        upgrade()
+        seed_demo()
+        seed_console_demo()
+        from safety.accounts.service import user_by_phone
+
+        for phone in ("+77010000005", "+77010000001"):  # the operators read the pages in `lang`
+            user_by_phone(phone).locale = lang
+        db.session.commit()
+    return app
+
+
+def alert_paths(app) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from safety.accounts.models import User
+    from safety.alerts.models import LIVE, Alert
+    from safety.extensions import db
+    from safety.seed import CONSOLE_WOMEN
+
+    names = {"duress": CONSOLE_WOMEN[1][1], "en_route": CONSOLE_WOMEN[0][1],
+             "unassigned": CONSOLE_WOMEN[2][1]}
+    out = {}
+    with app.app_context():
+        for key, name in names.items():
+            alert_id = db.session.scalar(
+                select(Alert.id).join(User, User.id == Alert.user_id)
+                .where(User.full_name == name, Alert.status.in_(LIVE)))
+            out[key] = f"/console/alerts/{alert_id}"
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "console"))
+    parser.add_argument("--lang", default="en", choices=("en", "ru", "kk"))
+    args = parser.parse_args()
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        print("needs Debian's chromium (scripts/install-system.sh test installs it)")
+        return 2
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from safety.seed import DEMO_PASSWORD
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="safety-shots-"))
+    app = build_app(workdir, args.lang)
+    paths = alert_paths(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    foreign: list[str] = []
+    written = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"])
+            for phone, pages in (("+77010000005", PAGES_AS_DISPATCHER),
+                                 ("+77010000001", PAGES_AS_ADMIN)):
+                context = browser.new_context(viewport={"width": 1400, "height": 900},
+                                              locale=args.lang)
+                page = context.new_page()
+
+                def route(r):
+                    if r.request.url.startswith(base + "/") or \
+                            r.request.url.startswith("data:"):
+                        r.continue_()
+                    else:
+                        foreign.append(r.request.url)
+                        r.abort()
+
+                page.route("**/*", route)
+                page.goto(f"{base}/console/login?lang={args.lang}")
+                if phone == "+77010000005":
+                    page.screenshot(path=str(out / "login.png"))
+                    written.append("login.png")
+                page.fill('input[name="phone"]', phone)
+                page.fill('input[name="password"]', DEMO_PASSWORD)
+                page.click('button[type="submit"]')
+                page.wait_for_url(base + "/console/")
+                for name, path, marker in pages:
+                    page.goto(base + path.format(**paths))
+                    page.wait_for_selector(marker)
+                    page.wait_for_timeout(600)  # the map settles
+                    page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+                    written.append(f"{name}.png")
+                context.close()
+            browser.close()
+    finally:
+        server.shutdown()
+        shutil.rmtree(workdir, ignore_errors=True)
+    if foreign:
+        print("requests that tried to leave the server:", *foreign, sep="\n  ")
+        return 1
+    print(f"wrote {len(written)} screenshots to {out}: {', '.join(written)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The console in Debian's Chromium (Playwright), against the app served on a real socket: a
+dispatcher's journey from login to an accepted dispatch, the live board within 2 s, the sound
+of an alert nobody could take, the language switch — and not one request leaving the server."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from safety.extensions import limiter
+
+
+@pytest.fixture
+def page(browser, served):
+    """A page in a fresh browser context whose every request is checked: anything not for the
+    served app is refused and remembered (`page.foreign`); script errors and CSP refusals are
+    collected (`page.problems`)."""
+    context = browser.new_context(locale="en-US")
+    tab = context.new_page()
+    tab.foreign, tab.problems = [], []
+
+    def route(r):
+        if r.request.url.startswith(served + "/") or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            tab.foreign.append(r.request.url)
+            r.abort()
+
+    tab.route("**/*", route)
+    tab.on("pageerror", lambda error: tab.problems.append(str(error)))
+    tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
+    yield tab
+    context.close()
+
+
+def _log_in(page, served, person):
+    page.goto(served + "/console/")
+    assert "/console/login" in page.url
+    page.fill('input[name="phone"]', person.phone)
+    page.fill('input[name="password"]', person.password)
+    page.click('button[type="submit"]')
+    page.wait_for_url(served + "/console/")
+
+
+def _shown_within(locator, seconds: float) -> float:
+    from playwright.sync_api import expect
+
+    start = time.monotonic()
+    expect(locator).to_be_visible(timeout=seconds * 1000)
+    return time.monotonic() - start
+
+
+def test_a_dispatcher_sees_a_panic_assigns_it_and_sees_it_accepted(
+        app, world, page, served, panic, make_person):
+    from playwright.sync_api import expect
+
+    limiter.reset()  # the fixtures' API logins used up this address's login budget
+    _log_in(page, served, world.org_admin)
+    expect(page.locator("#no-alerts")).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    assert page.locator(".marker.responder").count() == 4  # his four on duty, on the map
+
+    alert = panic(world.user).get_json()["id"]
+    row = page.locator(f"#alert-{alert}")
+    took = _shown_within(row, 2.0)
+    assert took < 2.0
+    expect(row).to_have_attribute("data-dispatch", "offering")
+    expect(page.locator(".marker.alert")).to_have_count(1)
+
+    row.locator("a").click()
+    page.wait_for_url(f"{served}/console/alerts/{alert}")
+    r9000 = world.responders["r9000"]
+    page.select_option("#assign-responder", str(r9000.id))
+    page.click("#assign")
+    expect(page.locator("#action-message")).to_be_visible()
+    expect(page.locator("#timeline")).to_contain_text("offered it to r9000", timeout=5000)
+
+    page.click("nav >> text=Live board")
+    page.wait_for_url(served + "/console/")
+    offer = next(o for o in r9000.get("/api/v1/responder/offers").get_json()["items"]
+                 if o["alert_id"] == alert)
+    assert r9000.post(f"/api/v1/dispatches/{offer['dispatch_id']}/accept").status_code == 200
+    row = page.locator(f'#alert-{alert}[data-dispatch="accepted"]')
+    assert _shown_within(row, 2.0) < 2.0
+    expect(row).to_contain_text("r9000")
+    expect(row).to_contain_text("Aigerim")  # his organisation holds it now
+
+    # nobody left to take the next one: it stands out and sounds (until muted)
+    for p in world.responders.values():
+        p.put("/api/v1/responder/duty", json={"on_duty": False})
+    second = panic(make_person(name="Dana")).get_json()["id"]
+    loud = page.locator(f"#alert-{second}.attention")
+    _shown_within(loud, 2.0)
+    expect(page.locator("body")).to_have_attribute("data-attention", "1")
+    expect(page.locator("body")).to_have_attribute("data-alarms", "1")
+    page.click("#sound-toggle")
+    expect(page.locator("#sound-toggle")).to_have_attribute("aria-pressed", "true")
+    third = panic(make_person(name="Zhanar")).get_json()["id"]
+    _shown_within(page.locator(f"#alert-{third}.attention"), 2.0)
+    expect(page.locator("body")).to_have_attribute("data-attention", "2")
+    assert page.locator("body").get_attribute("data-alarms") == "1"
+
+    page.click('button[name="locale"][value="ru"]')
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    assert page.foreign == [], page.foreign
+    assert page.problems == [], page.problems
+
+
+def test_every_page_loads_in_the_browser_without_a_request_elsewhere(
+        app, world, page, served, panic):
+    from playwright.sync_api import expect
+
+    limiter.reset()  # the fixtures' API logins used up this address's login budget
+    alert = panic(world.user).get_json()["id"]
+    _log_in(page, served, world.admin)
+    for path, marker in ((f"/console/alerts/{alert}", "#timeline"),
+                         ("/console/responders", "#responders"),
+                         (f"/console/responders/{world.responders['r500'].id}", "#history"),
+                         ("/console/stats", "#kpis")):
+        page.goto(served + path)
+        expect(page.locator(marker)).to_be_visible()
+    expect(page.locator(".leaflet-container")).to_have_count(0)  # the stats page has no map
+    page.goto(f"{served}/console/alerts/{alert}")
+    expect(page.locator(".leaflet-container")).to_have_count(1)
+    page.click("#logout")
+    page.wait_for_url(served + "/console/login")
+    page.goto(served + "/console/")
+    assert "/console/login" in page.url
+    assert page.foreign == [], page.foreign
+    assert page.problems == [], page.problems
