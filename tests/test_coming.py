@@ -529,7 +529,8 @@ def test_she_and_her_guardians_get_a_push_at_each_step(app, scene, dispatched, n
              "Aidos from Kuzet Security accepted her alert."),
             ("dispatch_en_route", "Aidos is on the way to Aigerim", "About 3 min away (1 km)."),
             ("dispatch_on_scene", "Aidos has reached Aigerim", "The responder is on scene."),
-            ("alert_resolved", "Aigerim is safe: resolved", "No action is needed any more."),
+            ("alert_resolved", "Aigerim is safe: the alert is resolved",
+             "No action is needed any more."),
         ]
     en_route = next(m for m in fcm.sent_to("mom-phone")
                     if m["data"]["type"] == "dispatch_en_route")

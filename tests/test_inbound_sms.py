@@ -10,6 +10,7 @@ import json
 import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -234,16 +235,20 @@ def test_plus_minutes_with_pin_extends_in_her_time_zone(app, client, inbound, pr
     from safety.accounts.models import User
 
     with app.app_context():
-        db.session.get(User, user.id).time_zone = "Asia/Aqtobe"  # UTC+5
+        reader = db.session.get(User, user.id)
+        reader.time_zone, reader.locale = "Asia/Aqtobe", "en"  # UTC+5, and a 12-hour clock
         db.session.commit()
     t = start_timer(user)
     due = datetime.fromisoformat(t["due_at"])
     assert text(client, app, user.phone, "+30 1234").status_code == 200
     after = datetime.fromisoformat(user.get(f"/api/v1/timers/{t['id']}").get_json()["due_at"])
     assert after - due == timedelta(minutes=30)
-    aqtobe = after + timedelta(hours=5)
+    from babel.dates import format_time
+
+    aqtobe = format_time(after, "short", tzinfo=ZoneInfo("Asia/Aqtobe"),
+                         locale="en").replace("\u202f", " ")  # SMS: a plain space (i18n)
     (reply,) = replies(app, drain, provider, user.phone)
-    assert reply.startswith("Your timer now ends at") and aqtobe.strftime("%H:%M") in reply
+    assert reply.startswith("Your timer now ends at") and aqtobe in reply
     assert user.get(f"/api/v1/timers/{t['id']}").get_json()["status"] == "running"
 
 

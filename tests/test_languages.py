@@ -96,11 +96,14 @@ def test_every_later_push_is_in_the_readers_language_too(
     assert responder_kk.post(f"/api/v1/dispatches/{did}/status",
                              json={"status": "en_route"}).status_code == 200
     drain(app)
-    titles = {token: [m["notification"]["title"] for m in fcm.sent_to(token)]
-              for token in ("tok-mother", "tok-her")}
-    assert "Помощь в пути: вызов принят — Serik (Kuzet Security)" in titles["tok-mother"]
-    assert "Serik уже в пути" in titles["tok-mother"]
-    assert "Көмек келе жатыр: шақыруды Serik (Kuzet Security) қабылдады" in titles["tok-her"]
+    shown = {token: [(m["notification"]["title"], m["notification"]["body"])
+                     for m in fcm.sent_to(token)] for token in ("tok-mother", "tok-her")}
+    titles = {token: [title for title, _body in pushes] for token, pushes in shown.items()}
+    assert ("Aigerim: помощь уже в пути", "Serik (Kuzet Security) принимает её тревогу.") \
+        in shown["tok-mother"]
+    assert "Serik едет к ней: Aigerim" in titles["tok-mother"]
+    assert ("Көмек келе жатыр", "Serik (Kuzet Security) сіздің дабылыңызды қабылдады.") \
+        in shown["tok-her"]
     assert "Serik жолда" in titles["tok-her"]
 
 
@@ -195,7 +198,7 @@ def test_discreet_notifications_show_nothing_alarming_on_her_lock_screen(
     real = {m["data"]["type"]: m["data"] for m in sent}
     assert real["alert_ack"]["body"] == "I see the SOS, calling you"
     assert "Gulnara" in real["alert_ack"]["title"]
-    assert "Serik" in real["dispatch_accepted"]["title"]
+    assert "Serik" in real["dispatch_accepted"]["body"]
 
 
 @pytest.mark.parametrize("locale", ["kk", "ru", "en"])

@@ -596,9 +596,11 @@ def test_pushes_and_answers_are_in_each_readers_language(app, scene, fcm, drain,
         "Message from Aigerim"
     assert push_saying(fcm, "tok-r500", "I'm on my way")["notification"]["title"] == \
         "Message from her guardian"
-    # answers: the request's Accept-Language, else the reader's own locale
-    assert [m["text"] for m in scene.mom.get(scene.path).get_json()["items"]] == \
-        ["Я уже еду", "Я прячусь"]
+    # answers: the request's Accept-Language, else the reader's own locale (a request that
+    # names no language: the test client's default English taken away)
+    own = scene.mom.client.get(scene.path, headers=scene.mom.headers,
+                               environ_overrides={"HTTP_ACCEPT_LANGUAGE": ""})
+    assert [m["text"] for m in own.get_json()["items"]] == ["Я уже еду", "Я прячусь"]
     en = scene.mom.client.get(scene.path,
                               headers={**scene.mom.headers, "Accept-Language": "en"})
     assert [m["text"] for m in en.get_json()["items"]] == ["I'm on my way", "I'm hiding"]
