@@ -32,6 +32,7 @@ PAGES_AS_DISPATCHER = [
 PAGES_AS_ADMIN = [
     ("board-admin", "/console/", "#board-live"),
     ("alert-unassigned", "{unassigned}", "#timeline"),
+    ("delivery", "/console/delivery", "#backlog"),
 ]
 
 
