@@ -32,6 +32,9 @@ PAGES_AS_DISPATCHER = [
 PAGES_AS_ADMIN = [
     ("board-admin", "/console/", "#board-live"),
     ("alert-unassigned", "{unassigned}", "#timeline"),
+    ("delivery", "/console/delivery", "#backlog"),
+    ("orgs", "/console/orgs", "#orgs"),
+    ("org", "{org}", ".leaflet-draw"),  # the coverage editor is up
 ]
 
 
@@ -75,6 +78,10 @@ def alert_paths(app) -> dict[str, str]:
                 select(Alert.id).join(User, User.id == Alert.user_id)
                 .where(User.full_name == name, Alert.status.in_(LIVE)))
             out[key] = f"/console/alerts/{alert_id}"
+        from safety.orgs.models import Organization
+
+        org_id = db.session.scalar(select(Organization.id).order_by(Organization.name).limit(1))
+        out["org"] = f"/console/orgs/{org_id}"
     return out
 
 

@@ -420,3 +420,24 @@ def browser():
             "--autoplay-policy=no-user-gesture-required"])
         yield b
         b.close()
+
+
+@pytest.fixture
+def console_session(app):
+    """`console_session(phone=None, password=...)`: a browser's view of the console (its own
+    cookie jar), logged in when a phone is given (tests/helpers.py, `ConsoleSession`)."""
+
+    def make(phone: str | None = None, password: str = "correct horse battery"):
+        return helpers.ConsoleSession(app, phone, password)
+
+    return make
+
+
+@pytest.fixture
+def console(app):
+    """`console(person)`: a console session logged in as that person (a fresh cookie jar)."""
+
+    def make(person):
+        return helpers.ConsoleSession(app, person.phone, person.password)
+
+    return make

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from safety.extensions import db
+from safety.extensions import db, limiter
 from safety.registry import iin as iin_mod
 
 _phones = itertools.count(1)
@@ -192,3 +192,44 @@ REGISTRY_CSV = SimpleNamespace(
     BAD=("Broken Row,not-a-date,,,protective_order,2023-02-01,Court 5,,court_decision,,"
          "2024-02-01\n"),
 )
+
+
+CONSOLE_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class ConsoleSession:
+    """A browser's view of the console: its own cookie jar, the CSRF value of the last page."""
+
+    def __init__(self, app, phone: str | None = None, password: str = "correct horse battery"):
+        self.app = app
+        self.client = app.test_client()
+        self.csrf = ""
+        if phone:
+            limiter.reset()  # the per-address login budget is tested on its own
+            r = self.login(phone, password)
+            assert r.status_code == 303, r.get_data(as_text=True)[:500]
+            self.get("/console/")
+
+    def login(self, phone: str, password: str):
+        page = self.client.get("/console/login")
+        token = CONSOLE_CSRF.search(page.get_data(as_text=True)).group(1)
+        return self.client.post("/console/login", data={
+            "csrf_token": token, "phone": phone, "password": password})
+
+    def get(self, path: str, **kw):
+        r = self.client.get(path, **kw)
+        found = CONSOLE_CSRF.search(r.get_data(as_text=True))
+        if found:
+            self.csrf = found.group(1)
+        return r
+
+    def post(self, path: str, data: dict | None = None, *, csrf: bool = True, htmx=True):
+        body = dict(data or {})
+        if csrf:
+            body["csrf_token"] = self.csrf
+        headers = {"HX-Request": "true"} if htmx else {}
+        return self.client.post(path, data=body, headers=headers)
+
+    def cookie(self) -> str | None:
+        found = self.client.get_cookie("safety_console", path="/console/")
+        return found.value if found else None

@@ -17,55 +17,6 @@ from safety.extensions import db, limiter
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
-
-class ConsoleSession:
-    """A browser's view of the console: its own cookie jar, the CSRF value of the last page."""
-
-    def __init__(self, app, phone: str | None = None, password: str = "correct horse battery"):
-        self.app = app
-        self.client = app.test_client()
-        self.csrf = ""
-        if phone:
-            limiter.reset()  # the per-address login budget is tested on its own
-            r = self.login(phone, password)
-            assert r.status_code == 303, r.get_data(as_text=True)[:500]
-            self.get("/console/")
-
-    def login(self, phone: str, password: str):
-        page = self.client.get("/console/login")
-        token = CSRF.search(page.get_data(as_text=True)).group(1)
-        return self.client.post("/console/login", data={
-            "csrf_token": token, "phone": phone, "password": password})
-
-    def get(self, path: str, **kw):
-        r = self.client.get(path, **kw)
-        found = CSRF.search(r.get_data(as_text=True))
-        if found:
-            self.csrf = found.group(1)
-        return r
-
-    def post(self, path: str, data: dict | None = None, *, csrf: bool = True, htmx=True):
-        body = dict(data or {})
-        if csrf:
-            body["csrf_token"] = self.csrf
-        headers = {"HX-Request": "true"} if htmx else {}
-        return self.client.post(path, data=body, headers=headers)
-
-    def cookie(self) -> str | None:
-        found = self.client.get_cookie("safety_console", path="/console/")
-        return found.value if found else None
-
-
-@pytest.fixture
-def console(app):
-    """`console(person)`: a console session logged in as that person (a fresh cookie jar)."""
-
-    def make(person) -> ConsoleSession:
-        return ConsoleSession(app, person.phone, person.password)
-
-    return make
-
-
 @pytest.fixture
 def other_org(admin, make_person, add_member, create_org, on_duty, almaty_box):
     """A second security company covering Almaty too, with its admin and one responder on
@@ -99,29 +50,31 @@ def _offers(person) -> list[dict]:
 # -- logging in -------------------------------------------------------------------------------
 
 
-def test_login_opens_a_session_for_operators_only(app, world, make_person, add_member):
+def test_login_opens_a_session_for_operators_only(app, world, make_person, add_member,
+                                                  console_session):
     limiter.reset()  # the fixtures logged everyone in through the API
     for person in (world.org_admin, world.admin):
-        s = ConsoleSession(app)
+        s = console_session()
         r = s.login(person.phone, person.password)
         assert r.status_code == 303 and r.headers["Location"] == "/console/"
         assert s.cookie() and "HttpOnly" in r.headers["Set-Cookie"]
         assert "Path=/console/" in r.headers["Set-Cookie"]
     for person in (world.user, world.responders["r500"]):
-        s = ConsoleSession(app)
+        s = console_session()
         r = s.login(person.phone, person.password)
         assert r.status_code == 403 and s.cookie() is None
         assert "platform administrators" in r.get_data(as_text=True)
 
 
-def test_login_refuses_a_wrong_password_and_shares_the_api_lock(app, world, client):
+def test_login_refuses_a_wrong_password_and_shares_the_api_lock(app, world, client,
+                                                                console_session):
     limiter.reset()
     phone = world.org_admin.phone
     for _ in range(app.config["ACCOUNT_LOGIN_MAX_FAILURES"]):
-        s = ConsoleSession(app)
+        s = console_session()
         assert s.login(phone, "wrong password").status_code == 401
     limiter.reset()  # the per-address limit aside: the per-account lock holds
-    s = ConsoleSession(app)
+    s = console_session()
     r = s.login(phone, world.org_admin.password)
     assert r.status_code == 429 and "Retry-After" in r.headers and s.cookie() is None
     api = client.post("/api/v1/auth/login", json={"phone": phone,
@@ -129,20 +82,20 @@ def test_login_refuses_a_wrong_password_and_shares_the_api_lock(app, world, clie
     assert api.status_code == 429
 
 
-def test_login_shares_the_per_address_limit_with_the_api(app, client, world):
+def test_login_shares_the_per_address_limit_with_the_api(app, client, world, console_session):
     limiter.reset()
     limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
     for _ in range(limit - 1):
         client.post("/api/v1/auth/login", json={"phone": "+77019999999", "password": "x" * 8})
-    s = ConsoleSession(app)
+    s = console_session()
     assert s.login("+77019999999", "x" * 8).status_code == 401  # the last one allowed
     r = s.login(world.admin.phone, world.admin.password)
     assert r.status_code == 429 and s.cookie() is None
     assert "Too many login attempts" in r.get_data(as_text=True)
 
 
-def test_login_form_needs_its_csrf_value(app, world):
-    s = ConsoleSession(app)
+def test_login_form_needs_its_csrf_value(app, world, console_session):
+    s = console_session()
     s.client.get("/console/login")
     r = s.client.post("/console/login", data={"csrf_token": "forged", "phone": world.admin.phone,
                                               "password": world.admin.password})
@@ -153,15 +106,15 @@ def test_login_form_needs_its_csrf_value(app, world):
     assert r.status_code == 400
 
 
-def test_login_with_a_malformed_phone_is_a_clear_422(app):
-    s = ConsoleSession(app)
+def test_login_with_a_malformed_phone_is_a_clear_422(app, console_session):
+    s = console_session()
     r = s.login("not a phone", "whatever")
     assert r.status_code == 422 and "field-error" in r.get_data(as_text=True)
 
 
-def test_login_goes_back_to_the_page_asked_for_and_never_elsewhere(app, world):
+def test_login_goes_back_to_the_page_asked_for_and_never_elsewhere(app, world, console_session):
     limiter.reset()
-    s = ConsoleSession(app)
+    s = console_session()
     r = s.client.get("/console/stats")
     assert r.status_code == 303 and r.headers["Location"].endswith("next=/console/stats")
     page = s.client.get("/console/login?next=/console/stats").get_data(as_text=True)
@@ -172,7 +125,7 @@ def test_login_goes_back_to_the_page_asked_for_and_never_elsewhere(app, world):
     assert r.headers["Location"] == "/console/stats"
     for evil in ("https://evil.example/console/", "//evil.example/console/", "/api/v1/me",
                  "/console\\..\\x"):
-        s2 = ConsoleSession(app)
+        s2 = console_session()
         page = s2.client.get("/console/login").get_data(as_text=True)
         r = s2.client.post("/console/login", data={
             "csrf_token": CSRF.search(page).group(1), "phone": world.admin.phone,
@@ -194,15 +147,15 @@ def test_pages_need_a_session(app, client):
         assert r.status_code == 401 and r.headers["HX-Redirect"] == "/console/login", path
 
 
-def test_a_token_from_the_api_does_not_open_the_console(app, world):
-    s = ConsoleSession(app)
+def test_a_token_from_the_api_does_not_open_the_console(app, world, console_session):
+    s = console_session()
     s.client.set_cookie("safety_console", world.admin.access, path="/console/")
     assert s.client.get("/console/").status_code == 303
     r = s.client.get("/console/", headers=world.admin.headers)
     assert r.status_code == 303
 
 
-def _forged_session(app, person) -> ConsoleSession:
+def _forged_session(app, person, console_session):
     """A console cookie made on the server for `person`, whatever their roles: what the page
     checks do when someone without the role holds a session."""
     from safety.accounts import service as accounts
@@ -214,7 +167,7 @@ def _forged_session(app, person) -> ConsoleSession:
         session = accounts.start_session(user, timedelta(hours=1))
         token = sessions.issue_token(user, session.id)
         db.session.commit()
-    s = ConsoleSession(app)
+    s = console_session()
     s.client.set_cookie("safety_console", token, path="/console/")
     from flask_jwt_extended import decode_token
 
@@ -226,11 +179,12 @@ def _forged_session(app, person) -> ConsoleSession:
 ACTIONS = ["assign", "reoffer", "false-alarm", "notes"]
 
 
-def test_every_page_and_action_refuses_a_session_without_the_role(app, world, panic):
+def test_every_page_and_action_refuses_a_session_without_the_role(app, world, panic,
+                                                                 console_session):
     alert = _alert_id(panic(world.user))
     r500 = world.responders["r500"]
     for person in (world.user, r500):
-        s = _forged_session(app, person)
+        s = _forged_session(app, person, console_session)
         for path in PAGES + [f"/console/alerts/{alert}", f"/console/alerts/{alert}/live",
                              f"/console/responders/{r500.id}"]:
             r = s.get(path)
@@ -256,7 +210,7 @@ def test_an_org_admin_removed_from_his_org_loses_the_console_at_once(app, world,
     assert r.status_code == 303 and "/console/login" in r.headers["Location"]
 
 
-def test_logout_ends_the_session_and_needs_csrf(app, world, console):
+def test_logout_ends_the_session_and_needs_csrf(app, world, console, console_session):
     s = console(world.org_admin)
     cookie = s.cookie()
     assert s.post("/console/logout", csrf=False, htmx=False).status_code == 403
@@ -264,7 +218,7 @@ def test_logout_ends_the_session_and_needs_csrf(app, world, console):
     r = s.post("/console/logout", htmx=False)
     assert r.status_code == 303 and r.headers["Location"] == "/console/login"
     assert s.cookie() is None
-    replay = ConsoleSession(app)
+    replay = console_session()
     replay.client.set_cookie("safety_console", cookie, path="/console/")
     assert replay.client.get("/console/").status_code == 303
 
@@ -277,7 +231,8 @@ def test_the_session_ends_after_its_hours_whatever_the_use(app, world, console, 
     assert s.get("/console/").status_code == 303
 
 
-def test_an_idle_session_expires_and_a_used_one_is_renewed_with_the_same_csrf(app, world):
+def test_an_idle_session_expires_and_a_used_one_is_renewed_with_the_same_csrf(app, world,
+                                                                              console_session):
     from flask_jwt_extended import create_access_token, decode_token
 
     from safety.accounts import service as accounts
@@ -292,7 +247,7 @@ def test_an_idle_session_expires_and_a_used_one_is_renewed_with_the_same_csrf(ap
         old = create_access_token(identity=user, additional_claims=claims,
                                   expires_delta=timedelta(minutes=2))
         db.session.commit()
-    s = ConsoleSession(app)
+    s = console_session()
     s.client.set_cookie("safety_console", expired, path="/console/")
     assert s.client.get("/console/").status_code == 303
     s.client.set_cookie("safety_console", old, path="/console/")
@@ -342,7 +297,8 @@ def test_pages_carry_a_strict_policy_and_load_nothing_from_elsewhere(app, world,
 def test_every_action_refuses_a_missing_or_wrong_csrf_value(app, world, console, panic, jobs):
     alert = _alert_id(panic(world.user))
     s = console(world.org_admin)
-    s.get(f"/console/alerts/{alert}")
+    page = s.get(f"/console/alerts/{alert}").get_data(as_text=True)
+    assert 'name="csrf_token" value=""' not in page  # its plain forms work without htmx
     r1500 = world.responders["r1500"]
     before = len(jobs(app))
     for action in ACTIONS:
@@ -362,7 +318,7 @@ def test_every_action_refuses_a_missing_or_wrong_csrf_value(app, world, console,
 
         assert db.session.scalars(select(AuditEvent).where(
             AuditEvent.object_type == "alert")).all() == []
-        assert db.session.get(User, world.org_admin.id).locale == "kk"
+        assert db.session.get(User, world.org_admin.id).locale == "en"  # unchanged
     # the header form (htmx) works with the right value
     r = s.client.post(f"/console/alerts/{alert}/notes", data={"text": "hello"},
                       headers={"X-CSRF-TOKEN": s.csrf, "HX-Request": "true"})
@@ -635,7 +591,7 @@ def test_escalated_alerts_stand_out_on_the_board(app, world, console, panic, dra
 
 def test_the_language_is_the_operators_and_is_remembered(app, world, console):
     s = console(world.org_admin)
-    assert '<html lang="kk">' in s.get("/console/").get_data(as_text=True)  # accounts default
+    assert '<html lang="en">' in s.get("/console/").get_data(as_text=True)  # make_person: en
     r = s.post("/console/language", {"locale": "ru", "next": "/console/stats"}, htmx=False)
     assert r.status_code == 303 and r.headers["Location"] == "/console/stats"
     assert '<html lang="ru">' in s.get("/console/").get_data(as_text=True)
@@ -734,7 +690,7 @@ def test_the_csv_does_not_let_a_name_run_as_a_formula(app, admin, make_person, a
 
 
 def test_the_console_demo_is_interesting_at_once_and_leaves_the_readme_story_alone(
-        app, client):
+        app, client, console_session):
     from safety.seed import CONSOLE_WOMEN, DEMO_PASSWORD, RESPONDERS
 
     runner = app.test_cli_runner()
@@ -742,14 +698,14 @@ def test_the_console_demo_is_interesting_at_once_and_leaves_the_readme_story_alo
     assert out.exit_code == 0 and "/console/" in out.output, out.output
     again = runner.invoke(args=["safety", "seed-demo", "--console"])
     assert again.exit_code == 0 and "already seeded" in again.output
-    desk = ConsoleSession(app, "+77010000005", DEMO_PASSWORD)
+    desk = console_session("+77010000005", DEMO_PASSWORD)
     board = desk.get("/console/board/live").get_data(as_text=True)
     assert board.count('class="alert-row') == len(CONSOLE_WOMEN)
     assert board.count('data-duress="1"') == 1 and "UNASSIGNED" in board
     assert "Madina Demo" in board and "Aliya Demo" not in board  # nobody holds hers
     stats = desk.get("/console/stats").get_data(as_text=True)
     assert int(re.search(r'id="kpi-dispatches">(\d+)<', stats).group(1)) > 20
-    admin = ConsoleSession(app, "+77010000001", DEMO_PASSWORD)
+    admin = console_session("+77010000001", DEMO_PASSWORD)
     assert admin.get("/console/board/live").get_data(as_text=True).count('class="alert-row') == 3
     tokens = client.post("/api/v1/auth/login", json={"phone": "+77010000002",
                                                       "password": DEMO_PASSWORD}).get_json()

@@ -4,6 +4,7 @@ of an alert nobody could take, the language switch — and not one request leavi
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -129,3 +130,27 @@ def test_every_page_loads_in_the_browser_without_a_request_elsewhere(
     assert "/console/login" in page.url
     assert page.foreign == [], page.foreign
     assert page.problems == [], page.problems
+
+
+def test_an_admin_draws_a_coverage_polygon_and_it_saves(app, world, page, served):
+    """Page 3: a rectangle drawn with Leaflet.draw beside the organisation's area is saved as a
+    MultiPolygon of both (validated by the API's schema on the server)."""
+    limiter.reset()
+    org_id = world.org["id"]
+    _log_in(page, served, world.admin)
+    page.goto(f"{served}/console/orgs/{org_id}")
+    page.wait_for_selector(".leaflet-draw-draw-rectangle")
+    box = page.locator("#coverage-map").bounding_box()
+    page.click(".leaflet-draw-draw-rectangle")
+    x, y = box["x"] + box["width"] - 80, box["y"] + 20  # top right: outside the Almaty box
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 40, y + 30, steps=5)
+    page.mouse.up()
+    value = json.loads(page.input_value("#coverage-input"))
+    assert value["type"] == "MultiPolygon" and len(value["coordinates"]) == 2
+    page.click("#save-org")
+    page.wait_for_selector("#action-message")
+    coverage = world.admin.get(f"/api/v1/orgs/{org_id}").get_json()["coverage"]
+    assert coverage["type"] == "MultiPolygon" and len(coverage["coordinates"]) == 2
+    assert not page.foreign and not page.problems, (page.foreign, page.problems)

@@ -237,4 +237,12 @@ def _headers(response):
 
 
 # The pages: each module registers its views on `bp`.
-from safety.console.routes import alert, auth, board, responders, stats  # noqa: E402, F401
+from safety.console.routes import (  # noqa: E402, F401
+    alert,
+    auth,
+    board,
+    delivery,
+    orgs,
+    responders,
+    stats,
+)
