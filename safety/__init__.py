@@ -97,11 +97,18 @@ def register_events(app: Flask) -> None:
     from safety.contacts import service as contacts
     from safety.dispatch import offers
     from safety.dispatch.queries import DispatchAccess
+    from safety.monitoring import stations
 
     account_events.pin_duress.connect(contacts.tell_guardians_pin_duress, sender=app)
     alert_events.raised.connect(offers.on_alert_raised, sender=app)
     alert_events.ended.connect(offers.on_alert_ended, sender=app)
     contact_events.cut_off.connect(links.revoke_for_contact, sender=app)
+    # partner monitoring stations (SIA DC-09): Contact ID events of her alerts
+    alert_events.raised.connect(stations.on_alert_raised, sender=app)
+    alert_events.duress.connect(stations.on_alert_duress, sender=app)
+    alert_events.unassigned.connect(stations.on_alert_unassigned, sender=app)
+    alert_events.dispatched.connect(stations.on_alert_dispatched, sender=app)
+    alert_events.ended.connect(stations.on_alert_ended, sender=app)
     # what alerts asks of the feature that puts staff on an alert (alerts imports no dispatch)
     register_access(app, DispatchAccess())
 
@@ -116,6 +123,7 @@ def register_channels(app: Flask) -> None:
     """The ways the outbox reaches people and systems, one adapter each (safety/notify/channels);
     the worker sends through these and claims only jobs they take."""
     from safety.notify import channels
+    from safety.notify.channels.dc09 import Dc09Channel
     from safety.notify.channels.push import PushChannel
     from safety.notify.channels.sms import SmsChannel
     from safety.notify.channels.timer import TimerChannel
@@ -126,6 +134,7 @@ def register_channels(app: Flask) -> None:
     channels.register(app, PushChannel(app.config, describe=describe))
     channels.register(app, SmsChannel(app.config))
     channels.register(app, WebhookChannel())
+    channels.register(app, Dc09Channel(app.config))
     channels.register(app, TimerChannel())
 
 
@@ -133,6 +142,7 @@ def register_jobs(app: Flask) -> None:
     """Outbox jobs that are not sends, by kind, and the periodic jobs (the timer channel)."""
     from safety.alerts.jobs import _escalate, _purge_job
     from safety.dispatch.jobs import _offer_timeout
+    from safety.monitoring.stations import link_test_job
     from safety.notify.channels.timer import register_job, register_periodic
     from safety.timers.service import _due_now
 
@@ -140,6 +150,9 @@ def register_jobs(app: Flask) -> None:
     register_job(app, "dispatch_offer_timeout", _offer_timeout)
     register_job(app, "timer_due", _due_now)
     register_periodic(app, "retention_purge", app.config["PURGE_EVERY_S"], _purge_job)
+    if app.config["DC09_LINK_TEST_EVERY_S"] > 0:
+        register_periodic(app, "dc09_link_test", app.config["DC09_LINK_TEST_EVERY_S"],
+                          link_test_job)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -149,6 +162,7 @@ def register_blueprints(app: Flask) -> None:
     from safety.dispatch.routes import blp as dispatch
     from safety.extensions import api
     from safety.help.routes import blp as help_
+    from safety.monitoring.routes import blp as monitoring
     from safety.ops import bp as ops
     from safety.orgs.routes import blp as orgs
     from safety.orgs.routes import invitations_blp as org_invitations
@@ -159,7 +173,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops)
     app.register_blueprint(tracking)
     for blueprint in (accounts, contacts, alerts, dispatch, orgs, org_invitations, registry,
-                      help_, timers):
+                      help_, timers, monitoring):
         api.register_blueprint(blueprint)
 
 

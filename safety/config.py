@@ -246,6 +246,11 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "DEMO_ANSWER_DELAY_S": _seconds_range(env, "DEMO_ANSWER_DELAY_S", "8-15"),
         "DEMO_STEP_DELAY_S": _seconds_range(env, "DEMO_STEP_DELAY_S", "10-20"),
         "DEMO_SPEED_MPS": _float(env, "DEMO_SPEED_MPS", 12.0),
+        # monitoring stations over SIA DC-09 (safety/notify/channels/dc09.py)
+        "DC09_TIMEOUT_S": _float(env, "DC09_TIMEOUT_S", 10.0),
+        "DC09_RETRY_FOR_S": _int(env, "DC09_RETRY_FOR_S", 86400),
+        "DC09_LINK_TEST_EVERY_S": _int(env, "DC09_LINK_TEST_EVERY_S", 3600),
+        "DC09_KEYS_SECRET": env.get("DC09_KEYS_SECRET") or None,
         # registry
         "REGISTRY_CHECKS_PER_DAY": _int(env, "REGISTRY_CHECKS_PER_DAY", 10),
         # OpenAPI (flask-smorest)

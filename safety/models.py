@@ -6,7 +6,12 @@ from safety.audit import AuditEvent  # noqa: F401
 from safety.contacts.models import Contact  # noqa: F401
 from safety.dispatch.models import Dispatch, DispatchOffer, ResponderState  # noqa: F401
 from safety.help.models import Hotline, Place  # noqa: F401
-from safety.notify.models import Device, OutboxJob, WorkerHeartbeat  # noqa: F401
+from safety.notify.models import (  # noqa: F401
+    Device,
+    MonitoringReceiver,
+    OutboxJob,
+    WorkerHeartbeat,
+)
 from safety.orgs.models import Organization, OrgMember  # noqa: F401
 from safety.registry.models import (  # noqa: F401
     RegistryAudit,
