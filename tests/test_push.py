@@ -167,7 +167,7 @@ def test_two_workers_never_send_one_job_twice(app, make_person, fcm, jobs, many_
             t.join()
     finally:
         app.config["WORKER_BATCH"] = 500
-    housekeeping = len(jobs(app, kind="retention_purge"))  # the workers' own hourly job
+    housekeeping = len(jobs(app, channel="timer"))  # the workers' own periodic jobs
     assert sum(counts) == len(tokens) + housekeeping
     assert all(counts), counts  # both took part
     sent_tokens = [m["token"] for m in fcm.sent]

@@ -407,10 +407,13 @@ class Dc09Channel:
                 outcomes[job.id] = early
                 continue
             stations = self._stations(job)
-            if not stations:
+            if not stations and job.payload.get("receiver_id"):
+                outcomes[job.id] = Outcome.permanent(
+                    "the receiver was removed or disabled", result=job.result)
+                continue
+            if not stations:  # perhaps being set up again: an alarm waits for it
                 outcomes[job.id] = Outcome.retry(
-                    "the organisation has no enabled monitoring receiver",
-                    result=job.result)
+                    "the organisation has no enabled monitoring receiver", result=job.result)
                 continue
             plans.append(_Plan(job, stations, {}))
         self._number(plans)
