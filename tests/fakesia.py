@@ -5,7 +5,8 @@ with its own time, DUH) and keeps the events it acknowledged in `events` (pysiaa
 `SIAEvent`s: `account`, `event_qualifier`, `event_type`, `partition`, `ri` (the zone),
 `extended_data`, `sequence`, `timestamp`).
 
-`answers=2` makes it send every answer twice (a duplicate ACK)."""
+`events` are in the order the messages arrived. `answers=2` makes it send every answer twice
+(a duplicate ACK)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,18 @@ from pysiaalarm import CommunicationsProtocol, SIAAccount, SIAClient
 from pysiaalarm.sync.handler import SIATCPHandler, SIAUDPHandler
 
 
-class _TwiceTCP(SIATCPHandler):
-    def respond(self, event):
-        super().respond(event)
-        super().respond(event)
+def _handler(base, answers: int):
+    """pysiaalarm's handler, noting when each message arrived (it hands an event on only after
+    answering, from a thread per connection: two messages sent one after the other can reach
+    our list in the other order) and answering `answers` times."""
 
+    class Handler(base):
+        def respond(self, event):
+            self.server.arrived(event)
+            for _ in range(answers):
+                super().respond(event)
 
-class _TwiceUDP(SIAUDPHandler):
-    def respond(self, event):
-        super().respond(event)
-        super().respond(event)
+    return Handler
 
 
 class SiaReceiver:
@@ -38,15 +41,22 @@ class SiaReceiver:
                     else CommunicationsProtocol.UDP)
         self.client = SIAClient("127.0.0.1", port, [SIAAccount(account, key)], self._got,
                                 protocol)
-        if answers == 2:
-            self.client.sia_server.RequestHandlerClass = (
-                _TwiceTCP if transport == "tcp" else _TwiceUDP)
+        self._arrivals: dict[int, int] = {}
+        server = self.client.sia_server
+        server.arrived = self._arrived
+        server.RequestHandlerClass = _handler(
+            SIATCPHandler if transport == "tcp" else SIAUDPHandler, answers)
         self.port = self.client.sia_server.server_address[1]
         self.started = False
+
+    def _arrived(self, event) -> None:
+        with self._lock:
+            self._arrivals[id(event)] = len(self._arrivals)
 
     def _got(self, event) -> None:
         with self._lock:
             self.events.append(event)
+            self.events.sort(key=lambda e: self._arrivals.get(id(e), 0))
 
     def start(self) -> SiaReceiver:
         self.client.start(poll_interval=0.02)
