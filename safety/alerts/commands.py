@@ -104,9 +104,9 @@ def _number(alert: Alert) -> None:
     do, the database's unique index decides and the loser takes another). With all 999 held
     by live alerts, or after three races lost, the alert has none: a panic never fails for
     want of a number."""
-    live = set(db.session.scalars(select(Alert.number).where(
+    live = set(db.session.scalars(select(Alert.number).distinct().where(
         Alert.status.in_(LIVE), Alert.number.is_not(None), Alert.id != alert.id)))
-    resting = set(db.session.scalars(select(Alert.number).where(
+    resting = set(db.session.scalars(select(Alert.number).distinct().where(
         Alert.status.in_(("canceled", "resolved")), Alert.ended_at > utcnow() - NUMBER_REST,
         Alert.number.is_not(None))))
     for _race in range(3):
