@@ -99,6 +99,7 @@ def register_events(app: Flask) -> None:
     from safety.dispatch.queries import DispatchAccess
     from safety.heartbeats import service as heartbeats
     from safety.messages import service as messages
+    from safety.monitoring import stations
 
     account_events.pin_duress.connect(contacts.tell_guardians_pin_duress, sender=app)
     alert_events.raised.connect(offers.on_alert_raised, sender=app)
@@ -108,6 +109,12 @@ def register_events(app: Flask) -> None:
     # her phone shows the alert canceled: message pushes to her not yet sent are never sent
     alert_events.duress.connect(messages.hide_from_her, sender=app)
     alert_events.ended.connect(messages.hide_from_her, sender=app)
+    # partner monitoring stations (SIA DC-09): Contact ID events of her alerts
+    alert_events.raised.connect(stations.on_alert_raised, sender=app)
+    alert_events.duress.connect(stations.on_alert_duress, sender=app)
+    alert_events.unassigned.connect(stations.on_alert_unassigned, sender=app)
+    alert_events.dispatched.connect(stations.on_alert_dispatched, sender=app)
+    alert_events.ended.connect(stations.on_alert_ended, sender=app)
     # what alerts asks of the feature that puts staff on an alert (alerts imports no dispatch)
     register_access(app, DispatchAccess())
 
@@ -122,6 +129,7 @@ def register_channels(app: Flask) -> None:
     """The ways the outbox reaches people and systems, one adapter each (safety/notify/channels);
     the worker sends through these and claims only jobs they take."""
     from safety.notify import channels
+    from safety.notify.channels.dc09 import Dc09Channel
     from safety.notify.channels.push import PushChannel
     from safety.notify.channels.sms import SmsChannel
     from safety.notify.channels.timer import TimerChannel
@@ -132,6 +140,7 @@ def register_channels(app: Flask) -> None:
     channels.register(app, PushChannel(app.config, describe=describe))
     channels.register(app, SmsChannel(app.config))
     channels.register(app, WebhookChannel())
+    channels.register(app, Dc09Channel(app.config))
     channels.register(app, TimerChannel())
 
 
@@ -143,6 +152,7 @@ def register_jobs(app: Flask) -> None:
     from safety.heartbeats.service import CHECK, silence_check
     from safety.inbound_sms.jobs import _purge_inbound_sms
     from safety.messages.service import purge_job as purge_messages
+    from safety.monitoring.stations import link_test_job
     from safety.notify.channels.timer import register_job, register_periodic
     from safety.timers.service import _due_now
 
@@ -154,6 +164,9 @@ def register_jobs(app: Flask) -> None:
     register_periodic(app, "retention_purge", app.config["PURGE_EVERY_S"], _purge_job)
     register_periodic(app, "inbound_sms_purge", app.config["PURGE_EVERY_S"], _purge_inbound_sms)
     register_periodic(app, "message_purge", app.config["PURGE_EVERY_S"], purge_messages)
+    if app.config["DC09_LINK_TEST_EVERY_S"] > 0:
+        register_periodic(app, "dc09_link_test", app.config["DC09_LINK_TEST_EVERY_S"],
+                          link_test_job)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -167,6 +180,7 @@ def register_blueprints(app: Flask) -> None:
     from safety.help.routes import blp as help_
     from safety.inbound_sms.routes import bp as inbound_sms
     from safety.messages.routes import blp as messages
+    from safety.monitoring.routes import blp as monitoring
     from safety.ops import bp as ops
     from safety.orgs.routes import blp as orgs
     from safety.orgs.routes import invitations_blp as org_invitations
@@ -179,7 +193,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(inbound_sms)
     app.register_blueprint(console)
     for blueprint in (accounts, contacts, alerts, dispatch, orgs, org_invitations, registry,
-                      help_, timers, heartbeats, messages):
+                      help_, timers, heartbeats, messages, monitoring):
         api.register_blueprint(blueprint)
 
 

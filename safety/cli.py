@@ -85,3 +85,28 @@ def purge(days: int | None) -> None:
     db.session.commit()
     click.echo(f"deleted {deleted} location points of alerts that ended over {days} days ago")
     click.echo(f"deleted {messages} messages of alerts that ended over {message_days} days ago")
+
+
+@cli.command("dc09-test")
+@click.argument("org")
+def dc09_test(org: str) -> None:
+    """Send a link test (Contact ID E602) to each monitoring receiver of ORG (its id or exact
+    name) now, and print what each answered. Exit status 1 unless every one acknowledged."""
+    from safety.monitoring import service, stations
+
+    found = service.org_by_reference(org)
+    if found is None:
+        raise click.BadParameter("no organisation with that id or exact name", param_hint="ORG")
+    results = stations.link_test_now(found)
+    if not results:
+        click.echo(f"{found.name}: no monitoring receivers")
+        raise SystemExit(1)
+    ok = True
+    for row, tries in results:
+        state = "enabled" if row.enabled else "disabled"
+        click.echo(f"receiver {row.priority} ({state}) {row.host}:{row.port}/{row.transport} "
+                   f"account {row.account}{' encrypted' if row.key_sealed else ''}:")
+        for t in tries:
+            click.echo(f"  message {t.seq:04d}: {t.answer}  {t.detail}")
+        ok &= tries[-1].accepted
+    raise SystemExit(0 if ok else 1)

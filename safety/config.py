@@ -311,6 +311,11 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "JWT_CSRF_IN_COOKIES": False,  # the page carries the CSRF value, not a cookie
         "JWT_CSRF_CHECK_FORM": True,
         "JWT_ACCESS_CSRF_FIELD_NAME": "csrf_token",
+        # monitoring stations over SIA DC-09 (safety/notify/channels/dc09.py)
+        "DC09_TIMEOUT_S": _float(env, "DC09_TIMEOUT_S", 10.0),
+        "DC09_RETRY_FOR_S": _int(env, "DC09_RETRY_FOR_S", 86400),
+        "DC09_LINK_TEST_EVERY_S": _int(env, "DC09_LINK_TEST_EVERY_S", 3600),
+        "DC09_KEYS_SECRET": env.get("DC09_KEYS_SECRET") or None,
         # registry
         "REGISTRY_CHECKS_PER_DAY": _int(env, "REGISTRY_CHECKS_PER_DAY", 10),
         # OpenAPI (flask-smorest)

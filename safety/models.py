@@ -8,7 +8,12 @@ from safety.dispatch.models import Dispatch, DispatchOffer, ResponderState  # no
 from safety.help.models import Hotline, Place  # noqa: F401
 from safety.inbound_sms.models import InboundSms  # noqa: F401
 from safety.messages.models import AlertMessage  # noqa: F401
-from safety.notify.models import Device, OutboxJob, WorkerHeartbeat  # noqa: F401
+from safety.notify.models import (  # noqa: F401
+    Device,
+    MonitoringReceiver,
+    OutboxJob,
+    WorkerHeartbeat,
+)
 from safety.orgs.models import Organization, OrgMember  # noqa: F401
 from safety.registry.models import (  # noqa: F401
     RegistryAudit,

@@ -26,6 +26,7 @@ from safety.extensions import db, limiter
 from tests import helpers
 from tests.fakefcm import FakeFcm
 from tests.fakehttp import FakeHttp
+from tests.fakesia import SiaReceiver, free_port
 
 PG_URL = os.environ.get("SAFETY_TEST_POSTGRES_URL")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -64,6 +65,25 @@ def fake_http():
     yield make
     for server in made:
         server.stop()
+
+
+@pytest.fixture
+def sia_receiver():
+    """Partner monitoring consoles (tests/fakesia.py, pysiaalarm's DC-09 receiver):
+    `sia_receiver(transport="tcp"|"udp", account="1234", key=None, port=0, answers=1,
+    start=True)` starts one on 127.0.0.1 (`.port`, `.events`, `.wait_for(n)`); all stop after
+    the test. `sia_receiver.free_port(transport)`: a port nothing listens on."""
+    made: list[SiaReceiver] = []
+
+    def make(start: bool = True, **kw) -> SiaReceiver:
+        receiver = SiaReceiver(**kw)
+        made.append(receiver)
+        return receiver.start() if start else receiver
+
+    make.free_port = free_port
+    yield make
+    for receiver in made:
+        receiver.stop()
 
 
 @pytest.fixture(scope="session")

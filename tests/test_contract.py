@@ -206,12 +206,15 @@ def world(admin, make_person, national_hotlines_kept, add_member, create_org, on
         "category": "domestic_violence_criminal", "decided_on": "2024-05-02",
         "authority": "Court 2", "case_reference": "2-1/2024", "legal_basis": "court_decision",
         "expires_on": "2032-05-02"}).get_json()
+    receiver = admin.post(f"/api/v1/orgs/{org['id']}/receivers", json={
+        "priority": 1, "host": "127.0.0.1", "port": 9, "account": "1234"}).get_json()
     people = {"user": victim, "responder": responder, "org_admin": org_admin, "admin": admin,
               "every role": every}
     ids = {"alert_id": alert["id"], "contact_id": contact["id"], "org_id": org["id"],
            "user_id": str(responder.id), "dispatch_id": offer["dispatch_id"],
            "timer_id": timer["id"], "place_id": place["id"], "hotline_id": hotline["id"],
-           "entry_id": entry["id"], "installation_id": "phone-1"}
+           "entry_id": entry["id"], "installation_id": "phone-1",
+           "receiver_id": receiver["id"]}
     return people, ids
 
 

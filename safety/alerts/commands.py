@@ -7,16 +7,18 @@ same transaction as the alert itself.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from safety.accounts.models import User
 from safety.accounts.service import PinRefusal, try_pin
@@ -92,6 +94,7 @@ def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:
             raise
         _repeat(existing, loc, data["client_id"])
         return existing, False
+    _number(alert)
     if loc:
         _store_points(alert, [loc], now)
     _fan_out(alert)
@@ -104,6 +107,41 @@ def _fix_time(loc: dict, received_at: datetime) -> tuple[datetime, str | None]:
     if loc.get("known_at") is not None:
         return loc["known_at"], None
     return phone_time(loc.get("recorded_at"), received_at)
+
+
+NUMBERS = 999  # an alert's short number, 1 to 999 (the Contact ID zone a station sees)
+NUMBER_REST = timedelta(hours=6)  # a number is not given again this soon after its alert ended
+
+
+def _number(alert: Alert) -> None:
+    """A short number staff can say and a monitoring station sees as the zone: one that no live
+    alert holds and, while there are such, none that ended in the last NUMBER_REST, chosen at
+    random among those (so that panics at the same moment rarely want the same one; when they
+    do, the database's unique index decides and the loser takes another). With all 999 held
+    by live alerts, or after three races lost, the alert has none: a panic never fails for
+    want of a number."""
+    live = set(db.session.scalars(select(Alert.number).distinct().where(
+        Alert.status.in_(LIVE), Alert.number.is_not(None), Alert.id != alert.id)))
+    resting = set(db.session.scalars(select(Alert.number).distinct().where(
+        Alert.status.in_(("canceled", "resolved")), Alert.ended_at > utcnow() - NUMBER_REST,
+        Alert.number.is_not(None))))
+    for _race in range(3):
+        everything = range(1, NUMBERS + 1)
+        free = [n for n in everything if n not in live and n not in resting] or \
+            [n for n in everything if n not in live]
+        if not free:
+            return
+        number = secrets.choice(free)
+        try:
+            with db.session.begin_nested():
+                db.session.execute(update(Alert).where(Alert.id == alert.id)
+                                   .values(number=number)
+                                   .execution_options(synchronize_session=False))
+        except IntegrityError:
+            live.add(number)  # another panic took it meanwhile
+            continue
+        set_committed_value(alert, "number", number)
+        return
 
 
 def _repeat(alert: Alert, loc: dict | None, client_id: uuid.UUID) -> None:
@@ -437,10 +475,12 @@ def back_to_active(alert: Alert, at: datetime) -> None:
 
 
 def flag_unassigned(alert: Alert) -> bool:
-    """Nobody could be dispatched. True when that is news (it was not flagged already)."""
+    """Nobody could be dispatched. True when that is news (it was not flagged already); then
+    `events.unassigned` tells the rest."""
     if alert.unassigned:
         return False
     alert.unassigned = True
+    send(events.unassigned, alert=alert)
     return True
 
 

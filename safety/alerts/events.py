@@ -17,6 +17,10 @@ duress = signals.signal("alert.duress", doc="""The alert was canceled with her d
 raised by a duress check-in): it stays live, flagged duress, and her phone shows it canceled.
 Sent after her guardians and responders were told.""")
 
+unassigned = signals.signal("alert.unassigned", doc="""Nobody could be dispatched: the alert
+is flagged `unassigned` (again, if a responder had taken it and given it back). Sent by
+`commands.flag_unassigned` when that is news. Monitoring stations are told (E616).""")
+
 dispatched = signals.signal("alert.dispatched", doc="""A responder accepted: the alert's status
 is `dispatched` and it is no longer flagged unassigned.""")
 

@@ -62,6 +62,8 @@ class Alert(PhoneStateColumns, db.Model):
     shown_lon: Mapped[float | None] = mapped_column(Float)
     shown_accuracy_m: Mapped[float | None] = mapped_column(Float)
     shown_location_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # a short number (1-999) for staff and monitoring stations, unique among live alerts
+    number: Mapped[int | None] = mapped_column(Integer)
     cancel_failures: Mapped[int] = mapped_column(Integer, default=0)
     cancel_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -71,6 +73,8 @@ class Alert(PhoneStateColumns, db.Model):
         UniqueConstraint("user_id", "client_id", name="uq_alerts_user_client"),
         # One live alert per person, enforced by the database, not by luck.
         Index("uq_alerts_one_live", "user_id", unique=True,
+              postgresql_where=text(LIVE_SQL), sqlite_where=text(LIVE_SQL)),
+        Index("uq_alerts_live_number", "number", unique=True,
               postgresql_where=text(LIVE_SQL), sqlite_where=text(LIVE_SQL)),
         Index("ix_alerts_status_ended", "status", "ended_at"),
         Index("ix_alerts_user_created", "user_id", "created_at"),

@@ -182,6 +182,11 @@ def _ended_at(seen):
 # Not for her eyes in her own alert: that it was a duress cancel, the staff's view of her, and
 # what her guardians are told of her phone (he may hold it).
 NOT_FOR_OWNER = ("duress", "unassigned", "person", "phone")
+# For staff only (responders, org admins, admins): the alert's short number. Numbers held by
+# live alerts are not given out, so a number seen on an alert of one's own would tell whether
+# another alert is still live (a duress cancel).
+STAFF_ONLY = ("number",)
+STAFF = ("responder", "org_admin", "admin")
 
 
 class AlertSchema(Schema):
@@ -194,6 +199,10 @@ class AlertSchema(Schema):
     duress = fields.Boolean(attribute="alert.duress",
                             metadata={"description": "Not shown to the alert's owner."})
     unassigned = fields.Boolean(attribute="alert.unassigned")
+    number = fields.Integer(attribute="alert.number", allow_none=True, metadata={
+        "description": "A short number (1-999) for staff and monitoring stations (the Contact "
+                       "ID zone), unique among live alerts. Shown to responders, org admins "
+                       "and admins only."})
     created_at = fields.AwareDateTime(attribute="alert.created_at")
     updated_at = ComputedDateTime(lambda view: view.cutoff or view.alert.updated_at)
     ended_at = ComputedDateTime(_ended_at, allow_none=True)
@@ -216,6 +225,9 @@ class AlertSchema(Schema):
     def _not_for_owner(self, data: dict, view, **kwargs) -> dict:
         if view.role == "owner":
             for key in NOT_FOR_OWNER:
+                data.pop(key, None)
+        if view.role not in STAFF:
+            for key in STAFF_ONLY:
                 data.pop(key, None)
         return data
 

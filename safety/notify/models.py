@@ -3,7 +3,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safety.extensions import db
@@ -44,7 +54,7 @@ class OutboxJob(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     kind: Mapped[str] = mapped_column(String(40))
-    channel: Mapped[str] = mapped_column(String(20))  # push | sms | webhook | timer
+    channel: Mapped[str] = mapped_column(String(20))  # push | sms | webhook | dc09 | timer
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     alert_id: Mapped[uuid.UUID | None] = mapped_column()
     recipient_user_id: Mapped[uuid.UUID | None] = mapped_column()
@@ -65,6 +75,8 @@ class OutboxJob(db.Model):
     __table_args__ = (
         Index("ix_outbox_jobs_status_due", "status", "due_at"),
         Index("ix_outbox_jobs_alert_id", "alert_id"),
+        # an organisation's monitoring-station events, newest first (GET .../station-events)
+        Index("ix_outbox_jobs_channel_recipient", "channel", "recipient", "created_at"),
     )
 
 
@@ -76,3 +88,39 @@ class WorkerHeartbeat(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     jobs_done: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MonitoringReceiver(db.Model):
+    """A partner organisation's alarm receiving centre (its monitoring console), reached over
+    SIA DC-09: where the `dc09` channel sends her alerts as Contact ID events, in order of
+    `priority` (1 primary, 2 secondary, ...). Managed by platform admins (safety/monitoring);
+    the channel keeps its sequence numbers, its clock's offset and its health here. The AES
+    key is stored sealed (safety/notify/sealed.py) and never answered by the API."""
+
+    __tablename__ = "monitoring_receivers"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    priority: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str | None] = mapped_column(String(100))
+    host: Mapped[str] = mapped_column(String(253))
+    port: Mapped[int] = mapped_column(Integer)
+    transport: Mapped[str] = mapped_column(String(3))  # tcp | udp
+    receiver_number: Mapped[str] = mapped_column(String(6), default="0")  # R, hex
+    line_prefix: Mapped[str] = mapped_column(String(6), default="0")  # L, hex
+    account: Mapped[str] = mapped_column(String(16))  # hex
+    key_sealed: Mapped[str | None] = mapped_column(Text)
+    key_bits: Mapped[int | None] = mapped_column(Integer)  # 128, 192, 256; None: plain
+    extended_data: Mapped[str] = mapped_column(String(10), default="single")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    clock_offset_s: Mapped[float] = mapped_column(Float, default=0.0)
+    last_ack_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "priority", name="uq_monitoring_receivers_org_priority"),
+    )

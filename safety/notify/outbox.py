@@ -320,6 +320,19 @@ def mark_failed(
     return status
 
 
+def defer(job: OutboxJob, worker_id: str, reason: str, after_s: float,
+          result: dict | None = None) -> None:
+    """Put a claimed job back, due in `after_s` seconds, without counting the claim as an
+    attempt (it was not tried: something else must happen first)."""
+    db.session.execute(
+        update(OutboxJob).where(_mine(job, worker_id))
+        .values(status="pending", due_at=utcnow() + timedelta(seconds=after_s),
+                attempts=OutboxJob.attempts - 1, lease_until=None, last_error=reason[:2000],
+                result=result)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def heartbeat(worker_id: str, hostname: str, jobs_done: int) -> None:
     row = db.session.get(WorkerHeartbeat, worker_id)
     if row is None:

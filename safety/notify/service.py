@@ -6,16 +6,18 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from safety.extensions import db
 from safety.i18n import Text, _l, render
 from safety.notify import outbox
 from safety.notify.channels import channel
 from safety.notify.channels.sms import SmsChannel
-from safety.notify.models import Device
+from safety.notify.models import Device, OutboxJob
 from safety.util import utcnow
 
 log = logging.getLogger(__name__)
@@ -139,3 +141,40 @@ def send_webhook(url: str, secret: str, event: str, data: dict, *,
          "event_id": str(uuid.uuid4())},
         alert_id=alert_id, recipient=url,
     )
+
+
+DC09_MAX_ATTEMPTS = 1000  # a station event is retried for a time (DC09_RETRY_FOR_S), not a count
+
+
+def send_station_event(org_id: uuid.UUID, event: dict, *, alert_id: uuid.UUID | None = None,
+                       receiver_id: uuid.UUID | None = None,
+                       retry_for_s: float | None = None) -> OutboxJob:
+    """A Contact ID event for an organisation's monitoring station (channels/dc09.py): sent to
+    its receivers in order of priority, or to `receiver_id` alone (a link test), retried for
+    `retry_for_s` (DC09_RETRY_FOR_S). The events of one alert to one organisation are numbered
+    (`n`, one job each, unique) and delivered in that order."""
+    retry_for = current_app.config["DC09_RETRY_FOR_S"] if retry_for_s is None else retry_for_s
+    payload = {**event, "org_id": str(org_id),
+               "give_up_at": (utcnow() + timedelta(seconds=retry_for)).isoformat()}
+    if receiver_id is not None:
+        payload["receiver_id"] = str(receiver_id)
+    kind = f"dc09_{event['event']}"
+    if alert_id is None:
+        job = outbox.enqueue(kind, "dc09", payload, recipient=str(org_id))
+        job.max_attempts = DC09_MAX_ATTEMPTS
+        return job
+    stream = (OutboxJob.channel == "dc09", OutboxJob.alert_id == alert_id,
+              OutboxJob.recipient == str(org_id))
+    for _race in range(5):
+        n = (db.session.scalar(select(func.count()).where(*stream)) or 0) + 1
+        try:
+            with db.session.begin_nested():
+                job = outbox.enqueue(kind, "dc09", {**payload, "n": n}, alert_id=alert_id,
+                                     recipient=str(org_id),
+                                     dedupe_key=f"dc09:{alert_id}:{org_id}:{n}")
+                job.max_attempts = DC09_MAX_ATTEMPTS
+                db.session.flush()
+            return job
+        except IntegrityError:
+            continue  # another transaction numbered an event of this stream meanwhile
+    raise RuntimeError(f"could not number a station event of alert {alert_id}")

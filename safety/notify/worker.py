@@ -126,6 +126,10 @@ class Worker:
             if outcome.state == "sent":
                 sent.append((job, outcome.result))
                 continue
+            if outcome.state == "defer":
+                outbox.defer(job, self.worker_id, outcome.error or "deferred",
+                             outcome.after_s or 1.0, result=outcome.result)
+                continue
             retry = outcome.state == "retry"
             if retry and not retried:
                 log.warning("job %s (%s) failed: %s", job.id, job.kind, outcome.error)

@@ -124,11 +124,14 @@ class OrgAuditEventSchema(Schema):
     id = fields.UUID()
     actor_id = fields.UUID(allow_none=True)
     action = fields.String(metadata={"description": "org.created, org.updated, "
-                                     "org.member_added, org.member_removed"})
+                                     "org.member_added, org.member_removed, "
+                                     "org.receiver_added, org.receiver_updated, "
+                                     "org.receiver_removed"})
     changes = fields.Dict(metadata={
         "description": "For created/updated: {field: {before, after}} of the changed fields "
                        "(the webhook secret only as \"<redacted>\" or null); for members: "
-                       "{user_id, role}."})
+                       "{user_id, role}; for monitoring receivers: {receiver_id, fields: "
+                       "{field: {before, after}}} (the key only as \"<redacted>\" or null)."})
     created_at = fields.AwareDateTime()
 
 

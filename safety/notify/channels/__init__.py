@@ -37,10 +37,12 @@ class Outcome:
     sent: done (`result` is kept on the job). retry: try again after `after_s` seconds, or
     after the outbox's backoff with jitter when None (the job fails for good once it has used
     its attempts). permanent: never retry. retire: permanent, and the channel has retired the
-    recipient in this same transaction (a dead push token: its device is retired).
+    recipient in this same transaction (a dead push token: its device is retired). defer: not
+    now, and not an attempt: back to pending for `after_s` seconds (a monitoring-station
+    event waits for an earlier event of its alert to be delivered first).
     """
 
-    state: Literal["sent", "retry", "permanent", "retire"]
+    state: Literal["sent", "retry", "permanent", "retire", "defer"]
     result: dict | None = None
     error: str | None = None
     after_s: float | None = None
@@ -57,6 +59,10 @@ class Outcome:
     @classmethod
     def permanent(cls, error: str, result: dict | None = None) -> Outcome:
         return cls("permanent", result=result, error=error)
+
+    @classmethod
+    def defer(cls, reason: str, after_s: float, result: dict | None = None) -> Outcome:
+        return cls("defer", result=result, error=reason, after_s=after_s)
 
     @classmethod
     def retire(cls, error: str, code: str | None) -> Outcome:
