@@ -52,6 +52,14 @@ def fake_fcm():
 
 
 @pytest.fixture
+def fcm(fake_fcm):
+    """The session's fake FCM, emptied before and after the test."""
+    fake_fcm.reset()
+    yield fake_fcm
+    fake_fcm.reset()
+
+
+@pytest.fixture
 def fake_http():
     """Local HTTP receivers (tests/fakehttp.py): `fake_http(status=502, body=..., tls=...)`
     starts one that records what it gets (`.requests`); all stop after the test."""

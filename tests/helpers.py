@@ -11,6 +11,7 @@ from datetime import date
 from types import SimpleNamespace
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from safety.extensions import db, limiter
 from safety.registry import iin as iin_mod
@@ -233,3 +234,22 @@ class ConsoleSession:
     def cookie(self) -> str | None:
         found = self.client.get_cookie("safety_console", path="/console/")
         return found.value if found else None
+
+
+def sqlite_write_locked(app) -> bool:
+    """Whether some connection holds SQLite's write lock (a BEGIN IMMEDIATE elsewhere fails)."""
+    try:
+        import pysqlite3.dbapi2 as sqlite3
+    except ImportError:  # pragma: no cover
+        import sqlite3
+    path = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return True
+    else:
+        conn.execute("ROLLBACK")
+        return False
+    finally:
+        conn.close()

@@ -29,13 +29,6 @@ def expected_eta_s(distance_m: float, factor=1.4, kmh=30.0) -> int:
 
 
 @pytest.fixture
-def fcm(fake_fcm):
-    fake_fcm.reset()
-    yield fake_fcm
-    fake_fcm.reset()
-
-
-@pytest.fixture
 def scene(admin, make_person, user, create_org, add_member, on_duty, register_device,
           make_guardian, astana_box):
     """Her (Aigerim) with two guardians and a contact without the app; Kuzet Security with an

@@ -2,7 +2,6 @@
 and the previous owner's device row is retired with a reason, so her notifications never reach a
 phone that now belongs to someone else."""
 
-import pytest
 
 from safety.extensions import db
 
@@ -85,13 +84,6 @@ def test_two_accounts_two_phones_do_not_disturb_each_other(app, user, stranger):
     put(user, "phone-1", "tok-1")
     put(stranger, "phone-2", "tok-2")
     assert all(active for _, active, _ in devices(app).values())
-
-
-@pytest.fixture
-def fcm(fake_fcm):
-    fake_fcm.reset()
-    yield fake_fcm
-    fake_fcm.reset()
 
 
 def test_a_push_for_the_previous_owner_never_reaches_the_moved_token(app, user, make_person, fcm,

@@ -14,30 +14,11 @@ from types import SimpleNamespace
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy.engine import make_url
 
 from safety.extensions import db
+from tests.helpers import sqlite_write_locked
 
 PASSWORD = "correct horse battery"
-
-
-def _sqlite_write_locked(app) -> bool:
-    """Whether some connection holds SQLite's write lock (a BEGIN IMMEDIATE elsewhere fails)."""
-    try:
-        import pysqlite3.dbapi2 as sqlite3
-    except ImportError:  # pragma: no cover
-        import sqlite3
-    path = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
-    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError:
-        return True
-    else:
-        conn.execute("ROLLBACK")
-        return False
-    finally:
-        conn.close()
 
 
 class HashSpy:
@@ -62,7 +43,7 @@ class HashSpy:
     def _record(self, name: str) -> None:
         state = {"op": name, "in_transaction": db.session().in_transaction(), "locked": False}
         if self.app.config["BACKEND"] == "sqlite":
-            state["locked"] = _sqlite_write_locked(self.app)
+            state["locked"] = sqlite_write_locked(self.app)
         self.seen.append(state)
         if self.park:
             self.parked.set()

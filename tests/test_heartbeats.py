@@ -17,13 +17,6 @@ WARNINGS = ("phone_low", "phone_dark")
 
 
 @pytest.fixture
-def fcm(fake_fcm):
-    fake_fcm.reset()
-    yield fake_fcm
-    fake_fcm.reset()
-
-
-@pytest.fixture
 def family(user, make_person, make_guardian, register_device, fcm):
     """Her (Aigerim, with a phone), her guardian Mom (reads English), and the fake FCM."""
     tag = uuid.uuid4().hex[:8]

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from safety.extensions import db
+from tests.helpers import sqlite_write_locked
 
 SECRET = "inbound-test-secret-0123456789"
 TWILIO_TOKEN = "twilio-auth-token-0123456789"
@@ -688,32 +689,14 @@ def test_pins_by_sms_are_checked_with_no_transaction_open(app, client, inbound, 
     """As for the API (tests/test_hashing.py): on SQLite a transaction holds the write lock, and
     a PIN check inside one would hold every panic behind it."""
     from argon2 import PasswordHasher
-    from sqlalchemy.engine import make_url
 
-    try:
-        import pysqlite3.dbapi2 as sqlite3
-    except ImportError:  # pragma: no cover
-        import sqlite3
-
-    def write_locked() -> bool:
-        path = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
-        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:
-            return True
-        else:
-            conn.execute("ROLLBACK")
-            return False
-        finally:
-            conn.close()
 
     seen = []
     verify = PasswordHasher.verify
 
     def spy(hasher, *args, **kwargs):
         seen.append((db.session().in_transaction(),
-                     app.config["BACKEND"] == "sqlite" and write_locked()))
+                     app.config["BACKEND"] == "sqlite" and sqlite_write_locked(app)))
         return verify(hasher, *args, **kwargs)
 
     monkeypatch.setattr(PasswordHasher, "verify", spy)

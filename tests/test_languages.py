@@ -23,13 +23,6 @@ NEUTRAL = {"en": ("Reminder", "Open the app"), "ru": ("Напоминание", 
 
 
 @pytest.fixture
-def fcm(fake_fcm):
-    fake_fcm.reset()
-    yield fake_fcm
-    fake_fcm.reset()
-
-
-@pytest.fixture
 def at_noon(clock):
     """The app's clock at NOON_UTC (give or take the test's own run time)."""
     clock.offset = NOON_UTC - datetime.now(UTC)

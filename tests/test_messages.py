@@ -17,13 +17,6 @@ HER_CODES = {"cant_talk", "hiding", "still_here", "safe_now", "come_quickly"}
 
 
 @pytest.fixture
-def fcm(fake_fcm):
-    fake_fcm.reset()
-    yield fake_fcm
-    fake_fcm.reset()
-
-
-@pytest.fixture
 def stored(app):
     """`stored()`: every message in the database, oldest first (detached)."""
 

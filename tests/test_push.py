@@ -10,13 +10,6 @@ from safety.extensions import db
 
 
 @pytest.fixture
-def fcm(fake_fcm):
-    fake_fcm.reset()
-    yield fake_fcm
-    fake_fcm.reset()
-
-
-@pytest.fixture
 def guarded(user, make_person, make_guardian):
     mom = make_person(name="Mom")
     make_guardian(user, mom)
