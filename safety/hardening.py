@@ -4,7 +4,11 @@
   Python's json module would otherwise run out of stack (RecursionError, a 500) at ~1,000.
 - A NUL character in a query parameter or a JSON string is a 422 naming the field (in the
   path, a 404): no field takes one, and PostgreSQL cannot store one in text (a DataError, a
-  500, after validation had passed).
+  500, after validation had passed). So is half of a UTF-16 surrogate pair (`"\ud800"` with
+  no partner): JSON's grammar lets it through, but it is not a character — UTF-8 cannot
+  encode it, and neither database driver can store it.
+- The panic is the exception (REPAIRED): a panic must never fail, so in its body those
+  characters are replaced by U+FFFD (the replacement character) and the alert is raised.
 - Every response: `X-Content-Type-Options: nosniff`.
 - Every response that may carry personal data: `Cache-Control: no-store` — everything under
   /api/v1 except the OpenAPI document and Swagger UI, and the SMS tracking page /t/<token>.
@@ -14,6 +18,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -28,8 +33,14 @@ JSON_MAX_DEPTH = 32  # our deepest body (an org's MultiPolygon coverage) is 6 le
 # A JSON string (skipped whole, brackets inside it do not count) or a bracket.
 _JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
-# `\u0000` in a JSON text: a backslash escape, i.e. preceded by an even number of backslashes.
-_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+# `\u0000` or `\ud800`-`\udfff` in a JSON text: a backslash escape, i.e. preceded by an even
+# number of backslashes. (Raw UTF-8 cannot carry either a surrogate or, in JSON, a raw NUL.)
+_JSON_UNSTORABLE = re.compile(rb"(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F])")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# (method, URL rule) whose JSON body is repaired instead of refused: the panic.
+REPAIRED = {("POST", "/api/v1/alerts")}
 
 # The loggers that write request lines (and so paths) of this process.
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
@@ -56,14 +67,28 @@ def _nul_message() -> str:
     return _("Contains a NUL character.")
 
 
+def _surrogate_message() -> str:
+    return _("Contains half of a UTF-16 surrogate pair, which is not a character.")
+
+
 def _safe(key) -> str:
-    return str(key).replace("\x00", "\\u0000")
+    return _UNSTORABLE.sub(lambda m: "\\u%04x" % ord(m.group()), str(key))
+
+
+def _text_errors(text: str) -> list[str]:
+    found = []
+    if "\x00" in text:
+        found.append(_nul_message())
+    if _SURROGATE.search(text):
+        found.append(_surrogate_message())
+    return found
 
 
 def nul_errors(value) -> dict | list | None:
-    """Where NUL characters are in a parsed JSON value, as marshmallow-style error messages."""
+    """Where characters no database stores (NUL, lone surrogates) are in a parsed JSON value,
+    as marshmallow-style error messages."""
     if isinstance(value, str):
-        return [_nul_message()] if "\x00" in value else None
+        return _text_errors(value) or None
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):
@@ -73,11 +98,22 @@ def nul_errors(value) -> dict | list | None:
     errors = {}
     for key, item in items:
         found = nul_errors(item)
-        if isinstance(key, str) and "\x00" in key:
-            found = [_("A field name contains a NUL character.")]
+        if isinstance(key, str) and _UNSTORABLE.search(key):
+            found = [_("A field name contains a NUL character or half of a surrogate pair.")]
         if found:
             errors[_safe(key)] = found
     return errors or None
+
+
+def repaired(value):
+    """`value` with every NUL and lone surrogate in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {repaired(k): repaired(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [repaired(v) for v in value]
+    return value
 
 
 def _query_nul_errors() -> dict | None:
@@ -89,13 +125,21 @@ def _query_nul_errors() -> dict | None:
 
 
 def _body_nul_errors() -> dict | None:
-    if not request.is_json or not _JSON_NUL.search(request.get_data(cache=True)):
+    if not request.is_json or not _JSON_UNSTORABLE.search(request.get_data(cache=True)):
         return None
-    body = request.get_json(silent=True)
-    if body is None:
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except ValueError:
         return None  # not JSON after all: the usual 400 follows
     found = nul_errors(body)
-    return found if isinstance(found, dict) else {"_schema": [_nul_message()]}
+    if not found:
+        return None
+    rule = request.url_rule.rule if request.url_rule else None
+    if (request.method, rule) in REPAIRED:
+        # webargs parses the cached bytes: hand it the repaired body (ASCII, so escaped)
+        request._cached_data = json.dumps(repaired(body)).encode()
+        return None
+    return found if isinstance(found, dict) else {"_schema": found}
 
 
 def private(path: str, endpoint: str | None) -> bool:

@@ -60,7 +60,8 @@ def test_brackets_inside_strings_do_not_count(user):
 # -- NUL characters (PostgreSQL cannot store them in text) -------------------------------------
 
 
-@pytest.mark.parametrize("method, path", JSON_BODIES)
+@pytest.mark.parametrize("method, path", [(m, p) for m, p in JSON_BODIES
+                                          if (m, p) != ("POST", "/api/v1/alerts")])
 def test_nul_in_a_json_string_is_422_naming_the_field(admin, method, path):
     body = json.dumps({"name": "He\x00lp", "location": {"note": ["ok", "\x00"]}})
     r = admin.client.open(_fill(path), method=method, data=body, headers={
@@ -68,6 +69,57 @@ def test_nul_in_a_json_string_is_422_naming_the_field(admin, method, path):
     assert r.status_code == 422 and r.content_type == PROBLEM, r.get_json()
     nul = ["Contains a NUL character."]
     assert r.get_json()["errors"] == {"name": nul, "location": {"note": {"1": nul}}}
+
+
+# -- Lone surrogates ("\ud800": valid JSON grammar, not a character; no driver stores it) ------
+
+HALF = ["Contains half of a UTF-16 surrogate pair, which is not a character."]
+
+
+@pytest.mark.parametrize("method, path", [(m, p) for m, p in JSON_BODIES
+                                          if (m, p) != ("POST", "/api/v1/alerts")])
+def test_a_lone_surrogate_in_a_json_string_is_422_naming_the_field(admin, method, path):
+    body = '{"name": "He\\ud800lp", "location": {"note": ["ok", "\\udfff"]}}'
+    r = admin.client.open(_fill(path), method=method, data=body, headers={
+        **admin.headers, "Content-Type": "application/json"})
+    assert r.status_code == 422 and r.content_type == PROBLEM, r.get_json()
+    assert r.get_json()["errors"] == {"name": HALF, "location": {"note": {"1": HALF}}}
+
+
+def test_a_surrogate_pair_is_a_character_and_is_kept(admin):
+    r = admin.client.post("/api/v1/help/hotlines", data='{"name": "Help \\ud83d\\udcde", '
+                          '"number": "150", "region": "Almaty"}',
+                          headers={**admin.headers, "Content-Type": "application/json"})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["name"] == "Help \U0001f4de"
+
+
+def test_a_contact_named_with_a_lone_surrogate_is_422_and_stores_nothing(user):
+    r = user.client.post("/api/v1/me/contacts", data='{"name": "Mom \\ud800", '
+                         '"phone": "+77011234567"}',
+                         headers={**user.headers, "Content-Type": "application/json"})
+    assert r.status_code == 422 and r.get_json()["errors"] == {"name": HALF}
+    assert user.get("/api/v1/me/contacts").get_json()["items"] == []
+
+
+@pytest.mark.parametrize("note, stored", [
+    ("help \\ud800 me", "help \ufffd me"),
+    ("\\udc00\\ud800", "\ufffd\ufffd"),
+    ("nul \\u0000 here", "nul \ufffd here"),
+    ("pair \\ud83d\\ude00 kept", "pair \U0001f600 kept"),
+])
+def test_a_panic_with_unstorable_characters_is_raised_with_them_replaced(user, note, stored):
+    """A panic never fails: characters no database stores become U+FFFD, the alert is raised."""
+    cid = str(uuid.uuid4())
+    body = ('{"client_id": "%s", "trigger": "button", "location": {"lat": 43.25, '
+            '"lon": 76.92}, "note": "%s"}' % (cid, note))
+    headers = {**user.headers, "Content-Type": "application/json"}
+    r = user.client.post("/api/v1/alerts", data=body, headers=headers)
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["note"] == stored
+    again = user.client.post("/api/v1/alerts", data=body, headers=headers)
+    assert again.status_code == 200 and again.get_json()["id"] == r.get_json()["id"]
+    assert user.get(f"/api/v1/alerts/{r.get_json()['id']}").get_json()["note"] == stored
 
 
 def test_escaped_backslash_before_u0000_is_not_a_nul(admin):
