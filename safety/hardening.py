@@ -72,7 +72,7 @@ def _surrogate_message() -> str:
 
 
 def _safe(key) -> str:
-    return _UNSTORABLE.sub(lambda m: "\\u%04x" % ord(m.group()), str(key))
+    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(key))
 
 
 def _text_errors(text: str) -> list[str]:

@@ -126,6 +126,27 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def worker_database(url: str) -> str:
+    """The database this test process uses in the cluster at `url`: the URL's own, or under
+    pytest-xdist (`make test` runs the suite in a process per core) one per worker, made here
+    (`safety_test_gw0`, ...), so workers never empty each other's tables."""
+    import sqlalchemy as sa
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base.set(drivername="postgresql+psycopg"),
+                              isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                            {"n": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 class EnglishClient(FlaskClient):
     """A test client that says `Accept-Language: en` unless a request says otherwise (its own
     header, or `environ_base={"HTTP_ACCEPT_LANGUAGE": ...}`): the tests written before the
@@ -142,8 +163,8 @@ def app(request, tmp_path_factory, fcm_credentials):
     if backend == "postgresql":
         if not PG_URL:
             pytest.skip("PostGIS tests need SAFETY_TEST_POSTGRES_URL (make test sets it)")
-        _reset_postgres(PG_URL)
-        url = PG_URL
+        url = worker_database(PG_URL)
+        _reset_postgres(url)
     else:
         url = sqlite_url(tmp_path_factory.mktemp("db") / "test.db")
     application = create_app(

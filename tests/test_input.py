@@ -111,8 +111,8 @@ def test_a_contact_named_with_a_lone_surrogate_is_422_and_stores_nothing(user):
 def test_a_panic_with_unstorable_characters_is_raised_with_them_replaced(user, note, stored):
     """A panic never fails: characters no database stores become U+FFFD, the alert is raised."""
     cid = str(uuid.uuid4())
-    body = ('{"client_id": "%s", "trigger": "button", "location": {"lat": 43.25, '
-            '"lon": 76.92}, "note": "%s"}' % (cid, note))
+    body = ('{"client_id": "' + cid + '", "trigger": "button", "location": {"lat": 43.25, '
+            '"lon": 76.92}, "note": "' + note + '"}')
     headers = {**user.headers, "Content-Type": "application/json"}
     r = user.client.post("/api/v1/alerts", data=body, headers=headers)
     assert r.status_code == 201, r.get_json()
