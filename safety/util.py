@@ -20,15 +20,22 @@ class Clock:
 
     def __init__(self) -> None:
         self.offset = timedelta()
+        self.frozen: datetime | None = None
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return (self.frozen or datetime.now(UTC)) + self.offset
 
     def advance(self, seconds: float) -> None:
         self.offset += timedelta(seconds=seconds)
 
+    def freeze(self) -> None:
+        """Stop real time from passing: only `advance` moves "now" (tests of timing that a
+        loaded machine's slowness must not shift)."""
+        self.frozen = datetime.now(UTC)
+
     def reset(self) -> None:
         self.offset = timedelta()
+        self.frozen = None
 
 
 def utcnow() -> datetime:

@@ -27,7 +27,8 @@ WOMAN = "+77010000002"
 
 
 @pytest.fixture
-def demo(app):
+def demo(app, clock):
+    clock.freeze()  # the simulator's delays are seconds of the app's clock, not of a busy CPU
     with app.app_context():
         seed_demo()
         db.session.commit()
