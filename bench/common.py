@@ -140,7 +140,7 @@ class Run:
 
     def line(self, name: str, unit: str = "req/s", floor: Run | None = None) -> str:
         ms = [x * 1000 for x in self.latencies]
-        text = (f"  {name:<38} {self.rate:7.0f} {unit:<9} p50={pct(ms, .5):6.1f} ms  "
+        text = (f"  {name:<42} {self.rate:7.0f} {unit:<9} p50={pct(ms, .5):6.1f} ms  "
                 f"p99={pct(ms, .99):6.1f} ms")
         if floor is not None:
             text += f"  {self.rate / floor.rate:6.1%} of the bare insert"
