@@ -1,4 +1,5 @@
-"""Shared bench helpers: an app on a given database, percentiles, bulk users."""
+"""Shared bench helpers: an app on a given database, percentiles, bulk users; gunicorn serving
+the app or the bare insert (bench/bare_app.py) and the load client that drives both."""
 
 from __future__ import annotations
 
@@ -73,3 +74,120 @@ def bulk_users(conn, n: int, password_hash: str, prefix: str = "+7705") -> list[
             for k, i in enumerate(chunk)])
         conn.execute(UserRole.__table__.insert(), [{"user_id": i, "role": "user"} for i in chunk])
     return ids
+
+
+# -- serving and driving over HTTP (the panic and ingest benches) ------------------------------
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(spec: str, env: dict, workers: int = 2):
+    """gunicorn serving `spec` (`wsgi:app`, `'bench.bare_app:create_bare_app()'`) with the
+    bench's settings: `workers` sync workers on a free loopback port. Returns (process,
+    base URL) once it answers /healthz."""
+    import subprocess
+    import sys
+
+    import requests
+
+    port = free_port()
+    venv_bin = os.path.dirname(sys.executable)
+    proc = subprocess.Popen(
+        [os.path.join(venv_bin, "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", spec],
+        env=env, stdout=subprocess.DEVNULL, cwd=os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).ok:
+                return proc, base
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"gunicorn {spec} did not start")
+
+
+def stop(proc) -> None:
+    import signal
+
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(15)
+
+
+class Run:
+    """What one drive measured: latencies (s), wall time (s), the answers' statuses."""
+
+    def __init__(self, latencies: list[float], wall: float, statuses: list[int]):
+        self.latencies, self.wall, self.statuses = latencies, wall, statuses
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.wall
+
+    @property
+    def p99_ms(self) -> float:
+        return pct([x * 1000 for x in self.latencies], .99)
+
+    def bad(self, ok: tuple[int, ...]) -> int:
+        return sum(1 for s in self.statuses if s not in ok)
+
+    def line(self, name: str, unit: str = "req/s", floor: Run | None = None) -> str:
+        ms = [x * 1000 for x in self.latencies]
+        text = (f"  {name:<42} {self.rate:7.0f} {unit:<9} p50={pct(ms, .5):6.1f} ms  "
+                f"p99={pct(ms, .99):6.1f} ms")
+        if floor is not None:
+            text += f"  {self.rate / floor.rate:6.1%} of the bare insert"
+        return text
+
+
+def drive(base: str, calls: list, concurrency: int = 8) -> Run:
+    """Each call is (method, path, json body or None, bearer token or None, cookies or None
+    (a console login's)), sent by `concurrency` threads, each on its own keep-alive
+    session, in order."""
+    import threading
+
+    import requests
+
+    latencies: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+    it = iter(calls)
+
+    def run():
+        session = requests.Session()
+        while True:
+            with lock:
+                call = next(it, None)
+            if call is None:
+                return
+            method, path, body, token, cookies = call
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            t = time.perf_counter()
+            r = session.request(method, base + path, json=body, headers=headers,
+                                cookies=cookies)
+            dt = time.perf_counter() - t
+            with lock:
+                latencies.append(dt)
+                statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=run) for _ in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return Run(latencies, time.perf_counter() - start, statuses)
+
+
+def bare_calls(n: int) -> list:
+    """The bare insert's requests: the panic's body, no token."""
+    return [("POST", "/bare", {"client_id": str(uuid.uuid4()), "trigger": "button",
+                               "location": {"lat": 43.25 + (i % 100) / 10_000, "lon": 76.92}},
+             None, None) for i in range(n)]

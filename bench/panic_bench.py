@@ -1,42 +1,35 @@
-"""Panic POST latency and throughput against gunicorn on PostGIS, and how long an alert's
-push job waits between the commit and the worker's first send attempt.
+"""Panic POST latency and throughput against gunicorn on PostGIS, measured against the floor
+(a bare Flask endpoint inserting one PostGIS point, bench/bare_app.py) in the same run, and how
+long an alert's push job waits between the commit and the worker's first send attempt.
 
     SAFETY_BENCH_POSTGRES_URL=postgresql://... python -m bench.panic_bench [--alerts 2000]
 
 Each request is a new alert from a different woman (one shared guardian with a phone, so
 each alert makes a push job), inside an Almaty partner organisation with 50 on-duty
 responders (so each alert also computes and stores three dispatch offers and their pushes).
-The load client, gunicorn and one `flask safety worker` share this machine's cores.
+The bare endpoint gets the same number of requests with the same body, from the same client
+(8 threads), on the same gunicorn settings and database, with the worker running. The load
+client, gunicorn and one `flask safety worker` share this machine's cores: absolute figures
+move with whatever else runs; the ratio panic/bare is the figure to compare.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import timedelta
 
-import requests
 from sqlalchemy import func, select, text
 
-from bench.common import bulk_users, make_app, pct
+from bench.bare_app import create_table
+from bench.common import bare_calls, bulk_users, drive, make_app, pct, serve, stop
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def setup(app, n: int) -> list[str]:
@@ -99,38 +92,6 @@ class _Admin:
         return True
 
 
-def load(base: str, tokens: list[str], concurrency: int) -> tuple[list[float], float, list]:
-    latencies: list[float] = []
-    statuses: list[int] = []
-    lock = threading.Lock()
-    it = iter(range(len(tokens)))
-
-    def run():
-        session = requests.Session()
-        while True:
-            with lock:
-                i = next(it, None)
-            if i is None:
-                return
-            body = {"client_id": str(uuid.uuid4()), "trigger": "button",
-                    "location": {"lat": 43.25 + (i % 100) / 10_000, "lon": 76.92}}
-            t = time.perf_counter()
-            r = session.post(f"{base}/api/v1/alerts", json=body,
-                             headers={"Authorization": f"Bearer {tokens[i]}"})
-            dt = time.perf_counter() - t
-            with lock:
-                latencies.append(dt)
-                statuses.append(r.status_code)
-
-    threads = [threading.Thread(target=run) for _ in range(concurrency)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, time.perf_counter() - start, statuses
-
-
 def wait_for_worker(app, since: float, limit_s: float = 120) -> float | None:
     """Seconds after the load ended until no alert push waited for a first attempt."""
     from safety.extensions import db
@@ -157,36 +118,32 @@ def main() -> None:
     # Offers are left to time out only after the run: the figures are of the alarm path, not
     # of 2,000 simultaneous re-dispatch rounds that a real night never sees.
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "SAFETY_ENV": "production",
-           "RATELIMIT_ENABLED": "false", "SMS_LOG_PROVIDER": "false", "OFFER_TIMEOUT_S": "600"}
+           "RATELIMIT_ENABLED": "false", "SMS_LOG_PROVIDER": "false", "OFFER_TIMEOUT_S": "600",
+           "PUBLIC_BASE_URL": "https://bench.example"}
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app("postgresql", tmp)
         app.config["JWT_SECRET_KEY"] = SECRET
         tokens = setup(app, args.alerts)
-        port = free_port()
+        create_table(url)
         venv_bin = os.path.dirname(sys.executable)
-        server = subprocess.Popen(
-            [os.path.join(venv_bin, "gunicorn"), "-w", str(args.gunicorn_workers), "-b",
-             f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-            env=env, stdout=subprocess.DEVNULL)
         worker = subprocess.Popen(
             [os.path.join(venv_bin, "flask"), "--app", "wsgi", "safety", "worker"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(100):
-                try:
-                    if requests.get(f"{base}/healthz", timeout=1).ok:
-                        break
-                except requests.RequestException:
-                    time.sleep(0.1)
-            latencies, wall, statuses = load(base, tokens, args.concurrency)
-            bad = [s for s in statuses if s != 201]
-            drained_after = wait_for_worker(app, time.perf_counter())
+            # The floor first, on an idle worker; then the panics, the same client and count.
+            server, base = serve("bench.bare_app:create_bare_app()", env, args.gunicorn_workers)
+            try:
+                floor = drive(base, bare_calls(args.alerts), args.concurrency)
+            finally:
+                stop(server)
+            server, base = serve("wsgi:app", env, args.gunicorn_workers)
+            try:
+                panics = drive(base, panic_calls(tokens), args.concurrency)
+                drained_after = wait_for_worker(app, time.perf_counter())
+            finally:
+                stop(server)
         finally:
-            server.send_signal(signal.SIGTERM)
-            worker.send_signal(signal.SIGTERM)
-            server.wait(10)
-            worker.wait(10)
+            stop(worker)
         with app.app_context():
             from safety.extensions import db
             from safety.notify.models import OutboxJob
@@ -198,19 +155,28 @@ def main() -> None:
             db.session.execute(text("DROP SCHEMA public CASCADE"))
             db.session.execute(text("CREATE SCHEMA public"))
             db.session.commit()
-    ms = [x * 1000 for x in latencies]
-    print(f"panic POST /api/v1/alerts on gunicorn ({args.gunicorn_workers} sync workers) + "
-          f"PostGIS, {args.concurrency} concurrent clients, {len(ms)} alerts")
-    print(f"  latency p50={pct(ms, .5):.1f} ms  p99={pct(ms, .99):.1f} ms  "
-          f"max={max(ms):.1f} ms")
-    print(f"  throughput {len(ms) / wall:.0f} alerts/s  (non-201 answers: {len(bad)})")
-    wms = [w * 1000 for w in waits]
-    print(f"  commit -> first push attempt (one worker, polling every "
-          f"{app.config['WORKER_POLL_S']} s): p50={pct(wms, .5):.0f} ms  "
-          f"p99={pct(wms, .99):.0f} ms  max={max(wms):.0f} ms")
+    print(f"gunicorn ({args.gunicorn_workers} sync workers) + PostGIS, {args.concurrency} "
+          f"client threads, {args.alerts} requests each, one outbox worker running")
+    print(floor.line("bare insert (bench/bare_app.py)") +
+          f"  (non-201: {floor.bad((201,))})")
+    print(panics.line("panic POST /api/v1/alerts", "alerts/s", floor) +
+          f"  (non-201: {panics.bad((201,))})")
+    print(f"  ratio panic/bare {panics.rate / floor.rate:.1%}   "
+          f"p99 panic {panics.p99_ms:.1f} ms, bare {floor.p99_ms:.1f} ms")
+    wms = [w * 1000 for w in waits] or [0.0]
+    print(f"  commit -> first push attempt (one worker, woken by NOTIFY): "
+          f"p50={pct(wms, .5):.0f} ms  p99={pct(wms, .99):.0f} ms  max={max(wms):.0f} ms")
     drained = "not within 120 s" if drained_after is None else f"{drained_after:.1f} s"
     print(f"  the worker's backlog was gone {drained} after the load ended "
           f"(jobs never attempted: {unsent})")
+
+
+def panic_calls(tokens: list[str]) -> list:
+    """One panic per woman, each a new alert."""
+    return [("POST", "/api/v1/alerts",
+             {"client_id": str(uuid.uuid4()), "trigger": "button",
+              "location": {"lat": 43.25 + (i % 100) / 10_000, "lon": 76.92}}, token, None)
+            for i, token in enumerate(tokens)]
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ VENV=${VENV:-.venv}
 pgdir=$(mktemp -d /tmp/safety-bench-pg.XXXXXX)
 trap 'scripts/pgcluster.sh stop "$pgdir"' EXIT
 export SAFETY_BENCH_POSTGRES_URL=$(scripts/pgcluster.sh start "$pgdir")
-for bench in "${@:-geo_bench panic_bench registry_bench}"; do
+for bench in "${@:-geo_bench panic_bench ingest_bench registry_bench}"; do
   for b in $bench; do
     [ -f "bench/$b.py" ] || continue
     echo "== $b"

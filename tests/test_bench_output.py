@@ -9,3 +9,23 @@ def test_backend_lines_line_up():
     for column in ("n=", "p50=", "p99=", "mean="):
         assert lines[0].index(column) == lines[1].index(column), lines
     assert lines[0].startswith("[sqlite]     check") and lines[1].startswith("[postgresql] check")
+
+
+def test_a_run_prints_its_rate_p99_and_share_of_the_bare_insert():
+    from bench.common import Run
+
+    floor = Run([0.01] * 100, 1.0, [201] * 100)
+    panic = Run([0.02] * 40 + [0.05], 1.0, [201] * 40 + [500])
+    line = panic.line("panic POST /api/v1/alerts", "alerts/s", floor)
+    assert "41 alerts/s" in line and "p99=  50.0 ms" in line
+    assert "41.0% of the bare insert" in line
+    assert panic.bad((201,)) == 1 and floor.p99_ms == 10.0
+
+
+def test_the_bare_insert_gets_the_panics_body_without_a_token():
+    from bench.common import bare_calls
+    from bench.panic_bench import panic_calls
+
+    (bare,), (panic,) = bare_calls(1), panic_calls(["t"])
+    assert bare[0] == panic[0] == "POST" and bare[3] is None and panic[3] == "t"
+    assert bare[2].keys() == panic[2].keys() == {"client_id", "trigger", "location"}

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from safety.accounts.models import User
 from safety.accounts.service import PinRefusal, try_pin
@@ -42,21 +40,26 @@ from safety.notify import outbox
 from safety.notify import service as notify
 from safety.notify.channels.sms import sms_safe_name
 from safety.notify.models import OutboxJob
-from safety.util import phone_time, utcnow
+from safety.util import new_id, phone_time, utcnow
 
 # -- raising -----------------------------------------------------------------------------------
 
 
-def _live_alert(user_id: uuid.UUID) -> Alert | None:
-    return db.session.scalar(
-        select(Alert).where(Alert.user_id == user_id, Alert.status.in_(LIVE))
-    )
+def _existing(user_id: uuid.UUID, client_id: uuid.UUID) -> Alert | None:
+    """Her alert with this client_id (a retry), else her live one (a second panic): one
+    query for both."""
+    rows = list(db.session.scalars(select(Alert).where(
+        Alert.user_id == user_id, or_(Alert.client_id == client_id, Alert.status.in_(LIVE)))))
+    return next((a for a in rows if a.client_id == client_id), rows[0] if rows else None)
 
 
-def _by_client_id(user_id: uuid.UUID, client_id: uuid.UUID) -> Alert | None:
-    return db.session.scalar(
-        select(Alert).where(Alert.user_id == user_id, Alert.client_id == client_id)
-    )
+def _insert(values: dict) -> Alert | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING the alert: None when a unique constraint
+    said no (a retry of this client_id, another live alert of hers, or its short number taken
+    meanwhile by another panic), the same one round trip either way."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return db.session.scalar(insert(Alert).values(**values).on_conflict_do_nothing()
+                             .returning(Alert))
 
 
 def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:
@@ -68,36 +71,46 @@ def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:
     raised all the same, without a location. A location the server itself recorded earlier
     (her last known one) carries `known_at`, the server's time of it, which is used as it is."""
     loc = data.get("location")
-    existing = _by_client_id(user.id, data["client_id"]) or _live_alert(user.id)
+    existing = _existing(user.id, data["client_id"])
     if existing is not None:
         _repeat(existing, loc, data["client_id"])
         return existing, False
     now = utcnow()
     location_at, reported = _fix_time(loc, now) if loc else (None, None)
-    alert = Alert(
-        user_id=user.id, client_id=data["client_id"], trigger=data["trigger"],
+    values = dict(
+        id=new_id(), user_id=user.id, client_id=data["client_id"], trigger=data["trigger"],
         battery_pct=data.get("battery_pct"), note=data.get("note"),
         lat=loc["lat"] if loc else None, lon=loc["lon"] if loc else None,
         accuracy_m=loc.get("accuracy_m") if loc else None,
         location_at=location_at, location_reported_at=reported, created_at=now,
         updated_at=now,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(alert)
-            db.session.flush()
-    except IntegrityError:
-        # A concurrent request with the same client_id, or another panic, won the race:
-        # the database's unique constraints say so, and that alert is the answer.
-        existing = _by_client_id(user.id, data["client_id"]) or _live_alert(user.id)
-        if existing is None:
-            raise
-        _repeat(existing, loc, data["client_id"])
-        return existing, False
-    _number(alert)
+    numbers = _Numbers()
+    for _race in range(3):
+        alert = _insert({**values, "number": numbers.pick()})
+        if alert is not None:
+            break
+        # The database's unique constraints said no. A concurrent request with the same
+        # client_id, or another panic of hers, won the race: that alert is the answer. Else
+        # another panic took the number meanwhile: take another.
+        existing = _existing(user.id, data["client_id"])
+        if existing is not None:
+            _repeat(existing, loc, data["client_id"])
+            return existing, False
+        numbers.taken()
+    else:
+        alert = _insert({**values, "number": None})  # three races lost: no number
+        if alert is None:
+            existing = _existing(user.id, data["client_id"])
+            if existing is None:
+                raise RuntimeError("an alert insert was refused by no known constraint")
+            _repeat(existing, loc, data["client_id"])
+            return existing, False
     if loc:
         _store_points(alert, [loc], now)
-    _fan_out(alert)
+    with db.session.no_autoflush:  # what it causes is inserted at the end, a few statements
+        _fan_out(alert)
+    db.session.flush()
     return alert, True
 
 
@@ -113,35 +126,36 @@ NUMBERS = 999  # an alert's short number, 1 to 999 (the Contact ID zone a statio
 NUMBER_REST = timedelta(hours=6)  # a number is not given again this soon after its alert ended
 
 
-def _number(alert: Alert) -> None:
+class _Numbers:
     """A short number staff can say and a monitoring station sees as the zone: one that no live
     alert holds and, while there are such, none that ended in the last NUMBER_REST, chosen at
     random among those (so that panics at the same moment rarely want the same one; when they
     do, the database's unique index decides and the loser takes another). With all 999 held
-    by live alerts, or after three races lost, the alert has none: a panic never fails for
-    want of a number."""
-    live = set(db.session.scalars(select(Alert.number).distinct().where(
-        Alert.status.in_(LIVE), Alert.number.is_not(None), Alert.id != alert.id)))
-    resting = set(db.session.scalars(select(Alert.number).distinct().where(
-        Alert.status.in_(("canceled", "resolved")), Alert.ended_at > utcnow() - NUMBER_REST,
-        Alert.number.is_not(None))))
-    for _race in range(3):
+    by live alerts the alert has none (None): a panic never fails for want of a number. The
+    numbers held are read once, in one query."""
+
+    def __init__(self) -> None:
+        self.live: set[int] = set()
+        self.resting: set[int] = set()
+        rows = db.session.execute(select(Alert.number, Alert.status.in_(LIVE)).distinct().where(
+            Alert.number.is_not(None),
+            Alert.status.in_(LIVE) | (Alert.status.in_(("canceled", "resolved"))
+                                      & (Alert.ended_at > utcnow() - NUMBER_REST))))
+        for number, live in rows:
+            (self.live if live else self.resting).add(number)
+        self.last: int | None = None
+
+    def pick(self) -> int | None:
         everything = range(1, NUMBERS + 1)
-        free = [n for n in everything if n not in live and n not in resting] or \
-            [n for n in everything if n not in live]
-        if not free:
-            return
-        number = secrets.choice(free)
-        try:
-            with db.session.begin_nested():
-                db.session.execute(update(Alert).where(Alert.id == alert.id)
-                                   .values(number=number)
-                                   .execution_options(synchronize_session=False))
-        except IntegrityError:
-            live.add(number)  # another panic took it meanwhile
-            continue
-        set_committed_value(alert, "number", number)
-        return
+        free = [n for n in everything if n not in self.live and n not in self.resting] or \
+            [n for n in everything if n not in self.live]
+        self.last = secrets.choice(free) if free else None
+        return self.last
+
+    def taken(self) -> None:
+        """Another panic took the last number picked meanwhile."""
+        if self.last is not None:
+            self.live.add(self.last)
 
 
 def _repeat(alert: Alert, loc: dict | None, client_id: uuid.UUID) -> None:
@@ -181,7 +195,7 @@ def _fan_out(alert: Alert) -> None:
     data = {"alert_id": alert.id, "trigger": alert.trigger, "lat": alert.lat, "lon": alert.lon,
             "duress": "0"}
     notify.push_to_users(
-        contacts.guardian_ids(owner.id), "alert", _l("%(name)s needs help", name=owner.full_name),
+        contacts.guardians(owner.id), "alert", _l("%(name)s needs help", name=owner.full_name),
         _l("She pressed the panic button at %(time)s. Tap to see where she is.",
            time=LocalTime(alert.created_at)), data, alert_id=alert.id,
     )
@@ -214,6 +228,9 @@ def sms_contacts(alert: Alert, kind: str, text: Callable[[str, str], Text]) -> i
     on. Her name, which she typed, is made safe for an SMS first (no links, numbers or line
     breaks; cut short). Returns how many were enqueued."""
     owner = alert.owner
+    sms_contacts = contacts.sms_contacts(owner.id)
+    if not sms_contacts:
+        return 0  # nobody to count for: no counting on the panic's path
     cfg = current_app.config
     name = sms_safe_name(owner.full_name, cfg["SMS_NAME_MAX_CHARS"])
     phone = OutboxJob.payload["phone"].as_string()
@@ -229,7 +246,6 @@ def sms_contacts(alert: Alert, kind: str, text: Callable[[str, str], Text]) -> i
                                    OutboxJob.kind.in_(CONTACT_SMS_KINDS),
                                    OutboxJob.status != "skipped"))
     sent = 0
-    sms_contacts = contacts.sms_contacts(owner.id)
     readers = contacts.readers(sms_contacts)  # each in their own language and zone
     for contact in sms_contacts:
         if for_alert >= cfg["SMS_PER_ALERT_MAX"]:

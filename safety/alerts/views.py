@@ -139,7 +139,7 @@ def _notifications(alert: Alert, role: str, jobs_list: list[OutboxJob]) -> list[
     jobs_list = [j for j in jobs_list if j.kind in ("alert", "alert_sms")]
     who = {} if role in STAFF else full_names(
         [j.recipient_user_id for j in jobs_list if j.recipient_user_id])
-    saved = {} if role in STAFF else {
+    saved = {} if role in STAFF or not any(j.channel == "sms" for j in jobs_list) else {
         c.phone: c.name for c in contacts.list_contacts(alert.owner)}
     return [Notice(j, role, saved.get(j.recipient or "") if j.channel == "sms"
                    else who.get(j.recipient_user_id))

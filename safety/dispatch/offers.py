@@ -27,7 +27,7 @@ from safety.notify import outbox
 from safety.notify import service as notify
 from safety.orgs import service as orgs
 from safety.orgs.models import Organization, OrgMember
-from safety.util import utcnow
+from safety.util import new_id, utcnow
 
 
 def _covering_orgs(alert: Alert) -> list[Organization]:
@@ -46,11 +46,11 @@ def _available_near(dispatch: Dispatch, alert: Alert, org_ids: list[uuid.UUID], 
 
 
 def start(alert: Alert) -> Dispatch:
-    """Called in the panic's transaction."""
-    dispatch = Dispatch(alert_id=alert.id, status="offering", round=0,
+    """Called in the panic's transaction. The dispatch is inserted with its first round's
+    offers (next_round's flush), not before: one INSERT, no UPDATE of its round."""
+    dispatch = Dispatch(id=new_id(), alert_id=alert.id, status="offering", round=0,
                         radius_m=current_app.config["OFFER_RADIUS_M"])
     db.session.add(dispatch)
-    db.session.flush()
     next_round(dispatch, alert)
     return dispatch
 

@@ -192,10 +192,13 @@ def on_alert_raised(_app, *, alert: Alert) -> None:
     """Receives `alerts.events.raised`: her phone was reporting to a timer (the one that raised
     this alert, or one still running): the alert takes its phone state over, warnings already
     out included (the episode goes on, no second warning), and watches for silence."""
-    timer = db.session.get(SafetyTimer, alert.client_id)
-    if timer is None or timer.user_id != alert.user_id:
-        timer = db.session.scalar(select(SafetyTimer).where(
-            SafetyTimer.user_id == alert.user_id, SafetyTimer.status == "running"))
+    # Hers, in one query: the timer that raised it (its id is the alert's client_id), else
+    # one still running.
+    timers = list(db.session.scalars(select(SafetyTimer).where(
+        SafetyTimer.user_id == alert.user_id,
+        (SafetyTimer.id == alert.client_id) | (SafetyTimer.status == "running"))))
+    timer = next((t for t in timers if t.id == alert.client_id),
+                 next((t for t in timers if t.status == "running"), None))
     if timer is None or timer.phone_seen_at is None:
         return
     for name in ("phone_battery_pct", "phone_charging", "phone_seen_at", "phone_low_warned_at",

@@ -77,12 +77,17 @@ def _event(alert: Alert, name: str, qualifier: int, code: str, link: str | None 
             "link": link}
 
 
+def _with_receivers():
+    return select(MonitoringReceiver.org_id).where(MonitoringReceiver.enabled.is_(True))
+
+
+def _any_station() -> bool:
+    return db.session.scalar(_with_receivers().limit(1)) is not None
+
+
 def _receiving_orgs(alert: Alert) -> list[Organization]:
     """Active organisations with an enabled receiver whose coverage contains her."""
-    with_receivers = select(MonitoringReceiver.org_id).where(
-        MonitoringReceiver.enabled.is_(True))
-    if db.session.scalar(with_receivers.limit(1)) is None:
-        return []  # no station anywhere: no spatial query on the panic's path
+    with_receivers = _with_receivers()
     stmt = select(Organization).where(Organization.status == "active",
                                       Organization.id.in_(with_receivers)
                                       ).order_by(Organization.created_at)
@@ -116,11 +121,18 @@ def _send(org_id, alert: Alert, event: dict) -> None:
     notify.send_station_event(uuid.UUID(str(org_id)), event, alert_id=alert.id)
 
 
-@_guarded
-def on_alert_raised(_app, *, alert: Alert) -> None:
+def on_alert_raised(app, *, alert: Alert) -> None:
     """Receives `alerts.events.raised`: E120 (E102 for a safety timer) to each receiving
     organisation, with a tracking link of its own; E616 as well when dispatch has already
-    found nobody (it may hear of the alert before this receiver does)."""
+    found nobody (it may hear of the alert before this receiver does). With no station
+    anywhere (most installations) that one read is all: no SAVEPOINT, no spatial query on the
+    panic's path."""
+    if _any_station():
+        _tell_raised(app, alert=alert)
+
+
+@_guarded
+def _tell_raised(_app, *, alert: Alert) -> None:
     name = "timer" if alert.trigger == "timer" else "panic"
     for org in _receiving_orgs(alert):
         link = create_tracking_link(alert, None)

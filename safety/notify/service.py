@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from safety.extensions import db
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def push_to_users(
-    user_ids: list[uuid.UUID],
+    user_ids: list[uuid.UUID] | Select,
     kind: str,
     title: Text,
     body: Text,
@@ -33,7 +33,13 @@ def push_to_users(
     alert_id: uuid.UUID | None = None,
 ) -> int:
     """One push job per active device of each user, its title and body rendered in that
-    user's language and time zone. Returns the number of jobs."""
+    user's language and time zone. Returns the number of jobs. `user_ids` may be a query of
+    them (`contacts.guardians(owner_id)`): then the users and their devices come in one
+    query."""
+    if isinstance(user_ids, Select):
+        readers = _readers(user_ids)
+        return push_each([(uid, title, body, data) for uid in readers], kind,
+                         alert_id=alert_id, readers=readers)
     return push_each([(uid, title, body, data) for uid in dict.fromkeys(user_ids)], kind,
                      alert_id=alert_id)
 
@@ -62,9 +68,9 @@ class Reader:
     devices: list[Device] = field(default_factory=list)
 
 
-def _readers(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Reader]:
+def _readers(user_ids: list[uuid.UUID] | Select) -> dict[uuid.UUID, Reader]:
     """Each user's active devices, locale, time zone and discretion, in one query."""
-    if not user_ids:
+    if not isinstance(user_ids, Select) and not user_ids:
         return {}
     users = db.metadata.tables["users"]  # by table, as Device's foreign key names it
     rows = db.session.execute(
@@ -78,12 +84,14 @@ def _readers(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Reader]:
 
 
 def push_each(messages: list[tuple[uuid.UUID, Text, Text, dict]], kind: str, *,
-              alert_id: uuid.UUID | None = None) -> int:
+              alert_id: uuid.UUID | None = None,
+              readers: dict[uuid.UUID, Reader] | None = None) -> int:
     """Each (user, title, body, data) to every active device of that user, the texts rendered
     in that user's locale and time zone; one query for them all. A user who chose discreet
     notifications gets DISCREET_TITLE and DISCREET_BODY as the notification, and the real
     texts in the data (`title`, `body`, `discreet` = "1")."""
-    readers = _readers([m[0] for m in messages])
+    if readers is None:
+        readers = _readers([m[0] for m in messages])
     n = 0
     for user_id, title, body, data in messages:
         reader = readers.get(user_id)

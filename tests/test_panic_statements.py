@@ -1,0 +1,81 @@
+"""The panic's round trips, counted (SQLAlchemy's `before_cursor_execute`): every statement
+one `POST /api/v1/alerts` sends, each with what it is for. A change that adds one
+fails here and has to say why; bench/panic_bench.py shows what each costs."""
+
+import re
+
+import pytest
+from sqlalchemy import event
+
+from safety.extensions import db
+
+
+def _what(sql: str) -> str:
+    words = sql.split()
+    verb = words[0].upper()
+    if verb == "INSERT":
+        return f"INSERT {words[2]}"
+    if verb == "UPDATE":
+        return f"UPDATE {words[1]}"
+    if verb == "SELECT":
+        found = re.search(r"\bFROM (\w+)", sql)
+        return f"SELECT {found.group(1) if found else words[1].split('(')[0]}"
+    return verb
+
+
+@pytest.fixture
+def statements(app):
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many):
+        seen.append(_what(statement))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_panic_sends_these_statements(app, world, make_person, make_guardian,
+                                        register_device, panic, statements):
+    guardian = make_person(name="Mother")
+    make_guardian(world.user, guardian)
+    register_device(guardian, "tok-mother")
+    statements.clear()
+    r = panic(world.user)
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["dispatch"]["status"] == "offering"
+    with app.app_context():
+        postgres = db.engine.dialect.name == "postgresql"
+    # Compared as a multiset: `events.raised` receivers (dispatch, heartbeats, monitoring) run
+    # in blinker's order, which is not fixed.
+    assert sorted(statements) == sorted([
+        *([] if postgres else ["BEGIN"]),  # SQLite's (psycopg's BEGIN is not a statement)
+        "SELECT auth_sessions",  # the token's session, not revoked, with its user and roles
+        "SELECT alerts",  # her alert with this client_id (a retry) or her live one
+        "SELECT alerts",  # the short numbers held by live alerts and resting after an end
+        "INSERT alerts",  # ON CONFLICT DO NOTHING RETURNING: the unique constraints decide
+        "INSERT alert_locations",  # her first trail point
+        "SELECT devices",  # her guardians with their devices and languages, one query
+        "SELECT contacts",  # her contacts without the app (SMS): none here, so no counting
+        "SELECT organizations",  # dispatch: the partners whose coverage contains her
+        # the nearest available responders: a KNN scan on PostGIS; SpatiaLite has none, and
+        # geo.near widens a circle (500 m, 2 km, then the radius) until three are found
+        *["SELECT responder_states"] * (1 if postgres else 3),
+        "SELECT org_members",  # which of the partners each of them answers for
+        "SELECT devices",  # their devices and languages
+        "INSERT dispatches",  # the dispatch with its first round,
+        "INSERT outbox_jobs",  # every job so far in one multi-row INSERT: her guardian's
+        #                        push, the escalation timer, three offers' pushes, the offer
+        #                        timeout
+        "INSERT dispatch_offers",  # the three offers, one multi-row INSERT
+        "SELECT safety_timers",  # heartbeats: a timer of hers whose phone state the alert takes
+        "SELECT monitoring_receivers",  # monitoring: any station at all? (none: nothing more)
+        *(["SELECT pg_notify"] if postgres else []),  # wake the workers, at the commit
+        *([] if postgres else ["BEGIN"]),  # the answer is read after the commit
+        "SELECT outbox_jobs",  # the answer: who was told
+        "SELECT users",  # the guardians' names
+        "SELECT alert_acks",  # acknowledgements (none yet)
+        "SELECT dispatches",  # the dispatch as she may see it
+    ])
