@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from safety import imports
 from safety.accounts.models import User
-from safety.errors import VALIDATION_FAILED, DomainError, Invalid
+from safety.console.forms import flat_errors, invalid
+from safety.errors import Invalid
 from safety.extensions import db
 from safety.help import service as help_service
 from safety.help.models import PLACE_KINDS, Hotline, Place
 from safety.help.schemas import HotlineSchema, PlaceSchema
 from safety.i18n import _l
-from safety.schema_messages import translate_tree
 
 KINDS = PLACE_KINDS
 SHOW = ("all", "active", "hidden")
@@ -31,30 +31,6 @@ PLACE_FORM = ("name", "kind", "address", "phones", "hours", "website", "region",
 HOTLINE_FORM = ("name", "number", "region", "description", "hours", "sort")
 OPTIONAL = ("hours", "website", "region", "description")  # empty: none
 _PHONES_SPLIT = re.compile(r"[;\n]")
-
-
-def _invalid(messages) -> DomainError:
-    return DomainError(VALIDATION_FAILED, status=422, errors=translate_tree(messages))
-
-
-def flat_errors(errors: dict | None) -> dict[str, list[str]]:
-    """A field's messages as a list of lines, nested ones (a phone of the list) named by their
-    position: "2: Not a phone number"."""
-    out: dict[str, list[str]] = {}
-
-    def walk(field: str, value, where: str) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(field, inner, f"{where}{int(key) + 1}: " if str(key).isdigit() else where)
-        elif isinstance(value, list | tuple):
-            for inner in value:
-                walk(field, inner, where)
-        else:
-            out.setdefault(field, []).append(f"{where}{value}")
-
-    for field, value in (errors or {}).items():
-        walk(field, value, "")
-    return out
 
 
 # -- the list ----------------------------------------------------------------------------------
@@ -122,7 +98,7 @@ def load_place_form(form, *, partial: bool) -> dict:
     try:
         return PlaceSchema(partial=partial).load(body)
     except ValidationError as error:
-        raise _invalid(error.messages) from None
+        raise invalid(error.messages) from None
 
 
 def create_place(actor: User, form) -> Place:
@@ -186,7 +162,7 @@ def load_hotline_form(form, *, partial: bool) -> dict:
     try:
         return HotlineSchema(partial=partial).load(body)
     except ValidationError as error:
-        raise _invalid(error.messages) from None
+        raise invalid(error.messages) from None
 
 
 def create_hotline(actor: User, form) -> Hotline:

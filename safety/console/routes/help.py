@@ -9,6 +9,7 @@ import uuid
 from flask import g, redirect, request, url_for
 
 from safety.console import help as service
+from safety.console.forms import flat_errors
 from safety.console.routes import bp, console_view, nav_item, render
 from safety.errors import DomainError
 from safety.extensions import db
@@ -33,7 +34,7 @@ def _directory(status: int = 200, *, report: dict | None = None,
                             request.args.get("show", "all"))
     return render("console/help.html", status=status, listing=found, kinds=service.KINDS,
                   places=service.markers(found.rows), report=report, error=error,
-                  errors=service.flat_errors(error.errors if error else None),
+                  errors=flat_errors(error.errors if error else None),
                   all_or_nothing=all_or_nothing, message=_message())
 
 
@@ -62,7 +63,7 @@ def help_import():
 def _place_page(place, status: int = 200, error: DomainError | None = None, form=None):
     return render("console/help_place.html", status=status, place=place, form=form,
                   kinds=service.KINDS, error=error,
-                  errors=service.flat_errors(error.errors if error else None),
+                  errors=flat_errors(error.errors if error else None),
                   message=_message())
 
 
@@ -133,7 +134,7 @@ def help_place_delete(place_id: uuid.UUID):
 def _hotlines_page(status: int = 200, error: DomainError | None = None, form=None):
     return render("console/hotlines.html", status=status, hotlines=service.hotlines(),
                   form=form, error=error,
-                  errors=service.flat_errors(error.errors if error else None),
+                  errors=flat_errors(error.errors if error else None),
                   message=_message())
 
 
@@ -157,7 +158,7 @@ def hotline_create():
 
 def _hotline_page(hotline, status: int = 200, error: DomainError | None = None, form=None):
     return render("console/hotline.html", status=status, hotline=hotline, form=form,
-                  error=error, errors=service.flat_errors(error.errors if error else None),
+                  error=error, errors=flat_errors(error.errors if error else None),
                   message=_message())
 
 
