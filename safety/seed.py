@@ -110,8 +110,9 @@ def seed_demo() -> list[str]:
         ("Police station (demo data)", "police", 43.2610, 76.9450),
     ):
         if db.session.scalar(select(Place.id).where(Place.name == name)) is None:
-            help_.create_place({"name": name, "kind": kind, "address": "Almaty (demo)",
-                                "phones": [], "lat": lat, "lon": lon, "active": True})
+            place = {"name": name, "kind": kind, "address": "Almaty (demo)", "phones": [],
+                     "lat": lat, "lon": lon, "active": True}
+            help_.create_place(place, None)
     lines.append("help:       two demo places in Almaty; national hotlines are real")
     lines.append("every demo account has a made-up push token: pushes show in the log")
     db.session.flush()

@@ -13,6 +13,7 @@ Run it after changing a page, and commit the pictures.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -35,7 +36,24 @@ PAGES_AS_ADMIN = [
     ("delivery", "/console/delivery", "#backlog"),
     ("orgs", "/console/orgs", "#orgs"),
     ("org", "{org}", ".leaflet-draw"),  # the coverage editor is up
+    ("receiver", "{receiver}", "#receiver-form"),
+    ("help", "/console/help", "#places-map .marker.place"),
+    ("hotlines", "/console/help/hotlines", "#hotlines"),
 ]
+# Page 7's import: this file is uploaded and its report shown (one row is refused).
+IMPORT = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [76.9455, 43.2389]},
+     "properties": {"name": "Family support centre (demo data)", "kind": "family_support",
+                    "address": "Almaty (demo)", "phones": "8 727 300 00 00", "hours": "9-18"}},
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [76.8897, 43.2551]},
+     "properties": {"name": "Shelter (demo data)", "kind": "shelter",
+                    "address": "Almaty (demo)", "hours": "24/7"}},
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [76.9120, 43.2450]},
+     "properties": {"name": "Crisis centre (demo data)", "kind": "crisis_center",
+                    "address": "Almaty (demo)"}},
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [76.93, 143.26]},
+     "properties": {"name": "A typo", "kind": "hostel", "address": "Almaty (demo)"}},
+]}
 
 
 def build_app(workdir: Path, lang: str):
@@ -57,6 +75,18 @@ def build_app(workdir: Path, lang: str):
 
         for phone in ("+77010000005", "+77010000001"):  # the operators read the pages in `lang`
             user_by_phone(phone).locale = lang
+        from sqlalchemy import select
+
+        from safety.monitoring.service import add_receiver
+        from safety.orgs.models import Organization
+
+        org_id = db.session.scalar(select(Organization.id).order_by(Organization.name).limit(1))
+        add_receiver(user_by_phone("+77010000001"), org_id, {  # nothing listens: never sent
+            "priority": 1, "label": "Kuzet monitoring (demo)", "host": "192.0.2.10",
+            "port": 3061, "transport": "tcp", "account": "1234", "enabled": False})
+        from safety.orgs.service import invite_member
+
+        invite_member(user_by_phone("+77010000001"), org_id, "+77010000099", "responder")
         db.session.commit()
     return app
 
@@ -80,8 +110,13 @@ def alert_paths(app) -> dict[str, str]:
             out[key] = f"/console/alerts/{alert_id}"
         from safety.orgs.models import Organization
 
+        from safety.notify.models import MonitoringReceiver
+
         org_id = db.session.scalar(select(Organization.id).order_by(Organization.name).limit(1))
         out["org"] = f"/console/orgs/{org_id}"
+        receiver_id = db.session.scalar(select(MonitoringReceiver.id).where(
+            MonitoringReceiver.org_id == org_id))
+        out["receiver"] = f"/console/orgs/{org_id}/receivers/{receiver_id}"
     return out
 
 
@@ -144,6 +179,16 @@ def main() -> int:
                     page.wait_for_timeout(600)  # the map settles
                     page.screenshot(path=str(out / f"{name}.png"), full_page=True)
                     written.append(f"{name}.png")
+                if phone == "+77010000001":  # page 7: an import and its report
+                    upload = workdir / "places.geojson"
+                    upload.write_text(json.dumps(IMPORT), encoding="utf-8")
+                    page.goto(base + "/console/help")
+                    page.set_input_files("#import-file", str(upload))
+                    page.click("#import")
+                    page.wait_for_selector("#import-report")
+                    page.wait_for_timeout(600)
+                    page.screenshot(path=str(out / "help-import.png"), full_page=True)
+                    written.append("help-import.png")
                 context.close()
             browser.close()
     finally:

@@ -154,3 +154,58 @@ def test_an_admin_draws_a_coverage_polygon_and_it_saves(app, world, page, served
     coverage = world.admin.get(f"/api/v1/orgs/{org_id}").get_json()["coverage"]
     assert coverage["type"] == "MultiPolygon" and len(coverage["coordinates"]) == 2
     assert not page.foreign and not page.problems, (page.foreign, page.problems)
+
+
+def test_an_admin_imports_places_sees_them_on_the_map_and_adds_a_hotline(
+        app, admin, client, page, served, tmp_path):
+    """Page 7: a GeoJSON of places imported (its report row by row), the places on the map (a
+    marker opens its place, whose position a click on the map moves), and a regional hotline
+    added — each read back through the API."""
+    from playwright.sync_api import expect
+
+    limiter.reset()
+    geojson = tmp_path / "places.geojson"
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [76.95, 43.25]},
+         "properties": {"name": "Police 5", "kind": "police", "address": "Tole bi 5"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [76.93, 43.26]},
+         "properties": {"name": "Кризисный центр", "kind": "crisis_center",
+                        "address": "Abay 1", "phones": "150"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [76.93, 143.26]},
+         "properties": {"name": "Nowhere", "kind": "shelter", "address": "Street 9"}},
+    ]}), encoding="utf-8")
+    _log_in(page, served, admin)
+    page.click("nav >> text=Help directory")
+    page.wait_for_url(served + "/console/help")
+    page.set_input_files("#import-file", str(geojson))
+    page.click("#import")
+    expect(page.locator("#import-report")).to_be_visible()
+    statuses = page.locator("#report-rows tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.status)")
+    assert statuses == ["accepted", "accepted", "rejected"]
+    expect(page.locator('#report-rows tr[data-status="rejected"]')).to_contain_text("lat")
+    markers = page.locator("#places-map .marker.place")
+    expect(markers).to_have_count(2)
+    expect(page.locator("#places-map .marker.place-police")).to_have_count(1)
+    names = [p["name"] for p in client.get("/api/v1/help/places", query_string={
+        "lat": 43.25, "lon": 76.94}).get_json()["items"]]
+    assert sorted(names) == ["Police 5", "Кризисный центр"]
+
+    page.locator("#places-map .marker.place-police").click()
+    page.wait_for_url(f"{served}/console/help/places/*")
+    expect(page.locator("#pick-map .marker.picked")).to_have_count(1)
+    box = page.locator("#pick-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2)
+    assert float(page.input_value("#place-lon")) > 76.95  # the click moved it east
+    assert abs(float(page.input_value("#place-lat")) - 43.25) < 0.001
+
+    page.click("#hotlines-tab")
+    page.fill('#hotline-form input[name="name"]', "Almaty crisis line")
+    page.fill('#hotline-form input[name="number"]', "+7 727 000 00 00")
+    page.fill('#hotline-form input[name="region"]', "almaty")
+    page.click("#add-hotline")
+    expect(page.locator("#action-message")).to_be_visible()
+    expect(page.locator('#hotlines tr[data-region="almaty"]')).to_contain_text("Almaty crisis")
+    hotlines = client.get("/api/v1/help/hotlines", query_string={"region": "almaty"})
+    assert "Almaty crisis line" in [h["name"] for h in hotlines.get_json()["items"]]
+    assert not page.foreign and not page.problems, (page.foreign, page.problems)

@@ -145,3 +145,30 @@ def test_hotline_changes_are_admin_only(admin, make_person, client):
         == 200
     assert admin.delete(f"/api/v1/help/hotlines/{hid}").status_code == 204
     assert admin.delete(f"/api/v1/help/hotlines/{hid}").status_code == 404
+
+
+def test_directory_changes_through_the_api_are_audited(app, admin):
+    from sqlalchemy import select
+
+    from safety.audit import AuditEvent
+    from safety.extensions import db
+
+    pid = admin.post("/api/v1/help/places", json=place()).get_json()["id"]
+    admin.patch(f"/api/v1/help/places/{pid}", json={"hours": "9-18"})
+    admin.patch(f"/api/v1/help/places/{pid}", json={"hours": "9-18"})  # no change: no row
+    admin.delete(f"/api/v1/help/places/{pid}")
+    hid = admin.post("/api/v1/help/hotlines", json={"name": "Line", "number": "1414"}
+                     ).get_json()["id"]
+    admin.patch(f"/api/v1/help/hotlines/{hid}", json={"number": "1415"})
+    admin.delete(f"/api/v1/help/hotlines/{hid}")
+    with app.app_context():
+        rows = {r.action: r for r in db.session.scalars(select(AuditEvent))}
+        assert sorted((r.action, r.object_id) for r in rows.values()) == sorted([
+            ("help_place.created", pid), ("help_place.updated", pid),
+            ("help_place.deleted", pid), ("help_hotline.created", hid),
+            ("help_hotline.updated", hid), ("help_hotline.deleted", hid)])
+        assert all(r.actor_id == admin.id for r in rows.values())
+        assert rows["help_place.updated"].changes["fields"] == {
+            "hours": {"before": "24/7", "after": "9-18"}}
+        assert rows["help_hotline.updated"].changes["fields"] == {
+            "number": {"before": "1414", "after": "1415"}}

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from safety import imports
-from safety.auth import login_required
+from safety.auth import login_required, me
 from safety.extensions import db
 from safety.help import service
 from safety.help.models import Place
@@ -38,7 +38,7 @@ class Places(MethodView):
     @blp.response(201, PlaceSchema)
     def post(self, data):
         """Add a place"""
-        place = service.create_place(data)
+        place = service.create_place(data, me())
         db.session.commit()
         return place
 
@@ -66,7 +66,7 @@ class PlaceResource(MethodView):
     @blp.response(200, PlaceSchema)
     def patch(self, data, place_id: uuid.UUID):
         """Change a place"""
-        place = service.update_place(place_id, data)
+        place = service.update_place(place_id, data, me())
         db.session.commit()
         return place
 
@@ -74,7 +74,7 @@ class PlaceResource(MethodView):
     @blp.response(204)
     def delete(self, place_id: uuid.UUID):
         """Remove a place"""
-        service.delete_place(place_id)
+        service.delete_place(place_id, me())
         db.session.commit()
 
 
@@ -88,7 +88,8 @@ class ImportPlaces(MethodView):
     def post(self, args, files):
         """Import places from CSV or GeoJSON: a report per row"""
         raw, filename = imports.read_upload(files)
-        report = service.import_places(raw, filename, PlaceSchema(), args["all_or_nothing"])
+        report = service.import_places(raw, filename, PlaceSchema(), args["all_or_nothing"],
+                                        me())
         imports.refuse_uncommitted(report)
         db.session.commit()
         return report
@@ -108,7 +109,7 @@ class Hotlines(MethodView):
     @blp.response(201, HotlineSchema)
     def post(self, data):
         """Add a hotline"""
-        hotline = service.create_hotline(data)
+        hotline = service.create_hotline(data, me())
         db.session.commit()
         return hotline
 
@@ -120,7 +121,7 @@ class HotlineResource(MethodView):
     @blp.response(200, HotlineSchema)
     def patch(self, data, hotline_id: uuid.UUID):
         """Change a hotline"""
-        hotline = service.update_hotline(hotline_id, data)
+        hotline = service.update_hotline(hotline_id, data, me())
         db.session.commit()
         return hotline
 
@@ -128,5 +129,5 @@ class HotlineResource(MethodView):
     @blp.response(204)
     def delete(self, hotline_id: uuid.UUID):
         """Remove a hotline"""
-        service.delete_hotline(hotline_id)
+        service.delete_hotline(hotline_id, me())
         db.session.commit()

@@ -1,5 +1,7 @@
 """Help nearby: a directory of crisis centres, shelters, family support centres and police,
-and the hotlines to call."""
+and the hotlines to call. Platform admins change it (through the API or the console, the same
+functions here); every change is audited (`help_place.*`, `help_hotline.*`) with the admin, in
+the same transaction."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import uuid
 
 from sqlalchemy import or_, select
 
-from safety import geo, imports
+from safety import audit, geo, imports
+from safety.accounts.models import User
 from safety.errors import Invalid, NotFound
 from safety.extensions import db
 from safety.help.models import Hotline, Place
@@ -17,6 +20,8 @@ from safety.i18n import _, _l
 from safety.util import utcnow
 
 PLACE_FIELDS = ("name", "kind", "address", "phones", "hours", "website", "region", "active")
+PLACE_AUDITED = PLACE_FIELDS + ("lat", "lon")
+HOTLINE_FIELDS = ("name", "number", "region", "description", "hours", "sort")
 
 
 def _key(data: dict) -> str:
@@ -29,12 +34,20 @@ def _place_exists(data: dict) -> bool:
     return db.session.scalar(select(Place.id).where(Place.dedupe_key == _key(data))) is not None
 
 
-def create_place(data: dict) -> Place:
+def _place_snapshot(place: Place) -> dict:
+    return {f: getattr(place, f) for f in PLACE_AUDITED}
+
+
+def create_place(data: dict, actor: User | None, *, imported: bool = False) -> Place:
+    """A new place (`actor`: the admin; None for the demo seed), audited."""
     place = Place(**{k: data.get(k) for k in PLACE_FIELDS})
     _locate(place, data["lat"], data["lon"])
     place.dedupe_key = _key(data)
     db.session.add(place)
     db.session.flush()
+    audit.record(actor, "help_place.created", "help_place", place.id, {
+        "fields": audit.diff({}, _place_snapshot(place)), **({"import": True} if imported
+                                                              else {})})
     return place
 
 
@@ -50,8 +63,9 @@ def get_place(place_id: uuid.UUID, *, admin: bool = False) -> Place:
     return place
 
 
-def update_place(place_id: uuid.UUID, data: dict) -> Place:
+def update_place(place_id: uuid.UUID, data: dict, actor: User) -> Place:
     place = get_place(place_id, admin=True)
+    before = _place_snapshot(place)
     for k in PLACE_FIELDS:
         if k in data:
             setattr(place, k, data[k])
@@ -59,13 +73,20 @@ def update_place(place_id: uuid.UUID, data: dict) -> Place:
         _locate(place, data.get("lat", place.lat), data.get("lon", place.lon))
     place.dedupe_key = _key({"kind": place.kind, "name": place.name, "lat": place.lat,
                              "lon": place.lon})
-    place.updated_at = utcnow()
+    changes = audit.diff(before, _place_snapshot(place))
+    if changes:
+        place.updated_at = utcnow()
+        audit.record(actor, "help_place.updated", "help_place", place.id, {"fields": changes})
     db.session.flush()
     return place
 
 
-def delete_place(place_id: uuid.UUID) -> None:
-    db.session.delete(get_place(place_id, admin=True))
+def delete_place(place_id: uuid.UUID, actor: User) -> None:
+    place = get_place(place_id, admin=True)
+    before = _place_snapshot(place)
+    audit.record(actor, "help_place.deleted", "help_place", place.id, {
+        "fields": audit.diff(before, dict.fromkeys(before))})
+    db.session.delete(place)
     db.session.flush()
 
 
@@ -116,13 +137,16 @@ def _csv_rows(text: str):
         yield n, row
 
 
-def import_places(raw: bytes, filename: str, schema, all_or_nothing: bool) -> dict:
+def import_places(raw: bytes, filename: str, schema, all_or_nothing: bool,
+                  actor: User) -> dict:
     """CSV (name, kind, address, lat, lon[, phones (;-separated), hours, website, region]) or
-    a GeoJSON FeatureCollection of Points with those properties."""
+    a GeoJSON FeatureCollection of Points with those properties. Each place stored is audited
+    as created by `actor` (an all-or-nothing import that stores nothing audits nothing)."""
     text = imports.decode(raw)
     is_json = filename.lower().endswith((".json", ".geojson")) or text.lstrip().startswith("{")
     rows = _geojson_rows(text) if is_json else _csv_rows(text)
-    return imports.run(rows, schema, _key, _place_exists, create_place, all_or_nothing)
+    return imports.run(rows, schema, _key, _place_exists,
+                       lambda data: create_place(data, actor, imported=True), all_or_nothing)
 
 
 def hotlines(region: str | None) -> list[Hotline]:
@@ -134,10 +158,16 @@ def hotlines(region: str | None) -> list[Hotline]:
     return list(db.session.scalars(stmt.order_by(Hotline.sort, Hotline.name)))
 
 
-def create_hotline(data: dict) -> Hotline:
+def _hotline_snapshot(hotline: Hotline) -> dict:
+    return {f: getattr(hotline, f) for f in HOTLINE_FIELDS}
+
+
+def create_hotline(data: dict, actor: User) -> Hotline:
     hotline = Hotline(**data)
     db.session.add(hotline)
     db.session.flush()
+    audit.record(actor, "help_hotline.created", "help_hotline", hotline.id, {
+        "fields": audit.diff({}, _hotline_snapshot(hotline))})
     return hotline
 
 
@@ -148,14 +178,23 @@ def get_hotline(hotline_id: uuid.UUID) -> Hotline:
     return hotline
 
 
-def update_hotline(hotline_id: uuid.UUID, data: dict) -> Hotline:
+def update_hotline(hotline_id: uuid.UUID, data: dict, actor: User) -> Hotline:
     hotline = get_hotline(hotline_id)
+    before = _hotline_snapshot(hotline)
     for k, v in data.items():
         setattr(hotline, k, v)
+    changes = audit.diff(before, _hotline_snapshot(hotline))
+    if changes:
+        audit.record(actor, "help_hotline.updated", "help_hotline", hotline.id,
+                     {"fields": changes})
     db.session.flush()
     return hotline
 
 
-def delete_hotline(hotline_id: uuid.UUID) -> None:
-    db.session.delete(get_hotline(hotline_id))
+def delete_hotline(hotline_id: uuid.UUID, actor: User) -> None:
+    hotline = get_hotline(hotline_id)
+    before = _hotline_snapshot(hotline)
+    audit.record(actor, "help_hotline.deleted", "help_hotline", hotline.id, {
+        "fields": audit.diff(before, dict.fromkeys(before))})
+    db.session.delete(hotline)
     db.session.flush()

@@ -14,6 +14,7 @@ from safety.accounts.models import User
 from safety.errors import Conflict, Forbidden, NotFound
 from safety.extensions import db
 from safety.i18n import _l
+from safety.monitoring import stations
 from safety.notify import sealed
 from safety.notify.channels import dc09
 from safety.notify.models import MonitoringReceiver, OutboxJob
@@ -117,6 +118,19 @@ def remove_receiver(user: User, org_id: uuid.UUID, receiver_id: uuid.UUID) -> No
         "receiver_id": row.id, "fields": audit.diff(before, dict.fromkeys(before), ("key",))})
     db.session.delete(row)
     db.session.flush()
+
+
+def test_receiver(user: User, org_id: uuid.UUID, receiver_id: uuid.UUID) -> list[dc09.Try]:
+    """A link test (E602) to one receiver now, as `flask safety dc09-test` sends it (platform
+    admins, from the console): what it answered, audited. Waits for the receiver (at most
+    DC09_TIMEOUT_S per message) with no transaction open; the sequence number is committed
+    before sending, the receiver's health and the audit row are the caller's to commit."""
+    row = _receiver(_manager(user, org_id), receiver_id)
+    tries = stations.link_test_one(row)
+    last = tries[-1]
+    audit.record(user, "org.receiver_tested", "organization", org_id, {
+        "receiver_id": row.id, "answer": last.answer, "detail": last.detail[:500]})
+    return tries
 
 
 def station_events(user: User, org_id: uuid.UUID, alert_id: uuid.UUID | None) -> Select:

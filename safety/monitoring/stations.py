@@ -216,14 +216,24 @@ def link_test_now(org: Organization) -> list[tuple[MonitoringReceiver, list[dc09
     health stand whatever happens next."""
     rows = list(db.session.scalars(select(MonitoringReceiver).where(
         MonitoringReceiver.org_id == org.id).order_by(MonitoringReceiver.priority)))
-    event = dc09.event_of(link_test_event())
     out = []
     for row in rows:
-        station = dc09.station_of(row, current_app.config)
-        seq = dc09.next_sequence(row.id)
-        db.session.commit()
-        tries = dc09.deliver(station, seq, event, float(current_app.config["DC09_TIMEOUT_S"]))
-        dc09.record_tries(tries)
+        tries = link_test_one(row)
         db.session.commit()
         out.append((row, tries))
     return out
+
+
+def link_test_one(row: MonitoringReceiver) -> list[dc09.Try]:
+    """E602 to one receiver (enabled or not) now, and what it answered. Commits the sequence
+    number before sending (no transaction is open while it waits for the receiver: on SQLite
+    that would hold every panic's write); the receiver's health is left in the session for the
+    caller to commit."""
+    station = dc09.station_of(row, current_app.config)
+    seq = dc09.next_sequence(row.id)
+    db.session.commit()
+    tries = dc09.deliver(station, seq, dc09.event_of(link_test_event()),
+                         float(current_app.config["DC09_TIMEOUT_S"]))
+    dc09.record_tries(tries)
+    db.session.expire(row)  # its health was just written past the ORM
+    return tries

@@ -163,10 +163,17 @@ def respond_invitation(user: User, invitation_id: uuid.UUID, accept: bool) -> Or
 
 
 def withdraw_invitation(user: User, org_id: uuid.UUID, invitation_id: uuid.UUID) -> None:
+    """Withdraw an invitation not answered yet (audited). One already accepted is a membership
+    now (409: remove the member instead); one declined is withdrawn as well."""
     org = get_org(user, org_id)
     invitation = db.session.get(OrgInvitation, invitation_id)
     if invitation is None or invitation.org_id != org.id:
         raise NotFound(NO_INVITATION)
+    if invitation.status == "accepted":
+        raise Conflict(_l("This invitation was accepted: remove the member instead."))
+    audit.record(user, "org.invitation_withdrawn", "organization", org.id, {
+        "invitation_id": invitation.id, "phone": invitation.phone, "role": invitation.role,
+        "status": invitation.status})
     db.session.delete(invitation)
     db.session.flush()
 

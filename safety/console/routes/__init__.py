@@ -242,6 +242,7 @@ from safety.console.routes import (  # noqa: E402, F401
     auth,
     board,
     delivery,
+    help,
     orgs,
     responders,
     stats,

@@ -151,6 +151,14 @@
     }
   }
 
+  // A form with data-confirm asks before it is sent (removing something for good).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpBoard();
     setUpSound();
