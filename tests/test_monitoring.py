@@ -161,7 +161,9 @@ def test_a_duress_cancel_is_duress_at_the_console_and_nothing_on_her_phone(
     assert mine["status"] == "canceled"
     assert not {"duress", "number"} & set(mine)
     assert {n["channel"] for n in mine["notifications"]} <= {"push", "sms"}
-    assert "121" not in str(mine) and "station" not in str(mine).lower()
+    # (times and ids may hold the digits 121 by chance: look past them)
+    text = re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d)?|[0-9a-f-]{36}", "", str(mine))
+    assert "121" not in text and "station" not in text.lower()
     listed = world.user.get("/api/v1/alerts").get_json()["items"]
     assert [(a["id"], a["status"]) for a in listed] == [(alert["id"], "canceled")]
     assert not [j for j in jobs(app, recipient_user_id=world.user.id) if j.kind != "alert"]
