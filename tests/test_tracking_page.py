@@ -244,12 +244,14 @@ def test_the_page_fits_an_old_phone(client, tracked, app):
     assert total < BUDGET, sizes
 
 
-def test_the_policy_names_the_tile_host_only_when_tiles_are_configured(app, client, tracked):
+def test_the_policy_names_the_tile_host_only_when_tiles_are_configured(app, client, tracked,
+                                                                       monkeypatch):
     _, path = tracked
     csp = client.get(path).headers["Content-Security-Policy"]
     assert "img-src 'self' data: ;" in csp and "http" not in csp
     assert "Map background not configured" in client.get(path).get_data(as_text=True)
-    app.config["TRACKING_TILE_URL"] = "https://{s}.tiles.example/{z}/{x}/{y}.png"
+    monkeypatch.setitem(app.config, "TRACKING_TILE_URL",
+                        "https://{s}.tiles.example/{z}/{x}/{y}.png")
     r = client.get(path)
     assert "img-src 'self' data: https://*.tiles.example;" in r.headers["Content-Security-Policy"]
     assert "script-src 'self'" in r.headers["Content-Security-Policy"]
@@ -267,13 +269,15 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 
 
 def test_the_page_through_active_coming_and_ended_in_chromium(
-        app, user, responder_scene, served, browser, tracking_path, panic, offers_of, tmp_path):
+        app, user, responder_scene, served, browser, tracking_path, panic, offers_of, tmp_path,
+        monkeypatch):
     """One page load, at 360x640 in London: the state moves active -> responder on the way ->
     ended as it happens; links, times (her zone, not the browser's), accuracy, battery, the
     no-tiles notice, 200 % text; nothing is loaded from anywhere else."""
     from playwright.sync_api import expect
 
-    app.config["TRACKING_POLL_MS"] = 300
+    monkeypatch.setitem(app.config, "TRACKING_POLL_MS", 300)
+    monkeypatch.setitem(app.config, "TRACKING_TILE_URL", "")
     user.post("/api/v1/me/contacts", json={"name": "Sister", "phone": NEIGHBOUR})
     alert = panic(user, lat=43.2567, lon=76.9286).get_json()
     path = tracking_path()
@@ -339,13 +343,13 @@ def test_the_page_through_active_coming_and_ended_in_chromium(
 
 
 def test_tiles_and_language_in_chromium(app, user, served, browser, tracking_path, panic,
-                                        fake_http):
+                                        fake_http, monkeypatch):
     """Her sister reads Russian; tiles come from the configured server, and that server learns
     our origin at most, never the link."""
     from playwright.sync_api import expect
 
     tiles = fake_http(body=PNG, headers={"Content-Type": "image/png"})
-    app.config["TRACKING_TILE_URL"] = tiles.url("/{z}/{x}/{y}.png")
+    monkeypatch.setitem(app.config, "TRACKING_TILE_URL", tiles.url("/{z}/{x}/{y}.png"))
     user.post("/api/v1/me/contacts", json={"name": "Sister", "phone": NEIGHBOUR,
                                            "locale": "ru"})
     panic(user, lat=43.2567, lon=76.9286)
