@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.test_duress_tells import canon
+from tests.helpers import numbered
 
 NEIGHBOUR = "+77015550123"
 BUDGET = 40 * 1024  # page + script + css, uncompressed, without tiles
@@ -194,7 +194,7 @@ def test_after_a_duress_cancel_the_page_is_a_real_cancels_byte_for_byte(app, clo
             r = client.get(url)
             body = r.data.replace(token, b"TOKEN").replace(her.phone.encode(), b"HER")
             out[name] = (r.status_code, {k: v for k, v in r.headers.items()
-                                         if k not in PER_CLIENT}, canon(body))
+                                         if k not in PER_CLIENT}, numbered(body))
         clock.advance(app.config["TRACKING_GRACE_S"] - 10)
         out["before_expiry"] = client.get(path + "/data").status_code
         clock.advance(6)  # the grace after the cancel is over
