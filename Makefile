@@ -5,6 +5,11 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
+# The demo's tracking page shows streets from OpenStreetMap's tile servers (docs/configuration.md,
+# "A map with streets"); `TRACKING_TILE_URL= make run` for none. The console keeps its own
+# setting (none unless CONSOLE_TILE_URL is given).
+TRACKING_TILE_URL ?= https://tile.openstreetmap.org/{z}/{x}/{y}.png
+CONSOLE_TILE_URL ?=
 
 # The message catalogues (docs/translations.md). Keywords: safety/i18n.py's _l, _n, n_, N_
 # (tests/test_translations.py extracts with the same ones).
@@ -30,6 +35,7 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) safety seed-demo --console
 	RUN_WORKER_IN_PROCESS=1 RUN_DEMO_SIMULATOR=1 PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) \
+	  TRACKING_TILE_URL='$(TRACKING_TILE_URL)' CONSOLE_TILE_URL='$(CONSOLE_TILE_URL)' \
 	  $(FLASK) run --no-reload --host $(HOST) --port $(PORT)
 
 test: install-test

@@ -77,6 +77,15 @@ class ComputedNested(Computed, fields.Nested):
     schema (documented as that schema)."""
 
 
+class JsonBoolean(fields.Boolean):
+    """JSON true or false only: not 1, "yes" or "on" (a setting she changes must be meant)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ValidationError(_("Not a boolean: true or false."))
+        return value
+
+
 class Patchable(Schema):
     """A schema that PATCH endpoints load with partial=True (or, with PATCH_ONLY, always a
     change): a body that changes nothing is refused (422) rather than answered 200. The

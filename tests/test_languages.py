@@ -394,8 +394,7 @@ def test_the_tracking_page_is_in_the_contacts_language(app, her, client, panic, 
     assert "<title>Местоположение в реальном времени</title>" in page
     assert 'data-text-live="ТРЕВОГА АКТИВНА"' in page
     assert 'data-time-zone="Asia/Almaty"' in page
-    assert ('звоните в полицию: <a href="tel:102">102</a> или <a href="tel:112">112</a>.'
-            in page)
+    assert 'href="tel:102"' in page and 'href="tel:112"' in page
     kk = client.get(path + "?lang=kk").get_data(as_text=True)
     assert '<html lang="kk">' in kk and "ДАБЫЛ БЕЛСЕНДІ" in kk
     assert client.get(path + "?lang=xx").get_data(as_text=True).startswith(

@@ -25,6 +25,9 @@ class User(db.Model):
     # Pushes to her show neutral words on the lock screen; the real texts travel in the data.
     discreet_notifications: Mapped[bool] = mapped_column(Boolean, default=False,
                                                          server_default=false())
+    # Her SMS contacts' tracking page offers "Call her" with her number (she chooses; off).
+    share_phone_with_contacts: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                            server_default=false())
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     duress_pin_hash: Mapped[str | None] = mapped_column(String(200))
     # When the holder of `phone` last proved it with an SMS code; None: never (accounts made

@@ -1,6 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from safety.fields import Patchable, Phone, Text
+from safety.fields import JsonBoolean, Patchable, Phone, Text
 from safety.i18n import LOCALES, TIME_ZONES, _, _l
 
 PIN = validate.Regexp(r"^\d{4,8}$", error=_l("A PIN is 4 to 8 digits."))
@@ -19,6 +19,8 @@ class UserSchema(Schema):
     discreet_notifications = fields.Boolean(dump_only=True, metadata={
         "description": "Pushes to her show only neutral words on the lock screen; the real "
                        "title and body travel in the push's data."})
+    share_phone_with_contacts = fields.Boolean(dump_only=True, metadata={
+        "description": "Her SMS contacts' tracking page shows her number with \"Call her\"."})
     roles = fields.List(fields.String(), dump_only=True)
     has_pin = fields.Method("_has_pin", dump_only=True)
     phone_verified = fields.Method("_phone_verified", dump_only=True, metadata={
@@ -72,6 +74,10 @@ class UserUpdateSchema(Patchable):
     discreet_notifications = fields.Boolean(metadata={
         "description": "true: pushes to her say only \"Reminder\" / \"Open the app\" on the "
                        "lock screen; the real texts are in the push's data."})
+    share_phone_with_contacts = JsonBoolean(metadata={
+        "description": "true: the tracking page her SMS contacts get during an alert offers "
+                       "\"Call her\" with her (verified) number. Default false: her number is "
+                       "never on that page (a link can be forwarded)."})
     password = fields.String(load_only=True, validate=validate.Length(min=8, max=128))
     current_password = fields.String(load_only=True, validate=validate.Length(max=128))
 

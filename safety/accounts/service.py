@@ -230,7 +230,7 @@ def update_me(user: User, data: dict, session_id: uuid.UUID) -> User:
                 session.revoked_at = utcnow()
     if "full_name" in data:
         user.full_name = data["full_name"].strip()
-    for field in ("locale", "time_zone", "discreet_notifications"):
+    for field in ("locale", "time_zone", "discreet_notifications", "share_phone_with_contacts"):
         if field in data:
             setattr(user, field, data[field])
     db.session.flush()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from safety.alerts.access import staff
@@ -21,6 +23,27 @@ from safety.util import utcnow
 TRAIL_POINTS = 500
 COMING = ("accepted", "en_route", "on_scene")
 
+# "Go to her": plain links that open her latest position in the map apps people in Kazakhstan
+# use ({lat} and {lon} are filled in, 6 decimals; the page fills them again as points arrive).
+# Nothing is loaded from these hosts; the page's no-referrer keeps the link's token from them.
+# 2GIS: its web and app links show a point at /geo/<lon>,<lat>. Yandex Maps: a route from
+# where the reader is to her (rtext=~<lat>,<lon>, rtt=auto; yandex.com/dev/yandex-apps-launch-
+# maps, "yandexmaps web"). Google Maps URLs: directions to her (api=1, destination=<lat>,<lon>;
+# developers.google.com/maps/documentation/urls). geo: RFC 5870, with Android's q= for a pin.
+GO_THERE = (
+    ("2gis", _l("2GIS"), "https://2gis.kz/geo/{lon},{lat}"),
+    ("yandex", _l("Yandex Maps"), "https://yandex.ru/maps/?rtext=~{lat},{lon}&rtt=auto"),
+    ("google", _l("Google Maps"),
+     "https://www.google.com/maps/dir/?api=1&destination={lat},{lon}"),
+    ("geo", _l("Other map app"), "geo:{lat},{lon}?q={lat},{lon}"),
+)
+
+
+def go_there(lat: float, lon: float) -> list[tuple[str, Text, str, str]]:
+    """(code, label, URL template, URL for lat/lon) of each "Go to her" link."""
+    where = {"lat": f"{lat:.6f}", "lon": f"{lon:.6f}"}
+    return [(code, label, url, url.format(**where)) for code, label, url in GO_THERE]
+
 
 def _link(token: str) -> TrackingLink | None:
     return db.session.scalar(select(TrackingLink).where(
@@ -37,12 +60,25 @@ def reader(token: str) -> tuple[str | None, str | None]:
     return contacts.reader(contact)
 
 
+def canceled_at(alert: Alert) -> datetime | None:
+    """When her screen showed the alert canceled: a real cancel or a duress one. Her contacts'
+    page stops there, exactly as her own view does (alerts.views.frozen_at): after a duress
+    cancel the link may be in his hands (forwarded, or read on her sister's phone), so it must
+    not show that the alert goes on. Her guardians and the responder are told, in the app."""
+    return alert.shown_canceled_at
+
+
 def alert_for(token: str) -> Alert:
     link = _link(token)
+    now = utcnow()
     if link is None or link.revoked_at is not None or (
-            link.expires_at is not None and link.expires_at <= utcnow()):
+            link.expires_at is not None and link.expires_at <= now):
         raise NotFound(_l("This tracking link does not exist or has expired."))
-    return db.session.get(Alert, link.alert_id)
+    alert = db.session.get(Alert, link.alert_id)
+    cut = canceled_at(alert)
+    if cut is not None and cut + timedelta(seconds=current_app.config["TRACKING_GRACE_S"]) <= now:
+        raise NotFound(_l("This tracking link does not exist or has expired."))  # as ended
+    return alert
 
 
 @dataclass
@@ -59,11 +95,36 @@ class Coming:
 
 
 @dataclass
+class Ended:
+    """What "ended" means, for her contacts: she canceled it (she says she is safe), or the
+    security company resolved it (a responder, or its dispatcher at the console). A duress
+    cancel never ends an alert: her contacts go on seeing it live."""
+
+    reason: str  # canceled | resolved
+    at: datetime
+    text: Text
+
+
+@dataclass
+class Battery:
+    """Her phone's battery: the last heartbeat's (POST /me/heartbeat), else what the panic said."""
+
+    pct: int
+    at: datetime
+
+
+@dataclass
 class Snapshot:
+    """The alert as her SMS contacts see it: up to her cancel (real or duress), if any."""
+
     alert: Alert
+    live: bool
+    updated_at: datetime
     points: list[AlertLocation]  # the newest TRAIL_POINTS, oldest first
     reply: AlertMessage | None  # her latest quick reply (not free text, not her helpers')
     responder: Coming | None = None
+    ended: Ended | None = None
+    battery: Battery | None = None
 
 
 def snapshot(token: str) -> Snapshot:
@@ -71,11 +132,49 @@ def snapshot(token: str) -> Snapshot:
     (SnapshotSchema shows her name, whether the alert is live, the trail, that reply and
     the responder: nothing else)."""
     alert = alert_for(token)
+    cut = canceled_at(alert)
+    trail = select(AlertLocation).where(AlertLocation.alert_id == alert.id)
+    if cut is not None:
+        trail = trail.where(AlertLocation.received_at <= cut)
     points = list(db.session.scalars(
-        select(AlertLocation).where(AlertLocation.alert_id == alert.id)
-        .order_by(AlertLocation.recorded_at.desc()).limit(TRAIL_POINTS)))
+        trail.order_by(AlertLocation.recorded_at.desc()).limit(TRAIL_POINTS)))
     points.reverse()
-    return Snapshot(alert, points, her_latest_reply(alert), _coming(alert))
+    reply = her_latest_reply(alert)
+    if cut is not None and reply is not None and reply.created_at > cut:
+        reply = None  # not reachable today (held), and never shown: as after a real cancel
+    live = alert.live and cut is None
+    return Snapshot(alert, live, cut or alert.updated_at, points, reply,
+                    _coming(alert) if live else None, _ended(alert, cut),
+                    None if cut is not None else _battery(alert))
+
+
+def her_phone(token: str) -> str | None:
+    """Her number for "Call her", only if she chose to show it to her contacts
+    (`share_phone_with_contacts`, PATCH /me) and proved it is hers; None otherwise."""
+    owner = alert_for(token).owner
+    if owner.share_phone_with_contacts and owner.phone_verified_at is not None:
+        return owner.phone
+    return None
+
+
+def _ended(alert: Alert, cut: datetime | None) -> Ended | None:
+    if cut is not None:
+        return Ended("canceled", cut, _l("She canceled the alert herself: she says she is safe."))
+    if alert.live:
+        return None
+    return Ended(alert.status, alert.ended_at or alert.updated_at,
+                 _l("The security company resolved the alert: a responder or its dispatcher "
+                    "closed it."))
+
+
+def _battery(alert: Alert) -> Battery | None:
+    """Not after a cancel: her phone stops reporting after a real one (409), and after a duress
+    one what it reports must not show."""
+    if alert.phone_seen_at is not None and alert.phone_battery_pct is not None:
+        return Battery(alert.phone_battery_pct, alert.phone_seen_at)
+    if alert.battery_pct is not None:
+        return Battery(alert.battery_pct, alert.created_at)
+    return None
 
 
 def _coming(alert: Alert) -> Coming | None:
