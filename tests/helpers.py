@@ -253,18 +253,3 @@ def sqlite_write_locked(app) -> bool:
         return False
     finally:
         conn.close()
-
-
-_UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
-
-
-def numbered(body: bytes) -> bytes:
-    """Each id and ISO time in `body` becomes a token numbered in order of first appearance
-    (ID0, TIME0, ...): two stories compare byte for byte, and "this time equals that one" still
-    counts (as in test_duress_tells.py)."""
-    for pattern, label in ((_UUID, b"ID"), (_TIME, b"TIME")):
-        seen: dict[bytes, bytes] = {}
-        body = pattern.sub(lambda m, seen=seen, label=label: seen.setdefault(
-            m.group(0), label + str(len(seen)).encode()), body)
-    return body

@@ -61,11 +61,12 @@ def reader(token: str) -> tuple[str | None, str | None]:
 
 
 def canceled_at(alert: Alert) -> datetime | None:
-    """When her screen showed the alert canceled: a real cancel or a duress one. Her contacts'
-    page stops there, exactly as her own view does (alerts.views.frozen_at): after a duress
-    cancel the link may be in his hands (forwarded, or read on her sister's phone), so it must
-    not show that the alert goes on. Her guardians and the responder are told, in the app."""
-    return alert.shown_canceled_at
+    """When her contacts' page stops: a real cancel (it then says "she says she is safe").
+    After a duress cancel it goes on — her SMS contacts are her helpers, and telling her sister
+    she is safe in the most dangerous case would make her stand down; whoever holds a
+    contact's phone sees the truth (docs/security.md). What her phone sends as words after a
+    duress cancel is never shown (`snapshot`): it may be him typing."""
+    return None if alert.live else alert.shown_canceled_at
 
 
 def alert_for(token: str) -> Alert:
@@ -140,9 +141,10 @@ def snapshot(token: str) -> Snapshot:
         trail.order_by(AlertLocation.recorded_at.desc()).limit(TRAIL_POINTS)))
     points.reverse()
     reply = her_latest_reply(alert)
-    if cut is not None and reply is not None and reply.created_at > cut:
-        reply = None  # not reachable today (held), and never shown: as after a real cancel
-    live = alert.live and cut is None
+    shown = alert.shown_canceled_at  # a duress cancel too: words after it may be his
+    if shown is not None and reply is not None and reply.created_at > shown:
+        reply = None
+    live = alert.live
     return Snapshot(alert, live, cut or alert.updated_at, points, reply,
                     _coming(alert) if live else None, _ended(alert, cut),
                     None if cut is not None else _battery(alert))
@@ -168,8 +170,8 @@ def _ended(alert: Alert, cut: datetime | None) -> Ended | None:
 
 
 def _battery(alert: Alert) -> Battery | None:
-    """Not after a cancel: her phone stops reporting after a real one (409), and after a duress
-    one what it reports must not show."""
+    """Not after a real cancel (her phone stops reporting: 409). After a duress cancel the page
+    is live and her phone's battery is still hers to know about."""
     if alert.phone_seen_at is not None and alert.phone_battery_pct is not None:
         return Battery(alert.phone_battery_pct, alert.phone_seen_at)
     if alert.battery_pct is not None:
