@@ -321,7 +321,7 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         # OpenAPI (flask-smorest)
         "API_TITLE": "Safety API",
         "API_VERSION": "v1",
-        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_VERSION": "3.1.0",
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",

@@ -75,21 +75,12 @@ class SafetyConverter(OpenAPIConverter):
     something (`minProperties: 1`, see fields.Patchable), and cross-field rules a schema
     states in OPENAPI_RULES (e.g. `oneOf`: due_at xor duration_s).
 
-    And null the way code generators read it (OpenAPI 3.0.3): a nullable nested object is
-    `allOf: [{$ref}], nullable: true` (openapi-python-client makes it `Model | None`; apispec's
-    own `anyOf: [{type: object, nullable: true}, {$ref}]` makes an untyped dict), and a
-    nullable enum says `nullable: true` without listing null among its values (listed, it
-    becomes a union of several enum classes)."""
-
-    def _field2parameter(self, field, *, name, location):
-        # A query or path parameter is text or absent, never null: no `nullable`, no
-        # `default: null` (which would make generators type it `None | str`).
-        parameter = super()._field2parameter(field, name=name, location=location)
-        schema = parameter.get("schema", {})
-        schema.pop("nullable", None)
-        if "default" in schema and schema["default"] is None:
-            del schema["default"]
-        return parameter
+    And null the way code generators read it (OpenAPI 3.1): a nullable nested object is
+    `anyOf: [{$ref}, {type: "null"}]` (apispec's own), which openapi-python-client makes
+    `Model | None`; a nullable enum is `anyOf: [{type, enum}, {type: "null"}]` rather than
+    `type: [string, "null"]` with null among its values (a union of several enum classes); a
+    query or path parameter is never nullable (it is text or absent) and has no `default:
+    null`."""
 
     def field2choices(self, field, **kwargs):
         attributes = super().field2choices(field, **kwargs)
@@ -98,11 +89,19 @@ class SafetyConverter(OpenAPIConverter):
         return attributes
 
     def field2nullable(self, field, ret):
-        if not field.allow_none:
-            return {}
-        if "$ref" in ret:
-            return {"allOf": [{"$ref": ret.pop("$ref")}], "nullable": True}
-        return {"nullable": True}
+        if field.allow_none and "enum" in ret and "type" in ret:
+            return {"anyOf": [{"type": ret.pop("type"), "enum": ret.pop("enum")},
+                              {"type": "null"}]}
+        return super().field2nullable(field, ret)
+
+    def _field2parameter(self, field, *, name, location):
+        parameter = super()._field2parameter(field, name=name, location=location)
+        schema = parameter.get("schema", {})
+        if isinstance(schema.get("type"), list):
+            schema["type"] = next(t for t in schema["type"] if t != "null")
+        if "default" in schema and schema["default"] is None:
+            del schema["default"]
+        return parameter
 
     def schema2jsonschema(self, schema):
         jsonschema = super().schema2jsonschema(schema)
