@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -83,7 +84,7 @@ def test_redocly_finds_no_error_and_only_the_kept_warnings(tmp_path):
         [str(REDOCLY), "lint", str(document), "--config", str(LINT_TOOLS / "redocly.yaml"),
          "--format=json"],
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "REDOCLY_TELEMETRY": "off",
+        env={**os.environ, "HOME": str(tmp_path), "REDOCLY_TELEMETRY": "off",
              "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"})
     report = json.loads(run.stdout)
     problems = [(p["ruleId"], p["severity"], p["message"]) for p in report["problems"]]
