@@ -28,8 +28,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# Redocly CLI (pinned in tools/openapi-lint/package-lock.json) lints the OpenAPI document in
+# the tests; npm ci again only when the lock file changes.
+LINT_TOOLS := tools/openapi-lint
+
 install-test: install
 	scripts/install-system.sh test
+	@[ $(LINT_TOOLS)/node_modules/.package-lock.json -nt $(LINT_TOOLS)/package-lock.json ] || \
+	  npm ci --prefix $(LINT_TOOLS) --no-audit --no-fund --loglevel=error
 
 run: install
 	$(FLASK) db upgrade

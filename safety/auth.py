@@ -15,6 +15,7 @@ from flask_smorest.utils import deepupdate
 
 from safety.errors import Forbidden
 from safety.i18n import _l, forget_locale
+from safety.openapi import document_errors
 
 
 def me():
@@ -32,8 +33,9 @@ def session_id() -> uuid.UUID:
 def login_required(*roles: str, refresh: bool = False):
     """Require a valid access token (or refresh token) and, if given, one of `roles`.
 
-    The OpenAPI document says so too: operations behind this decorator need `bearerAuth`;
-    every other operation is documented as needing no token (`security` is empty by default).
+    The OpenAPI document says so too: operations behind this decorator need `bearerAuth` and
+    answer 401 (and 403 with `roles`); every other operation is documented as needing no
+    token (`security` is empty by default).
     """
 
     def decorator(fn):
@@ -48,6 +50,7 @@ def login_required(*roles: str, refresh: bool = False):
         wrapper._apidoc = deepcopy(getattr(fn, "_apidoc", {}))
         wrapper._apidoc["manual_doc"] = deepupdate(
             wrapper._apidoc.get("manual_doc", {}), {"security": [{"bearerAuth": []}]})
+        document_errors(wrapper, (401, 403) if roles else (401,))
         return wrapper
 
     return decorator

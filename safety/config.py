@@ -321,7 +321,7 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         # OpenAPI (flask-smorest)
         "API_TITLE": "Safety API",
         "API_VERSION": "v1",
-        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_VERSION": "3.1.0",
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
@@ -340,8 +340,18 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
             # No global requirement: `login_required` documents bearerAuth on the operations
             # that need a token, so the ones that need none (register, login, help) say so.
             "security": [],
+            "info": {
+                "description": "The server behind the panic-button app. Behaviour a schema "
+                               "cannot show: docs/api-notes.md.",
+                "license": {"name": "Apache-2.0",
+                            "url": "https://www.apache.org/licenses/LICENSE-2.0"},
+            },
         },
     }
+    # The document names this deployment's address, as SMS links do (a generated client's
+    # default base URL).
+    cfg["API_SPEC_OPTIONS"]["servers"] = [
+        {"url": cfg["PUBLIC_BASE_URL"], "description": "This deployment (PUBLIC_BASE_URL)."}]
     _check_heartbeats(cfg)
     if environment == "production" and cfg["WEBHOOK_ALLOW_PRIVATE_NETWORKS"]:
         raise ConfigError("WEBHOOK_ALLOW_PRIVATE_NETWORKS is for tests and local development; "

@@ -72,6 +72,10 @@ class ComputedDict(Computed, fields.Dict):
     pass
 
 
+class ComputedBoolean(Computed, fields.Boolean):
+    pass
+
+
 class ComputedNested(Computed, fields.Nested):
     """`ComputedNested(get, nested=Schema)`: an object computed from the whole, dumped by its
     schema (documented as that schema)."""

@@ -15,6 +15,8 @@ if [ "$what" = test ]; then
   pg_major=${pg_major:-15}
   have "postgresql-${pg_major}-postgis-3" || need+=("postgresql-${pg_major}-postgis-3")
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  # Node.js and npm: Redocly CLI lints the OpenAPI document (tools/openapi-lint, Node >= 20.19)
+  command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

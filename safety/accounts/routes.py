@@ -22,6 +22,7 @@ from safety.auth import login_required, me, session_id
 from safety.errors import DomainError, Invalid
 from safety.extensions import db, limiter
 from safety.i18n import _l, accepted_locale, current_locale
+from safety.openapi import operation
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and devices")
 
@@ -46,6 +47,7 @@ _codes_sent = limiter.shared_limit(_code_limit, scope="phone-codes")
 class PhoneCodes(MethodView):
     decorators = [_codes_sent]
 
+    @operation("requestPhoneCode", 429)
     @blp.doc(security=[])
     @blp.arguments(PhoneCodeRequestSchema)
     @blp.response(202, PhoneCodeSentSchema)
@@ -61,6 +63,7 @@ class PhoneCodes(MethodView):
 class Register(MethodView):
     decorators = [limiter.limit(_register_limit)]
 
+    @operation("register", 409, 429)
     @blp.arguments(RegisterSchema)
     @blp.response(201, UserSchema)
     @blp.doc(security=[])
@@ -78,6 +81,7 @@ class Register(MethodView):
 class Login(MethodView):
     decorators = [throttles.login_attempts]
 
+    @operation("login", 401, 429)
     @blp.arguments(LoginSchema)
     @blp.response(200, TokensSchema)
     @blp.doc(security=[])
@@ -90,6 +94,7 @@ class Login(MethodView):
 
 @blp.route("/auth/refresh")
 class Refresh(MethodView):
+    @operation("refreshToken")
     @login_required(refresh=True)
     @blp.response(200, AccessTokenSchema)
     def post(self):
@@ -99,6 +104,7 @@ class Refresh(MethodView):
 
 @blp.route("/auth/logout")
 class Logout(MethodView):
+    @operation("logout")
     @login_required()
     @blp.response(204)
     def post(self):
@@ -109,12 +115,14 @@ class Logout(MethodView):
 
 @blp.route("/me")
 class Me(MethodView):
+    @operation("getMe")
     @login_required()
     @blp.response(200, UserSchema)
     def get(self):
         """Your account"""
         return me()
 
+    @operation("updateMe", 429)
     @login_required()
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
@@ -129,6 +137,7 @@ class Me(MethodView):
 class AccountPhoneCodes(MethodView):
     decorators = [_codes_sent]
 
+    @operation("requestAccountPhoneCode", 409, 429)
     @login_required()
     @blp.arguments(AccountPhoneCodeRequestSchema)
     @blp.response(202, PhoneCodeSentSchema)
@@ -144,6 +153,7 @@ class AccountPhoneCodes(MethodView):
 class AccountPhone(MethodView):
     decorators = [limiter.limit(_code_check_limit)]
 
+    @operation("changePhone", 409, 429)
     @login_required()
     @blp.arguments(PhoneChangeSchema)
     @blp.response(200, UserSchema)
@@ -160,6 +170,7 @@ class AccountPhone(MethodView):
 class AccountPhoneVerify(MethodView):
     decorators = [limiter.limit(_code_check_limit)]
 
+    @operation("verifyPhone", 409, 429)
     @login_required()
     @blp.arguments(PhoneVerifySchema)
     @blp.response(200, UserSchema)
@@ -175,6 +186,7 @@ class AccountPhoneVerify(MethodView):
 
 @blp.route("/me/pin")
 class Pin(MethodView):
+    @operation("setPin", 403)
     @login_required()
     @blp.arguments(PinSchema)
     @blp.response(204)
@@ -191,6 +203,7 @@ class Pin(MethodView):
 
 @blp.route("/me/devices/<string:installation_id>")
 class DeviceResource(MethodView):
+    @operation("registerDevice")
     @login_required()
     @blp.arguments(DeviceSchema)
     @blp.response(200, DeviceSchema)
@@ -202,6 +215,7 @@ class DeviceResource(MethodView):
         db.session.commit()
         return device
 
+    @operation("deleteDevice", 404)
     @login_required()
     @blp.response(204)
     def delete(self, installation_id):

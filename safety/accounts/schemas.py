@@ -1,6 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from safety.fields import JsonBoolean, Patchable, Phone, Text
+from safety.fields import ComputedBoolean, JsonBoolean, Patchable, Phone, Text
 from safety.i18n import LOCALES, TIME_ZONES, _, _l
 
 PIN = validate.Regexp(r"^\d{4,8}$", error=_l("A PIN is 4 to 8 digits."))
@@ -22,17 +22,13 @@ class UserSchema(Schema):
     share_phone_with_contacts = fields.Boolean(dump_only=True, metadata={
         "description": "Her SMS contacts' tracking page shows her number with \"Call her\"."})
     roles = fields.List(fields.String(), dump_only=True)
-    has_pin = fields.Method("_has_pin", dump_only=True)
-    phone_verified = fields.Method("_phone_verified", dump_only=True, metadata={
-        "description": "Whether the number was proven by an SMS code. Until it is, the "
-                       "account sees no guardian or organisation invitations."})
+    has_pin = ComputedBoolean(lambda user: user.pin_hash is not None, dump_only=True,
+                              metadata={"description": "Whether she has set a PIN."})
+    phone_verified = ComputedBoolean(
+        lambda user: user.phone_verified_at is not None, dump_only=True, metadata={
+            "description": "Whether the number was proven by an SMS code. Until it is, the "
+                           "account sees no guardian or organisation invitations."})
     created_at = fields.AwareDateTime(dump_only=True)
-
-    def _has_pin(self, user) -> bool:
-        return user.pin_hash is not None
-
-    def _phone_verified(self, user) -> bool:
-        return user.phone_verified_at is not None
 
 
 class RegisterSchema(Schema):
@@ -108,11 +104,9 @@ class DeviceSchema(Schema):
     push_token = fields.String(required=True, validate=validate.Length(min=1, max=1024))
     platform = fields.String(required=True, validate=validate.OneOf(("android", "ios", "web")))
     app_version = fields.String(validate=validate.Length(max=40), allow_none=True)
-    active = fields.Method("_active", dump_only=True)
+    active = ComputedBoolean(lambda device: device.retired_at is None, dump_only=True,
+                             metadata={"description": "False once push gave up on its token."})
     updated_at = fields.AwareDateTime(dump_only=True)
-
-    def _active(self, device) -> bool:
-        return device.retired_at is None
 
 
 def _code_locale() -> fields.String:

@@ -22,6 +22,7 @@ from safety.alerts.schemas import (
 from safety.auth import login_required, me
 from safety.extensions import db
 from safety.i18n import _l
+from safety.openapi import operation
 from safety.pagination import paginated
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Panic alerts")
@@ -29,6 +30,7 @@ blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Pa
 
 @blp.route("")
 class Alerts(MethodView):
+    @operation("raiseAlert")
     @login_required()
     @blp.arguments(RaiseAlertSchema)
     @blp.response(201, AlertSchema)
@@ -40,6 +42,7 @@ class Alerts(MethodView):
         db.session.commit()
         return views.present(alert, "owner"), 201 if created else 200
 
+    @operation("listAlerts")
     @login_required()
     @blp.arguments(AlertListArgs, location="query")
     @blp.response(200, AlertListSchema)
@@ -52,6 +55,7 @@ class Alerts(MethodView):
 
 @blp.route("/<uuid:alert_id>")
 class AlertResource(MethodView):
+    @operation("getAlert", 404)
     @login_required()
     @blp.response(200, AlertSchema)
     def get(self, alert_id: uuid.UUID):
@@ -62,6 +66,7 @@ class AlertResource(MethodView):
 
 @blp.route("/<uuid:alert_id>/locations")
 class Locations(MethodView):
+    @operation("addAlertLocations", 404, 409)
     @login_required()
     @blp.arguments(LocationBatchSchema)
     @blp.response(202, LocationBatchResultSchema)
@@ -73,6 +78,7 @@ class Locations(MethodView):
             raise commands.trail_closed()
         return result
 
+    @operation("getAlertTrail", 404, 409)
     @login_required()
     @blp.arguments(TrailArgs, location="query")
     @blp.response(200, TrailSchema)
@@ -84,6 +90,7 @@ class Locations(MethodView):
 
 @blp.route("/<uuid:alert_id>/cancel")
 class Cancel(MethodView):
+    @operation("cancelAlert", 403, 404, 409)
     @login_required()
     @blp.arguments(CancelSchema)
     @blp.response(200, CancelResultSchema)
@@ -99,6 +106,7 @@ class Cancel(MethodView):
 
 @blp.route("/<uuid:alert_id>/acknowledge")
 class Acknowledge(MethodView):
+    @operation("acknowledgeAlert", 404)
     @login_required()
     @blp.arguments(AckSchema)
     @blp.response(200, AckResultSchema)

@@ -12,6 +12,7 @@ from safety.contacts.schemas import (
     InvitationSchema,
 )
 from safety.extensions import db
+from safety.openapi import operation
 
 blp = Blueprint("contacts", __name__, url_prefix="/api/v1/me",
                 description="Trusted contacts and guardian invitations")
@@ -19,12 +20,14 @@ blp = Blueprint("contacts", __name__, url_prefix="/api/v1/me",
 
 @blp.route("/contacts")
 class Contacts(MethodView):
+    @operation("listContacts")
     @login_required()
     @blp.response(200, ContactListSchema)
     def get(self):
         """Your trusted contacts (at most 10)"""
         return {"items": service.list_contacts(me())}
 
+    @operation("addContact", 409)
     @login_required()
     @blp.arguments(ContactSchema)
     @blp.response(201, ContactSchema)
@@ -37,6 +40,7 @@ class Contacts(MethodView):
 
 @blp.route("/contacts/<uuid:contact_id>")
 class ContactResource(MethodView):
+    @operation("updateContact", 404, 409)
     @login_required()
     @blp.arguments(ContactSchema(partial=True))
     @blp.response(200, ContactSchema)
@@ -46,6 +50,7 @@ class ContactResource(MethodView):
         db.session.commit()
         return contact
 
+    @operation("deleteContact", 404)
     @login_required()
     @blp.response(204)
     def delete(self, contact_id: uuid.UUID):
@@ -56,6 +61,7 @@ class ContactResource(MethodView):
 
 @blp.route("/guardian-invitations")
 class Invitations(MethodView):
+    @operation("listGuardianInvitations")
     @login_required()
     @blp.response(200, InvitationListSchema)
     def get(self):
@@ -65,6 +71,7 @@ class Invitations(MethodView):
 
 @blp.route("/guardian-invitations/<uuid:contact_id>/accept")
 class Accept(MethodView):
+    @operation("acceptGuardianInvitation", 404)
     @login_required()
     @blp.response(200, InvitationSchema)
     def post(self, contact_id: uuid.UUID):
@@ -76,6 +83,7 @@ class Accept(MethodView):
 
 @blp.route("/guardian-invitations/<uuid:contact_id>/decline")
 class Decline(MethodView):
+    @operation("declineGuardianInvitation", 404)
     @login_required()
     @blp.response(200, InvitationSchema)
     def post(self, contact_id: uuid.UUID):

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from safety.fields import Patchable, Phone, Text
+from safety.fields import ComputedBoolean, Patchable, Phone, Text
 from safety.i18n import LOCALES
 
 
@@ -15,14 +15,12 @@ class ContactSchema(Patchable):
                        "the account's language."})
     status = fields.String(dump_only=True, metadata={
         "description": "Guardian invitation: pending, accepted or declined."})
-    is_guardian = fields.Method("_is_guardian", dump_only=True, metadata={
-        "description": "Accepted by the verified holder of this number: gets push alerts. "
-                       "False while the account that accepted has not verified the number "
-                       "(the contact then gets SMS, like one without the app)."})
+    is_guardian = ComputedBoolean(lambda contact: contact.counts_as_guardian, dump_only=True,
+                                  metadata={"description": (
+        "Accepted by the verified holder of this number: gets push alerts. False while the "
+        "account that accepted has not verified the number (the contact then gets SMS, like "
+        "one without the app).")})
     created_at = fields.AwareDateTime(dump_only=True)
-
-    def _is_guardian(self, c) -> bool:
-        return c.counts_as_guardian
 
 
 class ContactListSchema(Schema):

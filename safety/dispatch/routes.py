@@ -20,6 +20,7 @@ from safety.dispatch.schemas import (
     StatusSchema,
 )
 from safety.extensions import db
+from safety.openapi import operation
 from safety.pagination import paginated
 
 blp = Blueprint("dispatch", __name__, url_prefix="/api/v1",
@@ -28,6 +29,7 @@ blp = Blueprint("dispatch", __name__, url_prefix="/api/v1",
 
 @blp.route("/responder/duty")
 class Duty(MethodView):
+    @operation("setDuty")
     @login_required("responder")
     @blp.arguments(DutySchema)
     @blp.response(200, ResponderStateSchema)
@@ -40,6 +42,7 @@ class Duty(MethodView):
 
 @blp.route("/responder/location")
 class ResponderLocation(MethodView):
+    @operation("reportResponderLocation")
     @login_required("responder")
     @blp.arguments(ResponderLocationSchema)
     @blp.response(200, ResponderStateSchema)
@@ -52,6 +55,7 @@ class ResponderLocation(MethodView):
 
 @blp.route("/responder/offers")
 class Offers(MethodView):
+    @operation("listOffers")
     @login_required("responder")
     @blp.response(200, OfferListSchema)
     def get(self):
@@ -61,6 +65,7 @@ class Offers(MethodView):
 
 @blp.route("/dispatches/<uuid:dispatch_id>/accept")
 class Accept(MethodView):
+    @operation("acceptDispatch", 404, 409)
     @login_required("responder")
     @blp.response(200, DispatchSchema)
     def post(self, dispatch_id: uuid.UUID):
@@ -72,6 +77,7 @@ class Accept(MethodView):
 
 @blp.route("/dispatches/<uuid:dispatch_id>/decline")
 class Decline(MethodView):
+    @operation("declineDispatch", 404, 409)
     @login_required("responder")
     @blp.arguments(DeclineSchema)
     @blp.response(200, DeclineResultSchema)
@@ -84,6 +90,7 @@ class Decline(MethodView):
 
 @blp.route("/dispatches/<uuid:dispatch_id>/status")
 class Status(MethodView):
+    @operation("updateDispatchStatus", 404, 409)
     @login_required("responder")
     @blp.arguments(StatusSchema)
     @blp.response(200, DispatchSchema)
@@ -96,6 +103,7 @@ class Status(MethodView):
 
 @blp.route("/responder/dispatches/<uuid:dispatch_id>/location")
 class DispatchLocation(MethodView):
+    @operation("reportDispatchPosition", 404, 409, 429)
     @login_required("responder")
     @blp.arguments(ResponderLocationSchema)
     @blp.response(200, PositionResultSchema)
@@ -112,6 +120,7 @@ class DispatchLocation(MethodView):
 
 @blp.route("/orgs/<uuid:org_id>/dispatches", tags=["orgs"])
 class OrgDispatches(MethodView):
+    @operation("listOrgDispatches", 404)
     @login_required()
     @blp.response(200, DispatchListSchema)
     @paginated(blp, Dispatch)
@@ -122,6 +131,7 @@ class OrgDispatches(MethodView):
 
 @blp.route("/orgs/<uuid:org_id>/stats", tags=["orgs"])
 class Stats(MethodView):
+    @operation("getOrgStats", 404)
     @login_required()
     @blp.response(200, StatsSchema)
     def get(self, org_id: uuid.UUID):
@@ -131,6 +141,7 @@ class Stats(MethodView):
 
 @blp.route("/responder/dispatches")
 class HeldDispatches(MethodView):
+    @operation("listMyDispatches")
     @login_required("responder")
     @blp.response(200, DispatchListSchema)
     @paginated(blp, Dispatch)

@@ -7,6 +7,7 @@ from safety.auth import login_required, me
 from safety.extensions import db, limiter
 from safety.heartbeats import service
 from safety.heartbeats.schemas import HeartbeatResultSchema, HeartbeatSchema
+from safety.openapi import operation
 
 blp = Blueprint("heartbeats", __name__, url_prefix="/api/v1/me",
                 description="Her phone going dark: heartbeats during a timer or an alert")
@@ -22,6 +23,7 @@ def _per_account() -> str:
 
 @blp.route("/heartbeat")
 class Heartbeat(MethodView):
+    @operation("sendHeartbeat", 409, 429)
     @login_required()
     @limiter.limit(_rate, key_func=_per_account)
     @blp.arguments(HeartbeatSchema)

@@ -17,6 +17,7 @@ from safety.help.schemas import (
     PlaceListSchema,
     PlaceSchema,
 )
+from safety.openapi import operation
 from safety.pagination import paginated
 
 blp = Blueprint("help", __name__, url_prefix="/api/v1/help",
@@ -25,6 +26,7 @@ blp = Blueprint("help", __name__, url_prefix="/api/v1/help",
 
 @blp.route("/places")
 class Places(MethodView):
+    @operation("findPlacesNearby")
     @blp.arguments(NearArgs, location="query")
     @blp.response(200, NearListSchema)
     @blp.doc(security=[])
@@ -33,6 +35,7 @@ class Places(MethodView):
         return {"items": service.nearby(args["lat"], args["lon"], args["radius_m"],
                                         args["kind"], args["limit"])}
 
+    @operation("createPlace")
     @login_required("admin")
     @blp.arguments(PlaceSchema)
     @blp.response(201, PlaceSchema)
@@ -45,6 +48,7 @@ class Places(MethodView):
 
 @blp.route("/places/all")
 class AllPlaces(MethodView):
+    @operation("listAllPlaces")
     @login_required("admin")
     @blp.response(200, PlaceListSchema)
     @paginated(blp, Place)
@@ -55,12 +59,14 @@ class AllPlaces(MethodView):
 
 @blp.route("/places/<uuid:place_id>")
 class PlaceResource(MethodView):
+    @operation("getPlace", 404)
     @blp.response(200, PlaceSchema)
     @blp.doc(security=[])
     def get(self, place_id: uuid.UUID):
         """A place"""
         return service.get_place(place_id)
 
+    @operation("updatePlace", 404)
     @login_required("admin")
     @blp.arguments(PlaceSchema(partial=True))
     @blp.response(200, PlaceSchema)
@@ -70,6 +76,7 @@ class PlaceResource(MethodView):
         db.session.commit()
         return place
 
+    @operation("deletePlace", 404)
     @login_required("admin")
     @blp.response(204)
     def delete(self, place_id: uuid.UUID):
@@ -80,6 +87,7 @@ class PlaceResource(MethodView):
 
 @blp.route("/places/import")
 class ImportPlaces(MethodView):
+    @operation("importPlaces")
     @login_required("admin")
     @blp.arguments(imports.ImportArgs, location="query")
     @blp.arguments(imports.FileSchema, location="files")
@@ -97,6 +105,7 @@ class ImportPlaces(MethodView):
 
 @blp.route("/hotlines")
 class Hotlines(MethodView):
+    @operation("listHotlines")
     @blp.arguments(HotlineArgs, location="query")
     @blp.response(200, HotlineListSchema)
     @blp.doc(security=[])
@@ -104,6 +113,7 @@ class Hotlines(MethodView):
         """National hotlines, and a region's own with ?region= (no login needed)"""
         return {"items": service.hotlines(args["region"])}
 
+    @operation("createHotline")
     @login_required("admin")
     @blp.arguments(HotlineSchema)
     @blp.response(201, HotlineSchema)
@@ -116,6 +126,7 @@ class Hotlines(MethodView):
 
 @blp.route("/hotlines/<uuid:hotline_id>")
 class HotlineResource(MethodView):
+    @operation("updateHotline", 404)
     @login_required("admin")
     @blp.arguments(HotlineSchema(partial=True))
     @blp.response(200, HotlineSchema)
@@ -125,6 +136,7 @@ class HotlineResource(MethodView):
         db.session.commit()
         return hotline
 
+    @operation("deleteHotline", 404)
     @login_required("admin")
     @blp.response(204)
     def delete(self, hotline_id: uuid.UUID):

@@ -14,6 +14,7 @@ from safety.messages.schemas import (
     MessageSchema,
     QuickReplyListSchema,
 )
+from safety.openapi import operation
 from safety.pagination import paginated
 
 blp = Blueprint("messages", __name__, url_prefix="/api/v1",
@@ -22,6 +23,7 @@ blp = Blueprint("messages", __name__, url_prefix="/api/v1",
 
 @blp.route("/alerts/<uuid:alert_id>/messages")
 class Messages(MethodView):
+    @operation("sendMessage", 403, 404, 409, 429)
     @login_required()
     @blp.arguments(MessageInSchema)
     @blp.response(201, MessageSchema)
@@ -35,6 +37,7 @@ class Messages(MethodView):
             raise service.closed()
         return posted.seen, 201 if posted.created else 200
 
+    @operation("listMessages", 404)
     @login_required()
     @blp.response(200, MessagePageSchema)
     @paginated(blp, AlertMessage)
@@ -47,6 +50,7 @@ class Messages(MethodView):
 
 @blp.route("/quick-replies")
 class QuickReplies(MethodView):
+    @operation("listQuickReplies")
     @login_required()
     @blp.response(200, QuickReplyListSchema)
     def get(self):

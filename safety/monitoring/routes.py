@@ -13,6 +13,7 @@ from safety.monitoring.schemas import (
     StationEventListSchema,
 )
 from safety.notify.models import OutboxJob
+from safety.openapi import operation
 from safety.pagination import paginated
 
 blp = Blueprint("monitoring", __name__, url_prefix="/api/v1/orgs",
@@ -22,12 +23,14 @@ blp = Blueprint("monitoring", __name__, url_prefix="/api/v1/orgs",
 
 @blp.route("/<uuid:org_id>/receivers")
 class Receivers(MethodView):
+    @operation("listReceivers", 404)
     @login_required()
     @blp.response(200, ReceiverListSchema)
     def get(self, org_id: uuid.UUID):
         """The organisation's monitoring receivers (without their keys)"""
         return {"items": service.list_receivers(me(), org_id)}
 
+    @operation("addReceiver", 403, 404, 409)
     @login_required()
     @blp.arguments(ReceiverSchema)
     @blp.response(201, ReceiverSchema)
@@ -40,12 +43,14 @@ class Receivers(MethodView):
 
 @blp.route("/<uuid:org_id>/receivers/<uuid:receiver_id>")
 class Receiver(MethodView):
+    @operation("getReceiver", 404)
     @login_required()
     @blp.response(200, ReceiverSchema)
     def get(self, org_id: uuid.UUID, receiver_id: uuid.UUID):
         """A monitoring receiver (without its key)"""
         return service.get_receiver(me(), org_id, receiver_id)
 
+    @operation("updateReceiver", 403, 404, 409)
     @login_required()
     @blp.arguments(ReceiverSchema(partial=True))
     @blp.response(200, ReceiverSchema)
@@ -55,6 +60,7 @@ class Receiver(MethodView):
         db.session.commit()
         return row
 
+    @operation("deleteReceiver", 403, 404)
     @login_required()
     @blp.response(204)
     def delete(self, org_id: uuid.UUID, receiver_id: uuid.UUID):
@@ -65,6 +71,7 @@ class Receiver(MethodView):
 
 @blp.route("/<uuid:org_id>/station-events")
 class StationEvents(MethodView):
+    @operation("listStationEvents", 404)
     @login_required()
     @blp.arguments(StationEventArgs, location="query")
     @blp.response(200, StationEventListSchema)

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from safety.audit import AuditEvent
 from safety.auth import login_required, me
 from safety.extensions import db
+from safety.openapi import operation
 from safety.orgs import service
 from safety.orgs.models import Organization
 from safety.orgs.schemas import (
@@ -31,6 +32,7 @@ invitations_blp = Blueprint("org_invitations", __name__, url_prefix="/api/v1/me"
 
 @blp.route("")
 class Orgs(MethodView):
+    @operation("createOrg")
     @login_required("admin")
     @blp.arguments(OrgSchema)
     @blp.response(201, OrgOutSchema)
@@ -40,6 +42,7 @@ class Orgs(MethodView):
         db.session.commit()
         return org
 
+    @operation("listOrgs")
     @login_required("admin", "org_admin")
     @blp.response(200, OrgListSchema)
     @paginated(blp, Organization)
@@ -50,12 +53,14 @@ class Orgs(MethodView):
 
 @blp.route("/<uuid:org_id>")
 class OrgResource(MethodView):
+    @operation("getOrg", 404)
     @login_required()
     @blp.response(200, OrgOutSchema)
     def get(self, org_id: uuid.UUID):
         """An organisation"""
         return service.get_org(me(), org_id)
 
+    @operation("updateOrg", 403, 404)
     @login_required()
     @blp.arguments(OrgSchema(partial=True))
     @blp.response(200, OrgOutSchema)
@@ -68,6 +73,7 @@ class OrgResource(MethodView):
 
 @blp.route("/<uuid:org_id>/audit")
 class OrgAudit(MethodView):
+    @operation("listOrgAudit", 404)
     @login_required("admin")
     @blp.response(200, OrgAuditListSchema)
     @paginated(blp, AuditEvent)
@@ -78,6 +84,7 @@ class OrgAudit(MethodView):
 
 @blp.route("/<uuid:org_id>/members")
 class Members(MethodView):
+    @operation("inviteMember", 404)
     @login_required()
     @blp.arguments(MemberInSchema)
     @blp.response(202, OrgInvitationSchema)
@@ -87,6 +94,7 @@ class Members(MethodView):
         db.session.commit()
         return invitation
 
+    @operation("listMembers", 404)
     @login_required()
     @blp.response(200, MemberListSchema)
     def get(self, org_id: uuid.UUID):
@@ -96,6 +104,7 @@ class Members(MethodView):
 
 @blp.route("/<uuid:org_id>/members/<uuid:user_id>")
 class Member(MethodView):
+    @operation("updateMember", 404)
     @login_required()
     @blp.arguments(MemberPatchSchema)
     @blp.response(200, MemberSchema)
@@ -105,6 +114,7 @@ class Member(MethodView):
         db.session.commit()
         return member
 
+    @operation("removeMember", 404)
     @login_required()
     @blp.response(204)
     def delete(self, org_id: uuid.UUID, user_id: uuid.UUID):
@@ -115,6 +125,7 @@ class Member(MethodView):
 
 @blp.route("/<uuid:org_id>/invitations/<uuid:invitation_id>")
 class OrgInvitationResource(MethodView):
+    @operation("withdrawOrgInvitation", 404)
     @login_required()
     @blp.response(204)
     def delete(self, org_id: uuid.UUID, invitation_id: uuid.UUID):
@@ -125,6 +136,7 @@ class OrgInvitationResource(MethodView):
 
 @invitations_blp.route("/org-invitations")
 class MyOrgInvitations(MethodView):
+    @operation("listMyOrgInvitations")
     @login_required()
     @invitations_blp.response(200, MyOrgInvitationListSchema)
     def get(self):
@@ -134,6 +146,7 @@ class MyOrgInvitations(MethodView):
 
 @invitations_blp.route("/org-invitations/<uuid:invitation_id>/accept")
 class AcceptOrgInvitation(MethodView):
+    @operation("acceptOrgInvitation", 404, 409)
     @login_required()
     @invitations_blp.response(200, MyOrgInvitationSchema)
     def post(self, invitation_id: uuid.UUID):
@@ -145,6 +158,7 @@ class AcceptOrgInvitation(MethodView):
 
 @invitations_blp.route("/org-invitations/<uuid:invitation_id>/decline")
 class DeclineOrgInvitation(MethodView):
+    @operation("declineOrgInvitation", 404, 409)
     @login_required()
     @invitations_blp.response(200, MyOrgInvitationSchema)
     def post(self, invitation_id: uuid.UUID):

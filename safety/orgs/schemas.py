@@ -3,7 +3,7 @@ import unicodedata
 from marshmallow import Schema, ValidationError, fields, validate
 
 from safety import geo
-from safety.fields import GeoJSONArea, Patchable, Phone, Text
+from safety.fields import ComputedDict, GeoJSONArea, Patchable, Phone, Text
 from safety.notify.channels import webhook
 from safety.orgs.models import BADGE_MAX, MEMBER_ROLES, ORG_KINDS, VEHICLE_MAX
 from safety.pagination import PageSchema
@@ -30,10 +30,8 @@ class OrgSchema(Patchable):
 
 
 class OrgOutSchema(OrgSchema):
-    coverage = fields.Method("_coverage")
-
-    def _coverage(self, org):
-        return geo.to_geojson(org.coverage)
+    coverage = ComputedDict(lambda org: geo.to_geojson(org.coverage), metadata={
+        "description": "GeoJSON Polygon or MultiPolygon, [lon, lat] positions."})
 
 
 class OrgListSchema(PageSchema):

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from safety import imports
 from safety.auth import login_required, me
 from safety.extensions import db
+from safety.openapi import operation
 from safety.pagination import paginated
 from safety.registry import service
 from safety.registry.models import RegistryAudit, RegistryCheck, RegistryEntry
@@ -26,6 +27,7 @@ blp = Blueprint("registry", __name__, url_prefix="/api/v1/registry",
 
 @blp.route("/entries")
 class Entries(MethodView):
+    @operation("createRegistryEntry")
     @login_required("admin")
     @blp.arguments(EntrySchema)
     @blp.response(201, EntrySchema)
@@ -35,6 +37,7 @@ class Entries(MethodView):
         db.session.commit()
         return entry
 
+    @operation("listRegistryEntries")
     @login_required("admin")
     @blp.arguments(EntryListArgs, location="query")
     @blp.response(200, EntryListSchema)
@@ -46,12 +49,14 @@ class Entries(MethodView):
 
 @blp.route("/entries/<uuid:entry_id>")
 class EntryResource(MethodView):
+    @operation("getRegistryEntry", 404)
     @login_required("admin")
     @blp.response(200, EntrySchema)
     def get(self, entry_id: uuid.UUID):
         """A registry entry"""
         return service.get_entry(entry_id)
 
+    @operation("updateRegistryEntry", 404)
     @login_required("admin")
     @blp.arguments(EntrySchema(partial=True))
     @blp.response(200, EntrySchema)
@@ -61,6 +66,7 @@ class EntryResource(MethodView):
         db.session.commit()
         return entry
 
+    @operation("deleteRegistryEntry", 404)
     @login_required("admin")
     @blp.response(204)
     def delete(self, entry_id: uuid.UUID):
@@ -71,6 +77,7 @@ class EntryResource(MethodView):
 
 @blp.route("/entries/import")
 class Import(MethodView):
+    @operation("importRegistryEntries")
     @login_required("admin")
     @blp.arguments(imports.ImportArgs, location="query")
     @blp.arguments(imports.FileSchema, location="files")
@@ -87,6 +94,7 @@ class Import(MethodView):
 
 @blp.route("/checks")
 class Checks(MethodView):
+    @operation("checkRegistry", 429)
     @login_required()
     @blp.arguments(CheckSchema)
     @blp.response(201, CheckResultSchema)
@@ -96,6 +104,7 @@ class Checks(MethodView):
         db.session.commit()
         return record
 
+    @operation("listMyRegistryChecks")
     @login_required()
     @blp.response(200, CheckHistoryListSchema)
     @paginated(blp, RegistryCheck)
@@ -106,6 +115,7 @@ class Checks(MethodView):
 
 @blp.route("/audit/checks")
 class CheckAudit(MethodView):
+    @operation("listRegistryCheckAudit")
     @login_required("admin")
     @blp.response(200, CheckAuditListSchema)
     @paginated(blp, RegistryCheck)
@@ -116,6 +126,7 @@ class CheckAudit(MethodView):
 
 @blp.route("/audit/entries")
 class EntryAudit(MethodView):
+    @operation("listRegistryEntryAudit")
     @login_required("admin")
     @blp.response(200, AuditListSchema)
     @paginated(blp, RegistryAudit)

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from safety.auth import login_required, me
 from safety.extensions import db
 from safety.i18n import _l
+from safety.openapi import operation
 from safety.pagination import paginated
 from safety.timers import service
 from safety.timers.models import SafetyTimer
@@ -22,6 +23,7 @@ blp = Blueprint("timers", __name__, url_prefix="/api/v1/timers", description="Sa
 
 @blp.route("")
 class Timers(MethodView):
+    @operation("startTimer", 409)
     @login_required()
     @blp.arguments(StartTimerSchema)
     @blp.response(201, TimerSchema)
@@ -31,6 +33,7 @@ class Timers(MethodView):
         db.session.commit()
         return timer
 
+    @operation("listTimers")
     @login_required()
     @blp.response(200, TimerListSchema)
     @paginated(blp, SafetyTimer)
@@ -41,6 +44,7 @@ class Timers(MethodView):
 
 @blp.route("/<uuid:timer_id>")
 class TimerResource(MethodView):
+    @operation("getTimer", 404)
     @login_required()
     @blp.response(200, TimerSchema)
     def get(self, timer_id: uuid.UUID):
@@ -50,6 +54,7 @@ class TimerResource(MethodView):
 
 @blp.route("/<uuid:timer_id>/extend")
 class Extend(MethodView):
+    @operation("extendTimer", 404, 409)
     @login_required()
     @blp.arguments(ExtendSchema)
     @blp.response(200, TimerSchema)
@@ -62,6 +67,7 @@ class Extend(MethodView):
 
 @blp.route("/<uuid:timer_id>/check-in")
 class CheckIn(MethodView):
+    @operation("checkInTimer", 403, 404, 409)
     @login_required()
     @blp.arguments(CheckInSchema)
     @blp.response(200, TimerSchema)

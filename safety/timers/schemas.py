@@ -69,7 +69,7 @@ class TimerSchema(Schema):
     created_at = fields.AwareDateTime()
     ended_at = fields.AwareDateTime(allow_none=True)
     alert_id = fields.Method("_alert_id", allow_none=True, metadata={
-        "type": "string", "format": "uuid", "nullable": True,
+        "type": "string", "format": "uuid",
         "description": "The alert the timer raised (status alarmed); null otherwise."})
     person = fields.Nested(PersonSchema, metadata={"description": "Whose timer. " + GUARDIANS_ONLY})
     location = fields.Nested(PointOutSchema, metadata={
