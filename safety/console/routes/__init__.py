@@ -243,6 +243,7 @@ from safety.console.routes import (  # noqa: E402, F401
     board,
     delivery,
     orgs,
+    registry,
     responders,
     stats,
 )
