@@ -385,6 +385,14 @@ def test_the_csv_downloads_defuse_formulas(app, admin, user, stranger, entries, 
         r = admin.post("/api/v1/registry/entries", json=_body(_form(
             full_name=name, iin="", birth_date="1970-01-01", case_reference=name[:3])))
         assert r.status_code == 201, r.get_json()
+    page = admin_desk.get("/console/registry").get_data(as_text=True)
+    assert "@SUM(A1:A9)" in page
+    r = admin.post("/api/v1/registry/entries", json=_body(_form(
+        full_name="<script>alert(1)</script> Marat", iin="", birth_date="1971-01-01")))
+    assert r.status_code == 201
+    page = admin_desk.get("/console/registry?q=Marat").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Marat" in page and "<script>alert" not in page
+    admin.delete(f"/api/v1/registry/entries/{r.get_json()['id']}")
     r = admin_desk.get("/console/registry/checks.csv")
     assert r.status_code == 200 and r.content_type.startswith("text/csv")
     assert r.headers["Content-Disposition"].startswith("attachment")
@@ -395,7 +403,7 @@ def test_the_csv_downloads_defuse_formulas(app, admin, user, stranger, entries, 
     assert "'=HYPERLINK(\"http://evil.example/x\",\"click\")" in cells
     rows = list(csv.DictReader(io.StringIO(admin_desk.get(
         "/console/registry/changes.csv").get_data(as_text=True))))
-    assert len(rows) == 6
+    assert len(rows) == 8  # three, three more, the script one and its removal
     cells = [v for row in rows for v in row.values()]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], cells
     assert {"'@SUM(A1:A9)", "'+cmd|' /C calc'!A0", "'-2+3"} <= set(cells)
