@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -23,6 +23,8 @@ from safety.help import service as help_
 from safety.help.models import Place
 from safety.orgs import service as orgs
 from safety.orgs.models import Organization, OrgMember
+from safety.registry import iin as iin_mod
+from safety.registry import service as registry
 from safety.util import utcnow
 
 DEMO_PASSWORD = "demo-password-1"
@@ -181,13 +183,47 @@ def seed_console_demo() -> list[str]:
     _as_if_raised_earlier(aliya, 70)
     for responder, (_phone, _name, (lat, lon)) in zip(free, RESPONDERS, strict=True):
         dispatch.set_duty(responder, True, {"lat": lat, "lon": lon})
+    _registry(admin, women)
     db.session.flush()
     return [
         f"console:    {current_app.config['PUBLIC_BASE_URL']}/console/ "
         "(the org admin above, or the admin)",
         f"            live: {CONSOLE_WOMEN[0][1]} (en route), {CONSOLE_WOMEN[1][1]} (DURESS), "
-        f"{CONSOLE_WOMEN[2][1]} (unassigned); {HISTORY_DAYS} days of past alerts",
+        f"{CONSOLE_WOMEN[2][1]} (unassigned); {HISTORY_DAYS} days of past alerts; "
+        f"{len(REGISTRY_DEMO)} registry entries (fictitious) and two checks",
     ]
+
+
+# Fictitious people for the registry page (page 6): through the service, as the API adds them.
+REGISTRY_DEMO = [
+    {"full_name": "Сериков Нурлан Демо", "iin": iin_mod.make(date(1985, 3, 14), "male"),
+     "phone": "+77017650000", "category": "domestic_violence_criminal",
+     "decided_on": date(2024, 5, 2), "authority": "Almaty district court No. 2 (demo)",
+     "case_reference": "2-0000/2024", "legal_basis": "court_decision",
+     "expires_on": date(2032, 5, 2)},
+    {"full_name": "Жумабаев Ерлан Демо", "birth_date": date(1990, 7, 1),
+     "category": "protective_order", "decided_on": date(2025, 1, 10),
+     "authority": "Almaty city police (demo)", "legal_basis": "subject_consent",
+     "consent_reference": "consent-0001", "expires_on": date(2027, 1, 10)},
+    {"full_name": "Ivanov Pyotr Demo", "birth_date": date(1979, 11, 30),
+     "category": "domestic_violence_administrative", "decided_on": date(2023, 2, 1),
+     "authority": "Astana court No. 5 (demo)", "case_reference": "5-0000/2023",
+     "legal_basis": "court_decision", "expires_on": date(2026, 2, 1)},
+]
+
+
+def _registry(admin: User, women: list[User]) -> None:
+    entries = []
+    for data in REGISTRY_DEMO:
+        data = {"birth_date": None, "iin": None, "phone": None, "case_reference": None,
+                "consent_reference": None, **data}
+        if data["iin"]:
+            data["birth_date"] = iin_mod.parse(data["iin"])[0]
+        entries.append(registry.create_entry(admin, data))
+    registry.update_entry(admin, entries[0].id, {"expires_on": date(2033, 5, 2)})
+    registry.check(women[0], {"full_name": "Nurlan Serikov Demo", "purpose": "new_partner",
+                              "birth_date": date(1985, 3, 14)})
+    registry.check(women[2], {"full_name": "Askar Demo", "purpose": "dating"})
 
 
 def _as_if_raised_earlier(alert: Alert, seconds: float, accepted_after: float | None = None,

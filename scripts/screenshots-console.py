@@ -39,6 +39,10 @@ PAGES_AS_ADMIN = [
     ("receiver", "{receiver}", "#receiver-form"),
     ("help", "/console/help", "#places-map .marker.place"),
     ("hotlines", "/console/help/hotlines", "#hotlines"),
+    ("registry", "/console/registry", "#entries"),
+    ("registry-entry", "{registry_entry}", "#entry-form"),
+    ("registry-import", "/console/registry/import", "#import-form"),  # then a file with a bad row
+    ("registry-checks", "/console/registry/checks", "#checks"),
 ]
 # Page 7's import: this file is uploaded and its report shown (one row is refused).
 IMPORT = {"type": "FeatureCollection", "features": [
@@ -54,6 +58,34 @@ IMPORT = {"type": "FeatureCollection", "features": [
     {"type": "Feature", "geometry": {"type": "Point", "coordinates": [76.93, 143.26]},
      "properties": {"name": "A typo", "kind": "hostel", "address": "Almaty (demo)"}},
 ]}
+
+
+def registry_csv() -> str:
+    """A registry CSV for the import's report, fictitious people: a new row, a bad row (not a
+    date), and one the demo holds already."""
+    from safety.seed import REGISTRY_DEMO
+
+    known = REGISTRY_DEMO[0]
+    return (
+        "full_name,birth_date,iin,phone,category,decided_on,authority,case_reference,"
+        "legal_basis,consent_reference,expires_on\n"
+        "Омаров Бауыржан Демо,1988-09-21,,,protective_order,2025-03-03,Shymkent court (demo),"
+        "3-0001/2025,court_decision,,2027-03-03\n"
+        "Broken Row Demo,21.09.1988,,,protective_order,2025-03-03,Shymkent court (demo),,"
+        "court_decision,,2027-03-03\n"
+        f"{known['full_name']},,{known['iin']},,{known['category']},{known['decided_on']},"
+        f"{known['authority']},{known['case_reference']},court_decision,,"
+        f"{known['expires_on']}\n")
+
+
+def before_shot(page, name: str) -> None:
+    """What an operator does on a page before its picture is taken."""
+    if name == "registry-import":
+        page.set_input_files("#import-file", files=[{
+            "name": "registry.csv", "mimeType": "text/csv",
+            "buffer": registry_csv().encode()}])
+        page.click("#import")
+        page.wait_for_selector("#report-rows")
 
 
 def build_app(workdir: Path, lang: str):
@@ -117,6 +149,12 @@ def alert_paths(app) -> dict[str, str]:
         receiver_id = db.session.scalar(select(MonitoringReceiver.id).where(
             MonitoringReceiver.org_id == org_id))
         out["receiver"] = f"/console/orgs/{org_id}/receivers/{receiver_id}"
+        from safety.registry.models import RegistryEntry
+        from safety.seed import REGISTRY_DEMO
+
+        entry_id = db.session.scalar(select(RegistryEntry.id).where(
+            RegistryEntry.iin == REGISTRY_DEMO[0]["iin"]))
+        out["registry_entry"] = f"/console/registry/entries/{entry_id}"
     return out
 
 
@@ -176,6 +214,7 @@ def main() -> int:
                 for name, path, marker in pages:
                     page.goto(base + path.format(**paths))
                     page.wait_for_selector(marker)
+                    before_shot(page, name)
                     page.wait_for_timeout(600)  # the map settles
                     page.screenshot(path=str(out / f"{name}.png"), full_page=True)
                     written.append(f"{name}.png")

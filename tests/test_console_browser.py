@@ -209,3 +209,43 @@ def test_an_admin_imports_places_sees_them_on_the_map_and_adds_a_hotline(
     hotlines = client.get("/api/v1/help/hotlines", query_string={"region": "almaty"})
     assert "Almaty crisis line" in [h["name"] for h in hotlines.get_json()["items"]]
     assert not page.foreign and not page.problems, (page.foreign, page.problems)
+
+
+def test_an_admin_imports_a_registry_csv_with_a_bad_row_then_edits_and_removes_an_entry(
+        app, admin, page, served, registry_csv):
+    """Page 6: the import's report shows the bad row with its reason in a table; an imported
+    entry is edited and removed from its page (plain forms, checked through the API)."""
+    from playwright.sync_api import expect
+
+    limiter.reset()
+    csv_ = registry_csv
+    _log_in(page, served, admin)
+    page.click("nav >> text=Registry")
+    page.wait_for_url(served + "/console/registry")
+    page.click("nav.tabs >> text=Import CSV")
+    page.set_input_files("#import-file", files=[{
+        "name": "registry.csv", "mimeType": "text/csv",
+        "buffer": (csv_.HEADER + csv_.GOOD1 + csv_.BAD + csv_.GOOD2).encode()}])
+    page.click("#import")
+    rows = page.locator("#report-rows tbody tr")
+    expect(rows).to_have_count(3)
+    bad = page.locator('#report-rows tr[data-row="3"]')
+    expect(bad).to_have_attribute("data-status", "rejected")
+    expect(bad).to_contain_text("birth_date")
+    expect(bad).to_contain_text("Not a valid date.")
+    expect(page.locator("#action-message")).to_contain_text("Rejected: 1")
+
+    page.click('#report-rows tr[data-row="2"] a')
+    page.wait_for_url("**/console/registry/entries/*")
+    entry_id = page.url.rsplit("/", 1)[1]
+    page.fill('input[name="authority"]', "Almaty city court No. 2")
+    page.click("#save-entry")
+    expect(page.locator("#action-message")).to_be_visible()
+    expect(page.locator('#changes tr[data-action="update"]')).to_contain_text(
+        "Almaty city court No. 2")
+    page.click("#remove-entry summary")
+    page.click("#delete-entry")
+    expect(page.locator("#removed")).to_be_visible()
+    got = admin.get(f"/api/v1/registry/entries/{entry_id}").get_json()
+    assert got["authority"] == "Almaty city court No. 2" and got["deleted_at"] is not None
+    assert not page.foreign and not page.problems, (page.foreign, page.problems)

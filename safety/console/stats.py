@@ -28,6 +28,7 @@ from sqlalchemy import and_, exists, or_, select
 from safety import geo
 from safety.accounts.models import User
 from safety.alerts.models import Alert
+from safety.console.csv_cells import cell
 from safety.dispatch.desk import Desk, desk_orgs
 from safety.dispatch.models import Dispatch, DispatchOffer
 from safety.dispatch.queries import percentile
@@ -148,18 +149,6 @@ def _per_responder(ids: list[uuid.UUID] | None, since: datetime) -> list[Row]:
     return sorted(rows.values(), key=lambda r: (-r.dispatches, r.label))
 
 
-def _cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run: text starting with = + - @ is quoted."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def _share(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
@@ -173,15 +162,15 @@ def to_csv(result: Stats, what: str) -> str:
                          "share_within_40s"])
         rows = result.per_responder
         for r in rows:
-            writer.writerow([_cell(r.label), r.dispatches, r.accepted, r.declined, r.expired,
-                             _cell(r.median_s), _cell(r.p90_s), _share(r.within(10)),
+            writer.writerow([cell(r.label), r.dispatches, r.accepted, r.declined, r.expired,
+                             cell(r.median_s), cell(r.p90_s), _share(r.within(10)),
                              _share(r.within(40))])
     else:
         writer.writerow(["day", "dispatches", "accepted", "unassigned", "median_s_to_accept",
                          "p90_s_to_accept", "share_within_10s", "share_within_40s"])
         for r in result.per_day + [result.total]:
-            writer.writerow([_cell(r.label), r.dispatches, r.accepted, r.unassigned,
-                             _cell(r.median_s), _cell(r.p90_s), _share(r.within(10)),
+            writer.writerow([cell(r.label), r.dispatches, r.accepted, r.unassigned,
+                             cell(r.median_s), cell(r.p90_s), _share(r.within(10)),
                              _share(r.within(40))])
     return out.getvalue()
 

@@ -44,7 +44,7 @@ class Entries(MethodView):
     @paginated(blp, RegistryEntry)
     def get(self, args):
         """Registry entries, newest first"""
-        return service.list_entries(args["include_deleted"])
+        return service.list_entries(args["include_deleted"], args["q"])
 
 
 @blp.route("/entries/<uuid:entry_id>")

@@ -39,6 +39,10 @@ class EntrySchema(Patchable):
 
 class EntryListArgs(Schema):
     include_deleted = fields.Boolean(load_default=False)
+    q = fields.String(load_default=None, validate=validate.Length(max=300), metadata={
+        "description": "Search: an IIN (12 digits) or its beginning (6-11 digits), a phone, "
+                       "words of the name (each the beginning of a word, in any spelling), or "
+                       "a case or consent reference."})
 
 
 class EntryListSchema(PageSchema):

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, and_, delete, false, func, or_, select
 
 from safety import imports
 from safety.accounts.models import User
 from safety.errors import DomainError, NotFound, TooMany
 from safety.extensions import db
+from safety.fields import normalize_phone
 from safety.i18n import _l, _n
 from safety.registry import iin as iin_mod
 from safety.registry import names
@@ -85,6 +87,10 @@ def update_entry(actor: User, entry_id: uuid.UUID, data: dict) -> RegistryEntry:
     if errors:
         raise DomainError(_l("The entry would not be valid; see errors."), status=422,
                           errors=errors)
+    if merged.get("birth_date") is None and merged.get("iin"):
+        # no birth date given with an IIN: the IIN's, as for a new entry (never a NULL)
+        data = data | {"birth_date": iin_mod.parse(merged["iin"])[0]}
+        merged["birth_date"] = data["birth_date"]
     changes = {k: {"from": _jsonable({k: getattr(entry, k)})[k], "to": _jsonable({k: v})[k]}
                for k, v in data.items() if getattr(entry, k) != v}
     for k, v in data.items():
@@ -109,11 +115,45 @@ def delete_entry(actor: User, entry_id: uuid.UUID) -> None:
     db.session.flush()
 
 
-def list_entries(include_deleted: bool):
+def list_entries(include_deleted: bool, query: str | None = None) -> Select:
+    """Entries (deleted ones too if asked), those that `query` finds when given: see
+    `search`."""
     stmt = select(RegistryEntry)
     if not include_deleted:
         stmt = stmt.where(RegistryEntry.deleted_at.is_(None))
+    if query and query.strip():
+        stmt = stmt.where(search(query))
     return stmt
+
+
+_SEPARATORS = re.compile(r"[\s()./-]+")
+
+
+def search(query: str):
+    """What an administrator's search finds (the console's and `GET /registry/entries?q=`):
+    12 digits, the entry with that IIN; 6 to 11 digits, IINs beginning with them (YYMMDD...);
+    a phone number in any common form, that phone; words, entries with a word of the name
+    beginning with each (in any spelling the registry's checks match: Сериков = Serikov); and
+    the exact case or consent reference. Any of these, not all."""
+    query = query.strip()
+    found = [RegistryEntry.case_reference == query, RegistryEntry.consent_reference == query]
+    compact = _SEPARATORS.sub("", query)
+    if compact.isdigit() and len(compact) == 12:
+        found.append(RegistryEntry.iin == compact)
+    elif compact.isdigit() and 6 <= len(compact) < 12:
+        found.append(RegistryEntry.iin.startswith(compact))
+    if compact.lstrip("+").isdigit():
+        try:
+            found.append(RegistryEntry.phone == normalize_phone(query))
+        except ValueError:
+            pass
+    keys = names.name_keys(query)
+    if keys:  # keys are ASCII letters only: nothing for LIKE to read as a wildcard
+        found.append(and_(*[
+            RegistryEntry.id.in_(select(RegistryNameKey.entry_id)
+                                 .where(RegistryNameKey.key.like(k[:99] + "%")))
+            for k in sorted(set(keys))]))
+    return or_(false(), *found)
 
 
 # -- import ------------------------------------------------------------------------------------

@@ -244,6 +244,7 @@ from safety.console.routes import (  # noqa: E402, F401
     delivery,
     help,
     orgs,
+    registry,
     responders,
     stats,
 )
