@@ -140,9 +140,8 @@ def alert_paths(app) -> dict[str, str]:
                 select(Alert.id).join(User, User.id == Alert.user_id)
                 .where(User.full_name == name, Alert.status.in_(LIVE)))
             out[key] = f"/console/alerts/{alert_id}"
-        from safety.orgs.models import Organization
-
         from safety.notify.models import MonitoringReceiver
+        from safety.orgs.models import Organization
 
         org_id = db.session.scalar(select(Organization.id).order_by(Organization.name).limit(1))
         out["org"] = f"/console/orgs/{org_id}"
