@@ -70,6 +70,11 @@ def test_metrics_are_not_public(app, client, monkeypatch):
         assert "safety_" not in r.get_data(as_text=True)
     ok = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert ok.status_code == 200 and "safety_alerts_raised" in ok.get_data(as_text=True)
+    # guessing is limited: 30 refusals a minute per address, then 429
+    for _ in range(30 - len(refused)):
+        assert client.get("/metrics", headers={"Authorization": "Bearer guess"}) \
+            .status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer guess"}).status_code == 429
 
 
 def test_a_panic_is_counted_once_timed_and_its_push_counted(
