@@ -199,7 +199,7 @@ def test_labels_carry_no_phone_name_id_or_place(
             for secret in secrets:
                 assert secret not in value, (name, key, value)
             if key != "le":
-                assert re.fullmatch(r"[A-Za-z0-9_.]+", value), (name, key, value)
+                assert re.fullmatch(r"[A-Za-z0-9_.-]+", value), (name, key, value)
     keys = {key for key, _ in seen}
     assert keys <= {"code", "endpoint", "method", "trigger", "channel", "outcome", "kind",
                     "within", "le"}

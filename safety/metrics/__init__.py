@@ -30,13 +30,14 @@ def register_metrics(app: Flask) -> None:
     """The app's instruments, the hooks and receivers that feed them, and GET /metrics."""
     from safety.metrics import hooks
     from safety.metrics.instruments import Metrics
-    from safety.metrics.routes import bp
+    from safety.metrics.routes import bp, register_request_hooks
 
     app.register_blueprint(bp)
     if not app.config.get("METRICS_ENABLED", True):
         return
     metrics = Metrics()
     app.extensions[EXTENSION] = metrics
+    register_request_hooks(app, metrics)
     hooks.connect(app, metrics)
 
 

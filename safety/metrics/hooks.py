@@ -1,4 +1,4 @@
-"""What feeds the instruments: request hooks and event receivers, connected for one app.
+"""What feeds the instruments from the events, connected for one app.
 
 A count caused inside a transaction (an alert raised, a dispatch accepted) is kept on the
 session and counted when the transaction commits: a panic that rolls back and is retried is
@@ -8,10 +8,9 @@ panic's own work is not touched.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app
 from sqlalchemy import event, select
 
 from safety.alerts import events as alert_events
@@ -21,29 +20,13 @@ from safety.extensions import db
 from safety.metrics.instruments import Metrics
 from safety.notify import events as outbox_events
 
-PANIC_RULE = "/api/v1/alerts"
 PENDING = "safety_metrics_pending"
 KNOWN_TRIGGERS = frozenset(TRIGGERS)
 
 
 def connect(app: Flask, metrics: Metrics) -> None:
+    """The event receivers (the request hooks are the request layer's: routes.py)."""
     register_commit_hooks()
-
-    @app.before_request
-    def _started() -> None:
-        g.metrics_started = time.perf_counter()
-
-    @app.after_request
-    def _answered(response):
-        started = g.pop("metrics_started", None)
-        if started is None:
-            return response
-        rule = request.url_rule
-        status = response.status_code
-        if rule is not None and rule.rule == PANIC_RULE and request.method == "POST":
-            metrics.panic_answered(status, time.perf_counter() - started)
-        metrics.answered(rule.endpoint if rule is not None else None, request.method, status)
-        return response
 
     def on_raised(sender, alert, **_kw) -> None:
         trigger = alert.trigger

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hmac
 import os
+import time
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, Flask, abort, current_app, g, request
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
@@ -19,6 +20,28 @@ from safety.extensions import limiter
 from safety.metrics.state import StateCollector
 
 bp = Blueprint("metrics", __name__)
+
+PANIC_RULE = "/api/v1/alerts"
+
+
+def register_request_hooks(app: Flask, metrics) -> None:
+    """Every answer counted by endpoint name, method and status; the panic's timed."""
+
+    @app.before_request
+    def _started() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _answered(response):
+        started = g.pop("metrics_started", None)
+        if started is None:
+            return response
+        rule = request.url_rule
+        status = response.status_code
+        if rule is not None and rule.rule == PANIC_RULE and request.method == "POST":
+            metrics.panic_answered(status, time.perf_counter() - started)
+        metrics.answered(rule.endpoint if rule is not None else None, request.method, status)
+        return response
 
 METRICS_FAILED_LIMIT = "30 per minute"
 
