@@ -378,29 +378,33 @@ def test_two_api_processes_two_workers_redis_and_postgis(tmp_path, fcm, fcm_cred
         mark("exactly once")
         # 3. A worker killed in the middle of a batch loses nothing.
         fcm.delay_s = 1.5
-        worker1 = stack.procs["worker1"].pid
+        pids = {stack.procs[name].pid: name for name in ("worker1", "worker2")}
         second = []
         for k in range(10):
             r = _panic((base_a, base_b)[k % 2], next(tokens), str(uuid.uuid4()))
             assert r.status_code == 201, r.text
             second.append(r.json()["id"])
 
-        def held_by_worker1() -> list[uuid.UUID]:
+        def holding() -> tuple[int, list[uuid.UUID]] | None:
+            """A worker in the middle of a batch, and the jobs it holds."""
             with app.app_context():
-                ids = list(db.session.scalars(select(OutboxJob.id).where(
-                    OutboxJob.status == "sending",
-                    OutboxJob.claimed_by.like(f"%:{worker1}:%"))))
+                rows = db.session.execute(select(OutboxJob.id, OutboxJob.claimed_by).where(
+                    OutboxJob.status == "sending")).all()
                 db.session.remove()
-            return ids
+            for pid in pids:
+                held = [job_id for job_id, by in rows if f":{pid}:" in by]
+                if held:
+                    return pid, held
+            return None
 
-        held = _wait("worker 1 holding a batch", held_by_worker1, 20, every=0.02)
-        os.kill(worker1, signal.SIGKILL)
-        stack.procs["worker1"].wait(5)
+        victim, held = _wait("a worker holding a batch", holding, 20, every=0.02)
+        os.kill(victim, signal.SIGKILL)
+        stack.procs[pids[victim]].wait(5)
         fcm.delay_s = 0.0
         jobs = _wait("the second pushes sent (lease run out)", lambda: all_sent(second), 30)
         again = [j for j in jobs if j.id in held]
-        assert again and all(j.attempts == 2 and f":{worker1}:" not in j.claimed_by
-                             for j in again)
+        assert len(again) == len(held)
+        assert all(j.attempts == 2 and f":{victim}:" not in j.claimed_by for j in again)
         pushed = Counter(m["data"]["alert_id"] for m in fcm.sent)
         assert all(pushed[a] >= 1 for a in second)
         twice = {str(j.alert_id) for j in again}
