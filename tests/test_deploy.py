@@ -280,6 +280,9 @@ def test_two_api_processes_two_workers_redis_and_postgis(tmp_path, fcm, fcm_cred
     env = {**keep, "SAFETY_ENV": "production", "SECRET_KEY": SECRET,
            "PUBLIC_BASE_URL": "https://safety.example.kz", "DATABASE_URL": url,
            "SAFETY_INSTANCE_PATH": str(tmp_path / "instance"),
+           # what a process makes with tempfile (B's metrics folder) stays in tmp_path, even if
+           # it is killed before it can clean up
+           "TMPDIR": str(tmp_path),
            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{redis_port}/0",
            "LOGIN_RATE_LIMIT": "3 per minute", "METRICS_TOKEN": METRICS_TOKEN,
            "GOOGLE_APPLICATION_CREDENTIALS": str(creds), "FAKE_FCM_URL": fcm.base,
