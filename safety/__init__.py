@@ -23,6 +23,7 @@ def create_app(config: dict | None = None, env: dict | None = None) -> Flask:
     register_logging(app)
     register_clock(app)
     register_proxy(app)
+    register_observability(app)
     register_extensions(app)
     register_errors(app)
     register_events(app)
@@ -42,6 +43,10 @@ def register_logging(app: Flask) -> None:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if app.config.get("LOG_FORMAT") == "json":
+        from safety.logs import use_json_logs
+
+        use_json_logs()
 
 
 def register_clock(app: Flask) -> None:
@@ -60,6 +65,17 @@ def register_proxy(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)
+
+
+def register_observability(app: Flask) -> None:
+    """Request ids (X-Request-Id, in every log line) and Prometheus metrics (GET /metrics,
+    token-protected; docs/operations.md, "Metrics"). First, so that their request hooks see
+    every request."""
+    from safety.logs import register_request_id
+    from safety.metrics import register_metrics
+
+    register_request_id(app)
+    register_metrics(app)
 
 
 def register_extensions(app: Flask) -> None:

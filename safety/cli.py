@@ -15,6 +15,7 @@ from safety.alerts.jobs import purge_locations
 from safety.extensions import db
 from safety.fields import normalize_phone
 from safety.messages.service import purge as purge_messages
+from safety.metrics import serve_worker_metrics
 from safety.notify.worker import Worker
 
 cli = AppGroup("safety", help="Safety service commands.")
@@ -54,7 +55,12 @@ def worker(once: bool) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    w.run_forever(stop)
+    server = serve_worker_metrics(current_app._get_current_object())
+    try:
+        w.run_forever(stop)
+    finally:
+        if server is not None:
+            server.shutdown()
 
 
 @cli.command("seed-demo")

@@ -316,6 +316,12 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "DC09_RETRY_FOR_S": _int(env, "DC09_RETRY_FOR_S", 86400),
         "DC09_LINK_TEST_EVERY_S": _int(env, "DC09_LINK_TEST_EVERY_S", 3600),
         "DC09_KEYS_SECRET": env.get("DC09_KEYS_SECRET") or None,
+        # metrics and logs (safety/metrics, safety/logs.py; docs/operations.md, "Metrics")
+        "METRICS_ENABLED": _bool(env, "METRICS_ENABLED", True),
+        "METRICS_TOKEN": _metrics_token(env),
+        "METRICS_WINDOW_S": _int(env, "METRICS_WINDOW_S", 3600),
+        "WORKER_METRICS_ADDRESS": _address(env, "WORKER_METRICS_ADDRESS"),
+        "LOG_FORMAT": _log_format(env),
         # registry
         "REGISTRY_CHECKS_PER_DAY": _int(env, "REGISTRY_CHECKS_PER_DAY", 10),
         # OpenAPI (flask-smorest)
@@ -370,6 +376,34 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
             "max_overflow": _int(env, "DB_MAX_OVERFLOW", 10),
         }
     return cfg
+
+
+def _metrics_token(env: dict[str, str]) -> str | None:
+    """The bearer token Prometheus presents on GET /metrics; unset: /metrics answers 404."""
+    raw = env.get("METRICS_TOKEN") or None
+    if raw is not None and len(raw) < 32:
+        raise ConfigError("METRICS_TOKEN must be at least 32 characters (it guards what "
+                          "/metrics tells)")
+    return raw
+
+
+def _address(env: dict[str, str], name: str) -> tuple[str, int] | None:
+    """`host:port` (`[::1]:9101` for IPv6), or unset."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    host, sep, port = raw.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{name} must be host:port (e.g. 127.0.0.1:9101), got {raw!r}")
+    return host, int(port)
+
+
+def _log_format(env: dict[str, str]) -> str:
+    raw = (env.get("LOG_FORMAT") or "text").strip().lower()
+    if raw not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be text or json, got {raw!r}")
+    return raw
 
 
 def _check_heartbeats(cfg: dict[str, Any]) -> None:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System packages the project needs, installed with apt when missing (we run as root on Debian).
 #   run:  SpatiaLite's SQLite module (the embedded default database)
-#   test: also PostgreSQL + PostGIS (a throwaway cluster per test run) and Chromium (the
-#         tracking page is tested in it, driven by Playwright; no browser is downloaded)
+#   test: also PostgreSQL + PostGIS (a throwaway cluster per test run), Chromium (the
+#         tracking page is tested in it, driven by Playwright; no browser is downloaded) and
+#         Redis (the multi-process stage, tests/test_deploy.py, starts one on a free port)
 set -euo pipefail
 what=${1:-run}
 
@@ -17,6 +18,7 @@ if [ "$what" = test ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   # Node.js and npm: Redocly CLI lints the OpenAPI document (tools/openapi-lint, Node >= 20.19)
   command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+  have redis-server || need+=(redis-server)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
@@ -44,4 +46,4 @@ apt_update() {
 }
 apt_update
 apt-get "${lock[@]}" install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-# A package-installed cluster may have started itself; the tests use their own.
+# A package-installed cluster (or Redis) may have started itself; the tests use their own.

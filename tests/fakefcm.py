@@ -31,6 +31,7 @@ class FakeFcm:
         self.lock = threading.Lock()
         self.mode = "ok"
         self.hang_s = 5.0
+        self.delay_s = 0.0  # an accepted message is answered this much later (a slow FCM)
         self.sent: list[dict] = []  # accepted messages
         self.requests = 0
         self.token_requests = 0
@@ -68,7 +69,8 @@ class FakeFcm:
         with self.lock:
             self.sent.append(message)
             n = len(self.sent)
-        return Reply(200, {"name": f"projects/{m.group(1)}/messages/{n}"})
+            delay = self.delay_s
+        return Reply(200, {"name": f"projects/{m.group(1)}/messages/{n}"}, delay_s=delay)
 
     def authorized(self, header: str) -> bool:
         """An OAuth token from /token, or a JWT the service account signed itself (what
@@ -96,6 +98,7 @@ class FakeFcm:
     def reset(self) -> None:
         with self.lock:
             self.mode = "ok"
+            self.delay_s = 0.0
             self.sent.clear()
             self.requests = 0
 

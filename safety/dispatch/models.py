@@ -70,6 +70,7 @@ class Dispatch(db.Model):
     __table_args__ = (
         Index("ix_dispatches_responder_status", "responder_id", "status"),
         Index("ix_dispatches_org_created", "org_id", "created_at"),
+        Index("ix_dispatches_created", "created_at"),  # /metrics: the acceptance window
     )
 
 

@@ -17,8 +17,9 @@ from flask import Flask
 from sqlalchemy import not_, select
 
 from safety.db import end_read_transaction
+from safety.events import send
 from safety.extensions import db
-from safety.notify import channels, outbox
+from safety.notify import channels, events, outbox
 from safety.notify.channels import Channel, Outcome
 from safety.notify.models import OutboxJob
 from safety.util import utcnow
@@ -117,6 +118,7 @@ class Worker:
             outcomes = [Outcome.retry(f"{type(exc).__name__}: {exc}")] * len(batch)
         self._record(channel, batch, outcomes)
         db.session.commit()
+        send(events.recorded, channel=channel.name, outcomes=[o.state for o in outcomes])
 
     def _record(self, channel: Channel, batch: list[OutboxJob],
                 outcomes: list[Outcome]) -> None:
