@@ -1,14 +1,14 @@
 """her choice to show her number ("Call her") on her SMS contacts' tracking page
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-05 10:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0021'
-down_revision = '0018'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
