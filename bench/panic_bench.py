@@ -33,7 +33,7 @@ from sqlalchemy import func, select, text
 
 from bench.bare_app import create_bare_app, create_table
 from bench.common import bare_calls, bulk_users, drive, make_app, pct, serve, stop
-from bench.cpu import Cpu, cpu_per_request
+from bench.cpu import Cpu, calls_per_request, cpu_per_request
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 
@@ -134,12 +134,12 @@ def main() -> None:
         app = make_app("postgresql", tmp)
         app.config["JWT_SECRET_KEY"] = SECRET
         gunicorn_alerts = 0 if args.cpu_only else args.alerts
-        tokens = setup(app, gunicorn_alerts + CPU_WARMUP + args.cpu_requests)
+        tokens = setup(app, gunicorn_alerts + CPU_WARMUP + args.cpu_requests + CALLS_COUNTED)
         create_table(url)
-        cpu_floor, cpu_panic = cpu_figures(url, env, tokens[gunicorn_alerts:])
+        cpu = cpu_figures(url, env, tokens[gunicorn_alerts:])
         if args.cpu_only:
             _drop(app)
-            print_cpu(cpu_floor, cpu_panic)
+            print_cpu(*cpu)
             return
         tokens = tokens[:gunicorn_alerts]
         venv_bin = os.path.dirname(sys.executable)
@@ -184,32 +184,40 @@ def main() -> None:
     drained = "not within 120 s" if drained_after is None else f"{drained_after:.1f} s"
     print(f"  the worker's backlog was gone {drained} after the load ended "
           f"(jobs never attempted: {unsent})")
-    print_cpu(cpu_floor, cpu_panic)
+    print_cpu(*cpu)
 
 
 CPU_WARMUP = 30
+CALLS_COUNTED = 50  # requests whose Python function calls are counted, after the CPU ones
 
 
-def cpu_figures(url: str, env: dict, tokens: list[str]) -> tuple[Cpu, Cpu]:
-    """CPU per request in this process (bench/cpu.py): the bare insert, then the panic of
-    the app built with the gunicorn run's settings, one new alert per woman."""
+def cpu_figures(url: str, env: dict, tokens: list[str]) -> tuple[Cpu, Cpu, float, float]:
+    """CPU per request in this process (bench/cpu.py), then Python function calls per
+    request: the bare insert, then the panic of the app built with the gunicorn run's
+    settings, one new alert per woman."""
     from safety import create_app
 
-    bare = create_bare_app(url)
-    floor = cpu_per_request(bare.test_client(), bare_calls(len(tokens)), CPU_WARMUP)
+    timed, counted = tokens[:-CALLS_COUNTED], tokens[-CALLS_COUNTED:]
+    bare = create_bare_app(url).test_client()
+    floor = cpu_per_request(bare, bare_calls(len(timed)), CPU_WARMUP)
+    floor_calls = calls_per_request(bare, bare_calls(CALLS_COUNTED))
     app = create_app(env=env)
     with app.app_context():
-        panic = cpu_per_request(app.test_client(), panic_calls(tokens), CPU_WARMUP)
-    return floor, panic
+        client = app.test_client()
+        panic = cpu_per_request(client, panic_calls(timed), CPU_WARMUP)
+        panic_calls_n = calls_per_request(client, panic_calls(counted))
+    return floor, panic, floor_calls, panic_calls_n
 
 
-def print_cpu(floor: Cpu, panic: Cpu) -> None:
+def print_cpu(floor: Cpu, panic: Cpu, floor_calls: float, panic_calls_n: float) -> None:
     print(f"in one process (Flask test client, same database and world), CPU time of this "
           f"process only, after {CPU_WARMUP} warm-up requests each:")
     print(floor.line("bare insert (bench/bare_app.py)") + f"  (non-201: {floor.bad((201,))})")
     print(panic.line("panic POST /api/v1/alerts", floor) + f"  (non-201: {panic.bad((201,))})")
     print(f"  ratio bare/panic CPU {floor.mean_ms / panic.mean_ms:.1%} "
           f"(the panic's CPU is {panic.mean_ms / floor.mean_ms:.1f}x the bare insert's)")
+    print(f"  Python function calls per request (load-proof): bare {floor_calls:,.0f}, "
+          f"panic {panic_calls_n:,.0f} ({panic_calls_n / floor_calls:.1f}x)")
 
 
 def _drop(app) -> None:
