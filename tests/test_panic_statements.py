@@ -66,7 +66,7 @@ def test_a_panic_sends_these_statements(app, world, make_person, make_guardian,
         "SELECT org_members",  # which of the partners each of them answers for
         "SELECT devices",  # their devices and languages
         "INSERT dispatches",  # the dispatch with its first round,
-        "INSERT outbox_jobs",  # every job so far in one multi-row INSERT: her guardian's
+        "INSERT outbox_jobs",  # every job so far in one executemany: her guardian's
         #                        push, the escalation timer, three offers' pushes, the offer
         #                        timeout
         "INSERT dispatch_offers",  # the three offers, one multi-row INSERT
