@@ -75,10 +75,11 @@ class Raised:
 
 
 def raise_panic(user: User, data: dict) -> Raised:
-    """`raise_alert`, keeping what it added."""
+    """`raise_alert`, keeping what it added (less what a SAVEPOINT rolled back since: gone
+    from the session, it will not be committed)."""
     with recording_added() as added:
         alert, created = raise_alert(user, data)
-    return Raised(alert, created, added if created else [])
+    return Raised(alert, created, [o for o in added if o in db.session] if created else [])
 
 
 def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:
