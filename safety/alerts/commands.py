@@ -79,7 +79,8 @@ def raise_panic(user: User, data: dict) -> Raised:
     from the session, it will not be committed)."""
     with recording_added() as added:
         alert, created = raise_alert(user, data)
-    return Raised(alert, created, [o for o in added if o in db.session] if created else [])
+    session = db.session()
+    return Raised(alert, created, [o for o in added if o in session] if created else [])
 
 
 def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:
