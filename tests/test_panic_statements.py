@@ -77,3 +77,24 @@ def test_a_panic_sends_these_statements(app, world, make_person, make_guardian,
         "SELECT users",
         *(["SELECT pg_notify"] if postgres else []),  # wake the workers, at the commit
     ])
+
+
+def test_a_new_alerts_answer_is_what_reading_it_back_shows(world, make_person, make_guardian,
+                                                          register_device, panic):
+    """The 201 is shaped from what the request made (views.present_new), not read back: it
+    must say exactly what `GET /alerts/<id>` then says (who was told, with their names; the
+    dispatch; no acknowledgements)."""
+    guardian = make_person(name="Mother")
+    make_guardian(world.user, guardian)
+    register_device(guardian, "tok-mother")
+    r = world.user.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": "+77015550123"})
+    assert r.status_code == 201, r.get_json()
+    r = panic(world.user)
+    assert r.status_code == 201, r.get_json()
+    made = r.get_json()
+    assert sorted((n["kind"], n["recipient_name"]) for n in made["notifications"]) == [
+        ("alert", "Mother"), ("alert_sms", "Neighbour")]
+    assert made["dispatch"]["status"] == "offering" and made["acknowledgements"] == []
+    read = world.user.get(f"/api/v1/alerts/{made['id']}")
+    assert read.status_code == 200
+    assert read.get_json() == made
