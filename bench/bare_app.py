@@ -51,8 +51,8 @@ def create_table(url: str) -> None:
     engine.dispose()
 
 
-def create_bare_app() -> Flask:
-    engine = engine_for(os.environ["DATABASE_URL"])
+def create_bare_app(url: str | None = None) -> Flask:
+    engine = engine_for(url or os.environ["DATABASE_URL"])
     app = Flask(__name__)
 
     @app.post("/bare")

@@ -11,6 +11,11 @@ The bare endpoint gets the same number of requests with the same body, from the 
 (8 threads), on the same gunicorn settings and database, with the worker running. The load
 client, gunicorn and one `flask safety worker` share this machine's cores: absolute figures
 move with whatever else runs; the ratio panic/bare is the figure to compare.
+
+Beside them, the load-proof figure (bench/cpu.py): in this one process, through Flask's test
+client, the CPU time the bare insert and the panic each cost per request, in the same world
+(other women of the same set-up, so each panic is a new alert), and their ratio. `--cpu-only`
+prints just that (quick, for profiling work).
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text
 
-from bench.bare_app import create_table
+from bench.bare_app import create_bare_app, create_table
 from bench.common import bare_calls, bulk_users, drive, make_app, pct, serve, stop
+from bench.cpu import Cpu, calls_per_request, cpu_per_request
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 
@@ -113,6 +119,10 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--cpu-requests", type=int, default=300,
+                        help="requests of each kind measured in process (after 30 warm-up)")
+    parser.add_argument("--cpu-only", action="store_true",
+                        help="only the in-process CPU figure, no gunicorn run")
     args = parser.parse_args()
     url = os.environ["SAFETY_BENCH_POSTGRES_URL"]
     # Offers are left to time out only after the run: the figures are of the alarm path, not
@@ -123,8 +133,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app("postgresql", tmp)
         app.config["JWT_SECRET_KEY"] = SECRET
-        tokens = setup(app, args.alerts)
+        gunicorn_alerts = 0 if args.cpu_only else args.alerts
+        tokens = setup(app, gunicorn_alerts + CPU_WARMUP + args.cpu_requests + CALLS_COUNTED)
         create_table(url)
+        cpu = cpu_figures(url, env, tokens[gunicorn_alerts:])
+        if args.cpu_only:
+            _drop(app)
+            print_cpu(*cpu)
+            return
+        tokens = tokens[:gunicorn_alerts]
         venv_bin = os.path.dirname(sys.executable)
         worker = subprocess.Popen(
             [os.path.join(venv_bin, "flask"), "--app", "wsgi", "safety", "worker"],
@@ -152,9 +169,7 @@ def main() -> None:
                                       .where(OutboxJob.kind == "alert")).all()
             waits = [(b - a).total_seconds() for a, b in rows if b is not None]
             unsent = sum(1 for _, b in rows if b is None)
-            db.session.execute(text("DROP SCHEMA public CASCADE"))
-            db.session.execute(text("CREATE SCHEMA public"))
-            db.session.commit()
+        _drop(app)
     print(f"gunicorn ({args.gunicorn_workers} sync workers) + PostGIS, {args.concurrency} "
           f"client threads, {args.alerts} requests each, one outbox worker running")
     print(floor.line("bare insert (bench/bare_app.py)") +
@@ -169,6 +184,49 @@ def main() -> None:
     drained = "not within 120 s" if drained_after is None else f"{drained_after:.1f} s"
     print(f"  the worker's backlog was gone {drained} after the load ended "
           f"(jobs never attempted: {unsent})")
+    print_cpu(*cpu)
+
+
+CPU_WARMUP = 30
+CALLS_COUNTED = 50  # requests whose Python function calls are counted, after the CPU ones
+
+
+def cpu_figures(url: str, env: dict, tokens: list[str]) -> tuple[Cpu, Cpu, float, float]:
+    """CPU per request in this process (bench/cpu.py), then Python function calls per
+    request: the bare insert, then the panic of the app built with the gunicorn run's
+    settings, one new alert per woman."""
+    from safety import create_app
+
+    timed, counted = tokens[:-CALLS_COUNTED], tokens[-CALLS_COUNTED:]
+    bare = create_bare_app(url).test_client()
+    floor = cpu_per_request(bare, bare_calls(len(timed)), CPU_WARMUP)
+    floor_calls = calls_per_request(bare, bare_calls(CALLS_COUNTED))
+    app = create_app(env=env)
+    with app.app_context():
+        client = app.test_client()
+        panic = cpu_per_request(client, panic_calls(timed), CPU_WARMUP)
+        panic_calls_n = calls_per_request(client, panic_calls(counted))
+    return floor, panic, floor_calls, panic_calls_n
+
+
+def print_cpu(floor: Cpu, panic: Cpu, floor_calls: float, panic_calls_n: float) -> None:
+    print(f"in one process (Flask test client, same database and world), CPU time of this "
+          f"process only, after {CPU_WARMUP} warm-up requests each:")
+    print(floor.line("bare insert (bench/bare_app.py)") + f"  (non-201: {floor.bad((201,))})")
+    print(panic.line("panic POST /api/v1/alerts", floor) + f"  (non-201: {panic.bad((201,))})")
+    print(f"  ratio bare/panic CPU {floor.mean_ms / panic.mean_ms:.1%} "
+          f"(the panic's CPU is {panic.mean_ms / floor.mean_ms:.1f}x the bare insert's)")
+    print(f"  Python function calls per request (load-proof): bare {floor_calls:,.0f}, "
+          f"panic {panic_calls_n:,.0f} ({panic_calls_n / floor_calls:.1f}x)")
+
+
+def _drop(app) -> None:
+    from safety.extensions import db
+
+    with app.app_context():
+        db.session.execute(text("DROP SCHEMA public CASCADE"))
+        db.session.execute(text("CREATE SCHEMA public"))
+        db.session.commit()
 
 
 def panic_calls(tokens: list[str]) -> list:

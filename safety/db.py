@@ -51,10 +51,34 @@ def _transaction_end(session, transaction) -> None:
         session.info.pop("safety_wrote", None)
 
 
+ADDED = "safety_added"  # session.info: the list `recording_added` fills, while it runs
+
+
+def _record_added(session, instance) -> None:
+    added = session.info.get(ADDED)
+    if added is not None:
+        added.append(instance)
+
+
 def _track_writes(session) -> None:
     event.listen(session, "after_flush", _mark_flush)
     event.listen(session, "do_orm_execute", _mark_dml)
     event.listen(session, "after_transaction_end", _transaction_end)
+    event.listen(session, "transient_to_pending", _record_added)
+
+
+@contextmanager
+def recording_added() -> Iterator[list]:
+    """The objects the block adds to the session, in the order added, held for the caller
+    (rows inserted by a Core statement are not among them): what a request made, to answer
+    from without reading it back."""
+    session = db.session()
+    added: list = []
+    session.info[ADDED] = added
+    try:
+        yield added
+    finally:
+        session.info.pop(ADDED, None)
 
 
 def wrote_in_transaction() -> bool:

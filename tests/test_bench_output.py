@@ -29,3 +29,15 @@ def test_the_bare_insert_gets_the_panics_body_without_a_token():
     (bare,), (panic,) = bare_calls(1), panic_calls(["t"])
     assert bare[0] == panic[0] == "POST" and bare[3] is None and panic[3] == "t"
     assert bare[2].keys() == panic[2].keys() == {"client_id", "trigger", "location"}
+
+
+def test_the_cpu_figure_prints_the_panics_cpu_as_a_multiple_of_the_bare_inserts(capsys):
+    from bench.cpu import Cpu
+    from bench.panic_bench import print_cpu
+
+    floor = Cpu([0.002] * 10, [201] * 10)
+    panic = Cpu([0.030] * 9 + [0.040], [201] * 9 + [500])
+    print_cpu(floor, panic, 1000.0, 15000.0)
+    out = capsys.readouterr().out
+    assert "mean  31.00 ms" in out and "15.5x the bare insert" in out
+    assert "(non-201: 1)" in out and "bare 1,000, panic 15,000 (15.0x)" in out

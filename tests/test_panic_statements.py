@@ -66,16 +66,35 @@ def test_a_panic_sends_these_statements(app, world, make_person, make_guardian,
         "SELECT org_members",  # which of the partners each of them answers for
         "SELECT devices",  # their devices and languages
         "INSERT dispatches",  # the dispatch with its first round,
-        "INSERT outbox_jobs",  # every job so far in one multi-row INSERT: her guardian's
+        "INSERT outbox_jobs",  # every job so far in one executemany: her guardian's
         #                        push, the escalation timer, three offers' pushes, the offer
         #                        timeout
         "INSERT dispatch_offers",  # the three offers, one multi-row INSERT
         "SELECT safety_timers",  # heartbeats: a timer of hers whose phone state the alert takes
         "SELECT monitoring_receivers",  # monitoring: any station at all? (none: nothing more)
+        # the answer, before the commit, from the jobs and the dispatch the panic made
+        # (views.present_new): only the guardians' names are read
+        "SELECT users",
         *(["SELECT pg_notify"] if postgres else []),  # wake the workers, at the commit
-        *([] if postgres else ["BEGIN"]),  # the answer is read after the commit
-        "SELECT outbox_jobs",  # the answer: who was told
-        "SELECT users",  # the guardians' names
-        "SELECT alert_acks",  # acknowledgements (none yet)
-        "SELECT dispatches",  # the dispatch as she may see it
     ])
+
+
+def test_a_new_alerts_answer_is_what_reading_it_back_shows(world, make_person, make_guardian,
+                                                          register_device, panic):
+    """The 201 is shaped from what the request made (views.present_new), not read back: it
+    must say exactly what `GET /alerts/<id>` then says (who was told, with their names; the
+    dispatch; no acknowledgements)."""
+    guardian = make_person(name="Mother")
+    make_guardian(world.user, guardian)
+    register_device(guardian, "tok-mother")
+    r = world.user.post("/api/v1/me/contacts", json={"name": "Neighbour", "phone": "+77015550123"})
+    assert r.status_code == 201, r.get_json()
+    r = panic(world.user)
+    assert r.status_code == 201, r.get_json()
+    made = r.get_json()
+    assert sorted((n["kind"], n["recipient_name"]) for n in made["notifications"]) == [
+        ("alert", "Mother"), ("alert_sms", "Neighbour")]
+    assert made["dispatch"]["status"] == "offering" and made["acknowledgements"] == []
+    read = world.user.get(f"/api/v1/alerts/{made['id']}")
+    assert read.status_code == 200
+    assert read.get_json() == made

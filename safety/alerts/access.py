@@ -37,6 +37,11 @@ class AlertAccess(Protocol):
         `safety.alerts.schemas.DispatchBriefSchema` dumps (`dispatch` with its id, status,
         responder and times; `organization`); None when there is none."""
 
+    def new_dispatch_view(self, alert: Alert, role: str, added: list) -> object | None:
+        """`dispatch_view` of an alert raised in this transaction, from the objects the
+        transaction added (`safety.db.recording_added`): its dispatch, if one was started,
+        without reading it back."""
+
 
 def register_access(app: Flask, access: AlertAccess) -> None:
     app.extensions[EXTENSION] = access

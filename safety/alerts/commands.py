@@ -32,6 +32,7 @@ from safety.alerts.models import (
     without_owner,
 )
 from safety.contacts import service as contacts
+from safety.db import recording_added
 from safety.errors import Conflict, Invalid, NotFound
 from safety.events import send
 from safety.extensions import db
@@ -60,6 +61,26 @@ def _insert(values: dict) -> Alert | None:
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     return db.session.scalar(insert(Alert).values(**values).on_conflict_do_nothing()
                              .returning(Alert))
+
+
+@dataclass
+class Raised:
+    """What `raise_panic` did: the alert, whether it is new, and (for a new one) every object
+    its transaction added (her guardians' push jobs, the dispatch, ...), so that the answer is
+    shaped from them without reading them back (`views.present_new`)."""
+
+    alert: Alert
+    created: bool
+    added: list
+
+
+def raise_panic(user: User, data: dict) -> Raised:
+    """`raise_alert`, keeping what it added (less what a SAVEPOINT rolled back since: gone
+    from the session, it will not be committed)."""
+    with recording_added() as added:
+        alert, created = raise_alert(user, data)
+    session = db.session()
+    return Raised(alert, created, [o for o in added if o in session] if created else [])
 
 
 def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:

@@ -38,9 +38,13 @@ class Alerts(MethodView):
                       "with the same client_id, or a panic while one is already live.")
     def post(self, data):
         """Raise a panic alert"""
-        alert, created = commands.raise_alert(me(), data)
+        raised = commands.raise_panic(me(), data)
+        if raised.created:  # shaped from what the request made, then committed
+            answer = views.present_new(raised.alert, raised.added)
+            db.session.commit()
+            return answer, 201
         db.session.commit()
-        return views.present(alert, "owner"), 201 if created else 200
+        return views.present(raised.alert, "owner"), 200
 
     @operation("listAlerts")
     @login_required()

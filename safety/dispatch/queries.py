@@ -113,8 +113,11 @@ def brief_for_alert(alert: Alert, role: str) -> DispatchBrief | None:
     an SMS contact). Her and her guardians never get the responder's full name or phone: on
     her screen he could read them and call the responder in her name."""
     dispatch = for_alert(alert)
-    if dispatch is None:
-        return None
+    return None if dispatch is None else brief_of(dispatch, alert, role)
+
+
+def brief_of(dispatch: Dispatch, alert: Alert, role: str) -> DispatchBrief:
+    """`brief_for_alert` of a dispatch already in hand."""
     org = db.session.get(Organization, dispatch.org_id) if dispatch.org_id else None
     brief = DispatchBrief(dispatch, org)
     if dispatch.responder is not None:
@@ -187,3 +190,8 @@ class DispatchAccess:
 
     def dispatch_view(self, alert: Alert, role: str) -> DispatchBrief | None:
         return brief_for_alert(alert, role)
+
+    def new_dispatch_view(self, alert: Alert, role: str, added: list) -> DispatchBrief | None:
+        dispatch = next((o for o in added if isinstance(o, Dispatch)
+                         and o.alert_id == alert.id), None)
+        return None if dispatch is None else brief_of(dispatch, alert, role)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from safety.extensions import db
 from safety.notify.models import OutboxJob, WorkerHeartbeat
-from safety.util import utcnow
+from safety.util import new_id, utcnow
 
 CHANNEL = "safety_outbox"
 # Set when this process commits a job that is due now: wakes an in-process worker at once.
@@ -47,6 +47,7 @@ def enqueue(
 ) -> OutboxJob:
     """Add a job to the current transaction; it is sent only if that transaction commits."""
     job = OutboxJob(
+        id=new_id(),  # with its key in hand the flush inserts without reading anything back
         kind=kind,
         channel=channel,
         payload=payload,
