@@ -253,3 +253,22 @@ def sqlite_write_locked(app) -> bool:
         return False
     finally:
         conn.close()
+
+
+def count_rows(app, model, *where) -> int:
+    """How many rows of `model` match `where` (what a refused action must leave unchanged)."""
+    from sqlalchemy import func, select
+
+    from safety.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def error_messages(tree) -> list[str]:
+    """The messages in a problem's `errors` value, however nested."""
+    if isinstance(tree, dict):
+        return [m for value in tree.values() for m in error_messages(value)]
+    if isinstance(tree, list):
+        return [m for value in tree for m in error_messages(value)]
+    return [tree]

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from safety.audit import AuditEvent
 from safety.extensions import db
 from safety.help.models import Hotline, Place
+from tests.helpers import count_rows, error_messages
 
 ALMATY = (43.2567, 76.9286)
 
@@ -42,19 +43,6 @@ def _body(form: dict) -> dict:
         except (TypeError, ValueError):
             pass
     return body
-
-
-def _leaves(tree) -> list[str]:
-    if isinstance(tree, dict):
-        return [m for value in tree.values() for m in _leaves(value)]
-    if isinstance(tree, list):
-        return [m for value in tree for m in _leaves(value)]
-    return [tree]
-
-
-def _count(app, model, *where) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def _audits(app, prefix: str) -> list[AuditEvent]:
@@ -164,12 +152,12 @@ def test_places_are_refused_as_the_api_refuses_them(app, admin, console):
         assert r.status_code == 422 and f'data-field="{field}"' in page, over
         api = admin.post("/api/v1/help/places", json=_body(_form(**over)))
         assert api.status_code == 422 and field in api.get_json()["errors"], over
-        for message in _leaves(api.get_json()["errors"][field]):  # the API's very words
+        for message in error_messages(api.get_json()["errors"][field]):  # the API's very words
             assert escape(message) in page, (over, message)
         # the same body as an edit of a stored place: refused too, nothing changed
         r = s.post(f"/console/help/places/{kept['id']}", _form(**over), htmx=False)
         assert r.status_code == 422 and f'data-field="{field}"' in r.get_data(as_text=True)
-    assert _count(app, Place) == 1 and _place(app, kept["id"]).name == "Shelter Umit"
+    assert count_rows(app, Place) == 1 and _place(app, kept["id"]).name == "Shelter Umit"
     assert [e.action for e in _audits(app, "help_place")] == ["help_place.created"]
 
 
@@ -239,7 +227,7 @@ def test_a_csv_import_shows_its_report_row_by_row_as_the_api_does(app, admin, co
     assert _report(page) == [("2", "accepted"), ("3", "rejected"), ("4", "duplicate"),
                              ("5", "rejected")]
     assert 'data-field="kind"' in page and 'data-field="lat"' in page
-    assert _count(app, Place) == 1
+    assert count_rows(app, Place) == 1
     [event] = _audits(app, "help_place.created")
     assert event.actor_id == admin.id and event.changes["import"] is True
     # the API reads the same file the same way (the row stored is a duplicate now)
@@ -264,7 +252,7 @@ def test_all_or_nothing_stores_and_audits_nothing(app, admin, console):
     page = r.get_data(as_text=True)
     assert r.status_code == 422 and 'data-committed="false"' in page
     assert ("2", "not_stored") in _report(page)
-    assert _count(app, Place) == 0 and _audits(app, "help_place") == []
+    assert count_rows(app, Place) == 0 and _audits(app, "help_place") == []
 
 
 @pytest.mark.parametrize("raw,name", [
@@ -283,7 +271,7 @@ def test_a_file_that_cannot_be_read_is_refused_as_the_api_refuses_it(app, admin,
     api = admin.post("/api/v1/help/places/import", data={"file": (io.BytesIO(raw), name)},
                      content_type="multipart/form-data")
     assert api.status_code == 422 and "file" in api.get_json()["errors"]
-    assert _count(app, Place) == 0 and _audits(app, "help_place") == []
+    assert count_rows(app, Place) == 0 and _audits(app, "help_place") == []
 
 
 def test_an_import_without_a_file(app, admin, console):
@@ -320,7 +308,8 @@ def test_hotlines_are_listed_added_edited_and_removed(app, admin, console, clien
     national = client.get("/api/v1/help/hotlines").get_json()["items"]
     assert "Crisis line" in [h["name"] for h in national]  # no region: national now
     r = s.post(f"{path}/remove", htmx=False)
-    assert r.status_code == 303 and _count(app, Hotline, Hotline.id == uuid.UUID(mine["id"])) == 0
+    assert r.status_code == 303
+    assert count_rows(app, Hotline, Hotline.id == uuid.UUID(mine["id"])) == 0
     assert [e.action for e in _audits(app, "help_hotline")] == [
         "help_hotline.created", "help_hotline.updated", "help_hotline.deleted"]
     assert all(e.actor_id == admin.id for e in _audits(app, "help_hotline"))
@@ -336,7 +325,7 @@ BAD_HOTLINES = [({"name": ""}, "name"), ({"name": "X"}, "name"), ({"number": "ca
 def test_hotlines_are_refused_as_the_api_refuses_them(app, admin, console):
     s = console(admin)
     s.get("/console/help/hotlines")
-    before = _count(app, Hotline)
+    before = count_rows(app, Hotline)
     national = admin.get("/api/v1/help/hotlines").get_json()["items"][0]
     for over, field in BAD_HOTLINES:
         form = _hotline_form(**over)
@@ -346,11 +335,11 @@ def test_hotlines_are_refused_as_the_api_refuses_them(app, admin, console):
         body = {k: v for k, v in form.items() if v != "" or k in ("name", "number")}
         api = admin.post("/api/v1/help/hotlines", json=body)
         assert api.status_code == 422 and field in api.get_json()["errors"], over
-        for message in _leaves(api.get_json()["errors"][field]):
+        for message in error_messages(api.get_json()["errors"][field]):
             assert escape(message) in page, (over, message)
         r = s.post(f"/console/help/hotlines/{national['id']}", form, htmx=False)
         assert r.status_code == 422, over
-    assert _count(app, Hotline) == before and _audits(app, "help_hotline") == []
+    assert count_rows(app, Hotline) == before and _audits(app, "help_hotline") == []
     assert admin.get("/api/v1/help/hotlines").get_json()["items"][0] == national
 
 
@@ -382,7 +371,7 @@ def _actions(place_id, hotline_id) -> list[tuple[str, dict]]:
 
 
 def _unchanged(app, place_id, hotline_id, places: int, hotlines: int, audits: int):
-    assert _count(app, Place) == places and _count(app, Hotline) == hotlines
+    assert count_rows(app, Place) == places and count_rows(app, Hotline) == hotlines
     place = _place(app, place_id)
     assert place.name == "Shelter Umit" and place.active is True
     with app.app_context():
@@ -397,7 +386,7 @@ def test_every_other_role_is_refused(app, admin, user, make_person, create_org, 
     boss, responder = make_person(name="Org Boss"), make_person(name="Responder")
     add_member(admin, org["id"], boss, "org_admin")
     add_member(admin, org["id"], responder, "responder")
-    counts = (_count(app, Place), _count(app, Hotline), _count(app, AuditEvent))
+    counts = (count_rows(app, Place), count_rows(app, Hotline), count_rows(app, AuditEvent))
     # a partner company's admin (the console's dispatcher): 403 everywhere, not in his menu
     s = console(boss)
     assert "/console/help" not in s.get("/console/").get_data(as_text=True)
@@ -429,7 +418,7 @@ def test_every_other_role_is_refused(app, admin, user, make_person, create_org, 
 
 def test_actions_need_csrf(app, admin, console, directory):
     place_id, hotline_id = directory
-    counts = (_count(app, Place), _count(app, Hotline), _count(app, AuditEvent))
+    counts = (count_rows(app, Place), count_rows(app, Hotline), count_rows(app, AuditEvent))
     s = console(admin)
     s.get("/console/help")
     for path, data in _actions(place_id, hotline_id):
@@ -452,4 +441,4 @@ def test_unknown_places_and_hotlines(app, admin, console):
     assert s.get(f"/console/help/hotlines/{nobody}").status_code == 404
     assert s.post(f"/console/help/hotlines/{nobody}", _hotline_form(),
                   htmx=False).status_code == 404
-    assert _count(app, Place) == 0 and _audits(app, "help_") == []
+    assert count_rows(app, Place) == 0 and _audits(app, "help_") == []

@@ -9,11 +9,12 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from safety.audit import AuditEvent
 from safety.extensions import db
 from safety.orgs.models import Organization, OrgInvitation, OrgMember
+from tests.helpers import count_rows
 
 BOX = {"type": "Polygon", "coordinates": [[
     [76.8, 43.2], [77.0, 43.2], [77.0, 43.3], [76.8, 43.3], [76.8, 43.2]]]}
@@ -36,11 +37,6 @@ def _form(**over) -> dict:
             "webhook_secret": ""}
     form.update(over)
     return form
-
-
-def _count(app, model, *where) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def _org(app, org_id) -> Organization:
@@ -99,11 +95,11 @@ def test_create_with_a_drawn_multipolygon_and_it_is_audited(app, world, console)
 def test_create_refuses_what_the_api_refuses(app, world, console, over, field):
     s = console(world.admin)
     s.get("/console/orgs/new")
-    before = _count(app, Organization)
+    before = count_rows(app, Organization)
     r = s.post("/console/orgs", _form(**over), htmx=False)
     assert r.status_code == 422
     assert f'data-field="{field}"' in r.get_data(as_text=True)
-    assert _count(app, Organization) == before
+    assert count_rows(app, Organization) == before
     assert len(_audits(app, "org.created")) == before
     body = {k: v for k, v in _form(**over).items() if k not in ("webhook_url", "webhook_secret")
             or v}
@@ -181,11 +177,11 @@ def test_invite_by_phone_and_remove_a_member(app, world, console, make_person):
     for bad in ({"phone": "nope", "role": "responder"}, {"phone": newcomer.phone,
                                                           "role": "admin"}):
         assert s.post(f"/console/orgs/{org_id}/members", bad, htmx=False).status_code == 422
-    assert _count(app, OrgInvitation) == 1 + 5  # the world's five accepted ones and this
+    assert count_rows(app, OrgInvitation) == 1 + 5  # the world's five accepted ones and this
     r500 = world.responders["r500"]
     r = s.post(f"/console/orgs/{org_id}/members/{r500.id}/remove", htmx=False)
     assert r.status_code == 303
-    assert _count(app, OrgMember, OrgMember.user_id == r500.id) == 0
+    assert count_rows(app, OrgMember, OrgMember.user_id == r500.id) == 0
     [event] = _audits(app, "org.member_removed")
     assert event.actor_id == world.admin.id
     assert s.post(f"/console/orgs/{org_id}/members/{uuid.uuid4()}/remove",
@@ -206,17 +202,17 @@ def _actions(org_id, user_id) -> list[tuple[str, dict]]:
 
 
 def _unchanged(app, world, orgs_before):
-    assert _count(app, Organization) == orgs_before
+    assert count_rows(app, Organization) == orgs_before
     org = _org(app, world.org["id"])
     assert org.name == world.org["name"] and org.status == "active"
-    assert _count(app, OrgMember, OrgMember.user_id == world.responders["r500"].id) == 1
-    assert _count(app, OrgInvitation, OrgInvitation.phone == "+77019998877") == 0
+    assert count_rows(app, OrgMember, OrgMember.user_id == world.responders["r500"].id) == 1
+    assert count_rows(app, OrgInvitation, OrgInvitation.phone == "+77019998877") == 0
     assert _audits(app, "org.updated") == [] and _audits(app, "org.member_removed") == []
 
 
 def test_every_other_role_is_refused(app, world, console, console_session):
     org_id, r500 = world.org["id"], world.responders["r500"]
-    before = _count(app, Organization)
+    before = count_rows(app, Organization)
     pages = ["/console/orgs", "/console/orgs/new", f"/console/orgs/{org_id}"]
     # the organisation's own admin (the console's dispatcher): 403 everywhere
     s = console(world.org_admin)
@@ -244,7 +240,7 @@ def test_every_other_role_is_refused(app, world, console, console_session):
 
 def test_actions_need_csrf(app, world, console):
     org_id, r500 = world.org["id"], world.responders["r500"]
-    before = _count(app, Organization)
+    before = count_rows(app, Organization)
     s = console(world.admin)
     s.get(f"/console/orgs/{org_id}")
     for path, data in _actions(org_id, r500.id):

@@ -18,6 +18,7 @@ from safety.extensions import db
 from safety.notify import sealed
 from safety.notify.models import MonitoringReceiver
 from safety.orgs.models import OrgInvitation
+from tests.helpers import error_messages
 
 KEY = "0123456789ABCDEF"  # as text: AES-128, as pysiaalarm takes a key
 HEX_KEY = "00112233445566778899AABBCCDDEEFF"
@@ -62,14 +63,6 @@ def _body(form: dict) -> dict:
             pass
     body["enabled"] = {"true": True, "false": False}.get(body.get("enabled"), body.get("enabled"))
     return body
-
-
-def _leaves(tree) -> list[str]:
-    if isinstance(tree, dict):
-        return [m for value in tree.values() for m in _leaves(value)]
-    if isinstance(tree, list):
-        return [m for value in tree for m in _leaves(value)]
-    return [tree]
 
 
 def _receivers(app) -> list[MonitoringReceiver]:
@@ -160,7 +153,7 @@ def test_receivers_are_refused_as_the_api_refuses_them(app, desk, console):
         assert len(form["key"]) < 16 or form["key"] not in page
         api = desk.admin.post(f"/api/v1/orgs/{org_id}/receivers", json=_body(form))
         assert api.status_code == 422 and field in api.get_json()["errors"], over
-        for message in _leaves(api.get_json()["errors"][field]):
+        for message in error_messages(api.get_json()["errors"][field]):
             assert escape(message) in page, (over, message)
         # the same body as an edit of the stored receiver: refused, nothing changed
         r = s.post(f"/console/orgs/{org_id}/receivers/{kept.id}", form, htmx=False)

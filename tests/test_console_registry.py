@@ -15,11 +15,12 @@ import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from safety.extensions import db
 from safety.registry import iin as iin_mod
 from safety.registry.models import RegistryAudit, RegistryCheck, RegistryEntry
+from tests.helpers import count_rows
 
 IIN = iin_mod.make(date(1985, 3, 14), "male")
 FIELD_ERROR = re.compile(r'class="field-error" data-field="(\w+)">(.*?)</')
@@ -51,11 +52,6 @@ def _field_errors(page: str) -> dict[str, list[str]]:
 
 def _api_errors(errors: dict) -> dict[str, list[str]]:
     return {k: (v if isinstance(v, list) else list(v.values())) for k, v in errors.items()}
-
-
-def _count(app, model, *where) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def _audits(app, **where) -> list[RegistryAudit]:
@@ -193,7 +189,7 @@ def test_bad_forms_are_refused_exactly_as_the_api_refuses_them(app, admin, admin
         shown = _field_errors(r.get_data(as_text=True))
         assert shown == _api_errors(api.get_json()["errors"]), over
         assert 'id="action-error"' in r.get_data(as_text=True)
-    assert _count(app, RegistryEntry) == 0 and _audits(app) == []
+    assert count_rows(app, RegistryEntry) == 0 and _audits(app) == []
 
 
 def test_an_edit_is_a_patch_of_the_whole_entry_and_audited(app, admin, entries, admin_desk):
@@ -291,14 +287,14 @@ def test_import_shows_the_report_per_row_in_the_operators_language(
         not_a_date = gettext("Not a valid date.")
     assert not_a_date != "Not a valid date."
     assert _field_errors(page) == {"birth_date": [not_a_date]}  # in Russian
-    assert _count(app, RegistryEntry) == 2
+    assert count_rows(app, RegistryEntry) == 2
     assert [a.action for a in _audits(app)] == ["import", "import"]
     assert {a.actor_id for a in _audits(app)} == {admin.id}
     # again: duplicates, nothing added
     r = _upload(admin_desk, csv_.HEADER + csv_.GOOD1 + csv_.GOOD2)
     assert re.findall(r'data-status="(\w+)"', r.get_data(as_text=True)) == \
         ["duplicate", "duplicate"]
-    assert _count(app, RegistryEntry) == 2
+    assert count_rows(app, RegistryEntry) == 2
 
 
 def test_import_all_or_nothing_and_bad_files_store_nothing(app, admin_desk, registry_csv):
@@ -324,7 +320,7 @@ def test_import_all_or_nothing_and_bad_files_store_nothing(app, admin_desk, regi
     r = admin_desk.client.post("/console/registry/import", data=too_big,
                                content_type=f"multipart/form-data; boundary={boundary}")
     assert r.status_code == 413 and "text/html" in r.content_type
-    assert _count(app, RegistryEntry) == 0 and _audits(app) == []
+    assert count_rows(app, RegistryEntry) == 0 and _audits(app) == []
 
 
 def _checks(app, user, stranger):
@@ -430,8 +426,8 @@ def _actions(entry_id, registry_csv) -> list[tuple[str, dict]]:
 
 
 def _unchanged(app, entries):
-    assert _count(app, RegistryEntry) == 3
-    assert _count(app, RegistryEntry, RegistryEntry.deleted_at.is_not(None)) == 0
+    assert count_rows(app, RegistryEntry) == 3
+    assert count_rows(app, RegistryEntry, RegistryEntry.deleted_at.is_not(None)) == 0
     assert _entry(app, entries[0]).authority == "Almaty district court No. 2"
     assert [a.action for a in _audits(app)] == ["create"] * 3
 
@@ -475,7 +471,7 @@ def test_every_other_role_is_refused(app, admin, user, entries, console, console
         r = anon.client.post(path, data=data, headers=admin.headers)
         assert r.status_code == 303, path
     _unchanged(app, entries)
-    assert _count(app, RegistryCheck) == 0
+    assert count_rows(app, RegistryCheck) == 0
 
 
 def test_actions_need_csrf(app, admin, entries, admin_desk, registry_csv):
