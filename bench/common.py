@@ -147,10 +147,11 @@ class Run:
         return text
 
 
-def drive(base: str, calls: list, concurrency: int = 8) -> Run:
+def drive(base: str, calls: list, concurrency: int = 8, rate: float | None = None) -> Run:
     """Each call is (method, path, json body or None, bearer token or None, cookies or None
     (a console login's)), sent by `concurrency` threads, each on its own keep-alive
-    session, in order."""
+    session, in order: as fast as they answer, or with `rate` (calls per second) the i-th call
+    not before i/rate seconds after the start (a steady load below saturation)."""
     import threading
 
     import requests
@@ -158,15 +159,18 @@ def drive(base: str, calls: list, concurrency: int = 8) -> Run:
     latencies: list[float] = []
     statuses: list[int] = []
     lock = threading.Lock()
-    it = iter(calls)
+    it = iter(enumerate(calls))
+    start = time.perf_counter()
 
     def run():
         session = requests.Session()
         while True:
             with lock:
-                call = next(it, None)
+                i, call = next(it, (None, None))
             if call is None:
                 return
+            if rate:
+                time.sleep(max(0.0, start + i / rate - time.perf_counter()))
             method, path, body, token, cookies = call
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             t = time.perf_counter()
@@ -178,7 +182,6 @@ def drive(base: str, calls: list, concurrency: int = 8) -> Run:
                 statuses.append(r.status_code)
 
     threads = [threading.Thread(target=run) for _ in range(concurrency)]
-    start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:

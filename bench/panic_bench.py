@@ -12,6 +12,9 @@ The bare endpoint gets the same number of requests with the same body, from the 
 client, gunicorn and one `flask safety worker` share this machine's cores: absolute figures
 move with whatever else runs; the ratio panic/bare is the figure to compare.
 
+Then the same panics at a steady rate below saturation (`--paced-share` of the rate just
+measured): commit -> first push at saturation says how far the one worker falls behind a
+flood, at a steady rate what a woman waits on a real night.
 Beside them, the load-proof figure (bench/cpu.py): in this one process, through Flask's test
 client, the CPU time the bare insert and the panic each cost per request, in the same world
 (other women of the same set-up, so each panic is a new alert), and their ratio. `--cpu-only`
@@ -27,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
@@ -121,6 +124,10 @@ def main() -> None:
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--cpu-requests", type=int, default=300,
                         help="requests of each kind measured in process (after 30 warm-up)")
+    parser.add_argument("--paced-alerts", type=int, default=300,
+                        help="panics sent afterwards at a steady rate below saturation")
+    parser.add_argument("--paced-share", type=float, default=0.5,
+                        help="that steady rate, as a share of the measured panic rate")
     parser.add_argument("--cpu-only", action="store_true",
                         help="only the in-process CPU figure, no gunicorn run")
     args = parser.parse_args()
@@ -133,7 +140,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app("postgresql", tmp)
         app.config["JWT_SECRET_KEY"] = SECRET
-        gunicorn_alerts = 0 if args.cpu_only else args.alerts
+        gunicorn_alerts = 0 if args.cpu_only else args.alerts + args.paced_alerts
         tokens = setup(app, gunicorn_alerts + CPU_WARMUP + args.cpu_requests + CALLS_COUNTED)
         create_table(url)
         cpu = cpu_figures(url, env, tokens[gunicorn_alerts:])
@@ -155,8 +162,14 @@ def main() -> None:
                 stop(server)
             server, base = serve("wsgi:app", env, args.gunicorn_workers)
             try:
-                panics = drive(base, panic_calls(tokens), args.concurrency)
+                panics = drive(base, panic_calls(tokens[:args.alerts]), args.concurrency)
                 drained_after = wait_for_worker(app, time.perf_counter())
+                # then a steady night: the same panics at a share of that rate
+                paced_rate = max(1.0, panics.rate * args.paced_share)
+                paced_from = datetime.now(UTC)
+                paced = drive(base, panic_calls(tokens[args.alerts:]), args.concurrency,
+                              rate=paced_rate)
+                wait_for_worker(app, time.perf_counter())
             finally:
                 stop(server)
         finally:
@@ -167,7 +180,10 @@ def main() -> None:
 
             rows = db.session.execute(select(OutboxJob.created_at, OutboxJob.first_attempt_at)
                                       .where(OutboxJob.kind == "alert")).all()
-            waits = [(b - a).total_seconds() for a, b in rows if b is not None]
+            waits = [(b - a).total_seconds() for a, b in rows
+                     if b is not None and a < paced_from]
+            paced_waits = [(b - a).total_seconds() for a, b in rows
+                           if b is not None and a >= paced_from]
             unsent = sum(1 for _, b in rows if b is None)
         _drop(app)
     print(f"gunicorn ({args.gunicorn_workers} sync workers) + PostGIS, {args.concurrency} "
@@ -184,6 +200,13 @@ def main() -> None:
     drained = "not within 120 s" if drained_after is None else f"{drained_after:.1f} s"
     print(f"  the worker's backlog was gone {drained} after the load ended "
           f"(jobs never attempted: {unsent})")
+    pms = [w * 1000 for w in paced_waits] or [0.0]
+    print(f"steady load below saturation: {args.paced_alerts} panics at {paced_rate:.0f}/s "
+          f"({args.paced_share:.0%} of the rate above)")
+    print(paced.line("panic POST /api/v1/alerts", "alerts/s") +
+          f"  (non-201: {paced.bad((201,))})")
+    print(f"  commit -> first push attempt: p50={pct(pms, .5):.0f} ms  "
+          f"p99={pct(pms, .99):.0f} ms  max={max(pms):.0f} ms")
     print_cpu(*cpu)
 
 
