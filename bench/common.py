@@ -76,6 +76,48 @@ def bulk_users(conn, n: int, password_hash: str, prefix: str = "+7705") -> list[
     return ids
 
 
+def with_a_guardian(conn, ids: list[uuid.UUID], guardian: uuid.UUID, push_token: str) -> None:
+    """`guardian` (one Android device with `push_token`) becomes the accepted guardian of each
+    woman in `ids`: her panic pushes to him."""
+    from safety.contacts.models import Contact
+    from safety.notify.models import Device
+    from safety.util import utcnow
+
+    conn.execute(Device.__table__.insert(), [{
+        "id": uuid.uuid4(), "user_id": guardian, "installation_id": "g",
+        "push_token": push_token, "platform": "android", "created_at": utcnow(),
+        "updated_at": utcnow()}])
+    conn.execute(Contact.__table__.insert(), [{
+        "id": uuid.uuid4(), "owner_id": i, "name": "Guardian", "phone": "+77070000000",
+        "status": "accepted", "guardian_id": guardian, "created_at": utcnow()}
+        for i in ids])
+
+
+def login_sessions(conn, ids: list[uuid.UUID]) -> list[dict]:
+    """A login session (a day long) for each user in `ids`, inserted; the rows."""
+    from datetime import timedelta
+
+    from safety.accounts.models import AuthSession
+    from safety.util import utcnow
+
+    sessions = [{"id": uuid.uuid4(), "user_id": i, "created_at": utcnow(),
+                 "expires_at": utcnow() + timedelta(days=1)} for i in ids]
+    conn.execute(AuthSession.__table__.insert(), sessions)
+    return sessions
+
+
+def bearer_tokens(sessions: list[dict], hours: float | None = 2) -> list[str]:
+    """An access token per session (in an app context); `hours=None`: the app's lifetime."""
+    from datetime import timedelta
+
+    from flask_jwt_extended import create_access_token
+
+    expires = timedelta(hours=hours) if hours is not None else None
+    return [create_access_token(identity=str(s["user_id"]),
+                                additional_claims={"sid": str(s["id"])}, expires_delta=expires)
+            for s in sessions]
+
+
 # -- serving and driving over HTTP (the panic and ingest benches) ------------------------------
 
 def free_port() -> int:

@@ -29,11 +29,10 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import timedelta
 
 import requests
 
-from bench.common import bulk_users, make_app, pct
+from bench.common import bearer_tokens, bulk_users, login_sessions, make_app, pct
 
 PASSWORD = "bench-password-123"
 
@@ -47,14 +46,12 @@ def _port() -> int:
 def setup(app, live: int, women: int) -> list[str]:
     """The demo world, LIVE extra live alerts in Almaty, and tokens of WOMEN more women for
     the panics of phase 2."""
-    from flask_jwt_extended import create_access_token
 
-    from safety.accounts.models import AuthSession, User
+    from safety.accounts.models import User
     from safety.alerts import commands
     from safety.extensions import db
     from safety.passwords import hash_secret
     from safety.seed import seed_console_demo, seed_demo
-    from safety.util import utcnow
 
     with app.test_request_context():
         seed_demo()
@@ -64,17 +61,13 @@ def setup(app, live: int, women: int) -> list[str]:
         with db.engine.begin() as conn:
             busy = bulk_users(conn, live, password_hash, prefix="+7707")
             ids = bulk_users(conn, women, password_hash, prefix="+7708")
-            sessions = [{"id": uuid.uuid4(), "user_id": i, "created_at": utcnow(),
-                         "expires_at": utcnow() + timedelta(days=1)} for i in ids]
-            conn.execute(AuthSession.__table__.insert(), sessions)
+            sessions = login_sessions(conn, ids)
         for k, user_id in enumerate(busy):
             commands.raise_alert(db.session.get(User, user_id), {
                 "client_id": uuid.uuid4(), "trigger": "button",
                 "location": {"lat": 43.20 + 0.004 * k, "lon": 76.86 + 0.005 * k}})
             db.session.commit()
-        return [create_access_token(identity=str(s["user_id"]),
-                                    additional_claims={"sid": str(s["id"])},
-                                    expires_delta=timedelta(hours=2)) for s in sessions]
+        return bearer_tokens(sessions)
 
 
 def serve(url: str, instance: str, port: int, secret: str) -> subprocess.Popen:

@@ -20,32 +20,24 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import timedelta
 
-from bench.common import bulk_users, make_app, pct
+from bench.common import bearer_tokens, bulk_users, login_sessions, make_app, pct
 
 PASSWORD = "bench-password-123"
 
 
 def setup(app, women: int, loggers: int) -> tuple[list[str], list[str]]:
-    from flask_jwt_extended import create_access_token
 
-    from safety.accounts.models import AuthSession
     from safety.extensions import db
     from safety.passwords import hash_secret
-    from safety.util import utcnow
 
     with app.test_request_context():
         password_hash = hash_secret(PASSWORD)
         with db.engine.begin() as conn:
             ids = bulk_users(conn, women, password_hash)
             bulk_users(conn, loggers, password_hash, prefix="+7706")
-            sessions = [{"id": uuid.uuid4(), "user_id": i, "created_at": utcnow(),
-                         "expires_at": utcnow() + timedelta(days=1)} for i in ids]
-            conn.execute(AuthSession.__table__.insert(), sessions)
-        tokens = [create_access_token(identity=str(s["user_id"]),
-                                      additional_claims={"sid": str(s["id"])},
-                                      expires_delta=timedelta(hours=2)) for s in sessions]
+            sessions = login_sessions(conn, ids)
+        tokens = bearer_tokens(sessions)
     phones = [f"+7706{k:07d}" for k in range(loggers)]
     return tokens, phones
 

@@ -23,9 +23,8 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
 
-from bench.common import bulk_users, make_app, pct
+from bench.common import bearer_tokens, bulk_users, login_sessions, make_app, pct, with_a_guardian
 
 HOOKS_N = 20_000
 _CALLS = itertools.count()
@@ -63,33 +62,17 @@ def _hooks_in_subprocess(multiproc_dir: str | None) -> float:
 
 
 def _people(app, n: int) -> list[str]:
-    from flask_jwt_extended import create_access_token
 
-    from safety.accounts.models import AuthSession
-    from safety.contacts.models import Contact
     from safety.extensions import db
-    from safety.notify.models import Device
-    from safety.util import utcnow
 
     with app.app_context():
         with db.engine.begin() as conn:
             call = next(_CALLS)
             ids = bulk_users(conn, n, "x", prefix=f"+771{call:03d}")
             guardian = bulk_users(conn, 1, "x", prefix=f"+772{call:03d}")[0]
-            conn.execute(Device.__table__.insert(), [{
-                "id": uuid.uuid4(), "user_id": guardian, "installation_id": "g",
-                "push_token": f"g-{guardian}", "platform": "android", "created_at": utcnow(),
-                "updated_at": utcnow()}])
-            conn.execute(Contact.__table__.insert(), [{
-                "id": uuid.uuid4(), "owner_id": i, "name": "Guardian", "phone": "+77070000000",
-                "status": "accepted", "guardian_id": guardian, "created_at": utcnow()}
-                for i in ids])
-            sessions = [{"id": uuid.uuid4(), "user_id": i, "created_at": utcnow(),
-                         "expires_at": utcnow() + timedelta(days=1)} for i in ids]
-            conn.execute(AuthSession.__table__.insert(), sessions)
-        return [create_access_token(identity=str(s["user_id"]),
-                                    additional_claims={"sid": str(s["id"])})
-                for s in sessions]
+            with_a_guardian(conn, ids, guardian, f"g-{guardian}")
+            sessions = login_sessions(conn, ids)
+        return bearer_tokens(sessions, hours=None)
 
 
 def _panics(app, tokens: list[str]) -> list[float]:

@@ -30,44 +30,43 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text
 
 from bench.bare_app import create_bare_app, create_table
-from bench.common import bare_calls, bulk_users, drive, make_app, pct, serve, stop
+from bench.common import (
+    bare_calls,
+    bearer_tokens,
+    bulk_users,
+    drive,
+    login_sessions,
+    make_app,
+    pct,
+    serve,
+    stop,
+    with_a_guardian,
+)
 from bench.cpu import Cpu, calls_per_request, cpu_per_request
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 
 
 def setup(app, n: int) -> list[str]:
-    from flask_jwt_extended import create_access_token
 
-    from safety.accounts.models import AuthSession, User
-    from safety.contacts.models import Contact
+    from safety.accounts.models import User
     from safety.dispatch.responders import set_duty
     from safety.extensions import db
     from safety.notify.models import Device
     from safety.orgs import service as orgs
     from safety.passwords import hash_secret
-    from safety.util import utcnow
 
     with app.test_request_context():
         with db.engine.begin() as conn:
             ids = bulk_users(conn, n, hash_secret("bench-password"))
             guardian = bulk_users(conn, 1, "x", prefix="+7707")[0]
-            conn.execute(Device.__table__.insert(), [{
-                "id": uuid.uuid4(), "user_id": guardian, "installation_id": "g",
-                "push_token": "guardian-token", "platform": "android", "created_at": utcnow(),
-                "updated_at": utcnow()}])
-            conn.execute(Contact.__table__.insert(), [{
-                "id": uuid.uuid4(), "owner_id": i, "name": "Guardian", "phone": "+77070000000",
-                "status": "accepted", "guardian_id": guardian, "created_at": utcnow()}
-                for i in ids])
-            sessions = [{"id": uuid.uuid4(), "user_id": i, "created_at": utcnow(),
-                         "expires_at": utcnow() + timedelta(days=1)} for i in ids]
-            conn.execute(AuthSession.__table__.insert(), sessions)
+            with_a_guardian(conn, ids, guardian, "guardian-token")
+            sessions = login_sessions(conn, ids)
         admin = db.session.get(User, ids[0])
         org = orgs.create_org({"name": "Bench Kuzet", "kind": "security",
                                "phone": "+77272000000", "coverage": {
@@ -86,9 +85,7 @@ def setup(app, n: int) -> list[str]:
                                   platform="android"))
         db.session.commit()
         del admin
-        tokens = [create_access_token(identity=str(s["user_id"]),
-                                      additional_claims={"sid": str(s["id"])},
-                                      expires_delta=timedelta(hours=2)) for s in sessions]
+        tokens = bearer_tokens(sessions)
         db.session.execute(text("ANALYZE"))
         db.session.commit()
     return tokens
