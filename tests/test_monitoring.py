@@ -709,3 +709,35 @@ def test_numbers_run_out_without_failing_a_panic(app, make_person, panic, admin,
     with app.app_context():
         live = db.session.scalars(select(text("number")).select_from(text("alerts"))).all()
     assert sorted(n or 0 for n in live) == [0, 1, 2]
+
+
+def test_a_number_rests_after_its_alert_ends_while_others_are_free(app, make_person, panic,
+                                                                  admin, clock, monkeypatch):
+    """The database picks the number (commands.free_number): never one a live alert holds;
+    not one whose alert ended in the last NUMBER_REST while another is free; a resting one
+    rather than none once only those are left; and after the rest they are free again."""
+    from safety.alerts import commands
+
+    monkeypatch.setattr(commands, "NUMBERS", 4)
+
+    def number_of(person):
+        r = panic(person)
+        assert r.status_code == 201, r.get_json()
+        alert_id = r.get_json()["id"]
+        return alert_id, admin.get(f"/api/v1/alerts/{alert_id}").get_json()["number"]
+
+    resting = set()
+    for i in range(3):  # three alerts end: their numbers rest
+        woman = make_person(name=f"W{i}", pin="1234")
+        alert_id, number = number_of(woman)
+        assert number not in resting
+        resting.add(number)
+        assert woman.post(f"/api/v1/alerts/{alert_id}/cancel", json={"pin": "1234"}
+                          ).status_code == 200
+    (free,) = {1, 2, 3, 4} - resting
+    assert number_of(make_person(name="Fourth"))[1] == free  # the one not resting
+    second = number_of(make_person(name="Fifth"))[1]  # only resting ones left: one of them
+    assert second in resting
+    clock.advance(commands.NUMBER_REST.total_seconds() + 1)  # the rest is over
+    third = number_of(make_person(name="Sixth"))[1]
+    assert third in resting - {second}  # never a live alert's

@@ -53,9 +53,9 @@ def test_a_panic_sends_these_statements(app, world, make_person, make_guardian,
     assert sorted(statements) == sorted([
         *([] if postgres else ["BEGIN"]),  # SQLite's (psycopg's BEGIN is not a statement)
         "SELECT auth_sessions",  # the token's session, not revoked, with its user and roles
-        "SELECT alerts",  # her alert with this client_id (a retry) or her live one
-        "SELECT alerts",  # the short numbers held by live alerts and resting after an end
-        "INSERT alerts",  # ON CONFLICT DO NOTHING RETURNING: the unique constraints decide
+        # ON CONFLICT DO NOTHING RETURNING: the unique constraints decide (a retry, her live
+        # alert: read only then); its short number chosen inside it (commands.free_number)
+        "INSERT alerts",
         "INSERT alert_locations",  # her first trail point
         "SELECT devices",  # her guardians with their devices and languages, one query
         "SELECT contacts",  # her contacts without the app (SMS): none here, so no counting

@@ -7,14 +7,13 @@ same transaction as the alert itself.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -54,13 +53,27 @@ def _existing(user_id: uuid.UUID, client_id: uuid.UUID) -> Alert | None:
     return next((a for a in rows if a.client_id == client_id), rows[0] if rows else None)
 
 
-def _insert(values: dict) -> Alert | None:
+def _insert(values: dict, number: bool = True) -> Alert | None:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING the alert: None when a unique constraint
     said no (a retry of this client_id, another live alert of hers, or its short number taken
-    meanwhile by another panic), the same one round trip either way."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return db.session.scalar(insert(Alert).values(**values).on_conflict_do_nothing()
-                             .returning(Alert))
+    meanwhile by another panic), the same one round trip either way. Its short number is
+    chosen inside the statement (`free_number`); `number=False`: none. The statement is
+    built once per database kind, the values are its parameters."""
+    dialect = db.session.get_bind().dialect.name
+    if not number:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        return db.session.scalar(insert(Alert).values(**values, number=None)
+                                 .on_conflict_do_nothing().returning(Alert))
+    stmt = _INSERTS.get((dialect, NUMBERS))
+    if stmt is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = _INSERTS[dialect, NUMBERS] = (
+            insert(Alert).values(number=free_number(dialect, bindparam("resting_since")))
+            .on_conflict_do_nothing().returning(Alert))
+    return db.session.scalar(stmt, {**values, "resting_since": utcnow() - NUMBER_REST})
+
+
+_INSERTS: dict = {}
 
 
 @dataclass
@@ -92,10 +105,6 @@ def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:
     raised all the same, without a location. A location the server itself recorded earlier
     (her last known one) carries `known_at`, the server's time of it, which is used as it is."""
     loc = data.get("location")
-    existing = _existing(user.id, data["client_id"])
-    if existing is not None:
-        _repeat(existing, loc, data["client_id"])
-        return existing, False
     now = utcnow()
     location_at, reported = _fix_time(loc, now) if loc else (None, None)
     values = dict(
@@ -106,21 +115,20 @@ def raise_alert(user: User, data: dict) -> tuple[Alert, bool]:
         location_at=location_at, location_reported_at=reported, created_at=now,
         updated_at=now,
     )
-    numbers = _Numbers()
+    # The insert is the check: the unique constraints refuse a retry of this client_id and a
+    # second live alert of hers, and only then is her existing alert read (a new alert, the
+    # common case, costs no read before its INSERT).
     for _race in range(3):
-        alert = _insert({**values, "number": numbers.pick()})
+        alert = _insert(values)
         if alert is not None:
             break
-        # The database's unique constraints said no. A concurrent request with the same
-        # client_id, or another panic of hers, won the race: that alert is the answer. Else
-        # another panic took the number meanwhile: take another.
         existing = _existing(user.id, data["client_id"])
         if existing is not None:
             _repeat(existing, loc, data["client_id"])
             return existing, False
-        numbers.taken()
+        # Another panic took the number picked, meanwhile: the next INSERT picks again.
     else:
-        alert = _insert({**values, "number": None})  # three races lost: no number
+        alert = _insert(values, number=False)  # three races lost: no number
         if alert is None:
             existing = _existing(user.id, data["client_id"])
             if existing is None:
@@ -147,36 +155,26 @@ NUMBERS = 999  # an alert's short number, 1 to 999 (the Contact ID zone a statio
 NUMBER_REST = timedelta(hours=6)  # a number is not given again this soon after its alert ended
 
 
-class _Numbers:
-    """A short number staff can say and a monitoring station sees as the zone: one that no live
-    alert holds and, while there are such, none that ended in the last NUMBER_REST, chosen at
-    random among those (so that panics at the same moment rarely want the same one; when they
-    do, the database's unique index decides and the loser takes another). With all 999 held
-    by live alerts the alert has none (None): a panic never fails for want of a number. The
-    numbers held are read once, in one query."""
-
-    def __init__(self) -> None:
-        self.live: set[int] = set()
-        self.resting: set[int] = set()
-        rows = db.session.execute(select(Alert.number, Alert.status.in_(LIVE)).distinct().where(
-            Alert.number.is_not(None),
-            Alert.status.in_(LIVE) | (Alert.status.in_(("canceled", "resolved"))
-                                      & (Alert.ended_at > utcnow() - NUMBER_REST))))
-        for number, live in rows:
-            (self.live if live else self.resting).add(number)
-        self.last: int | None = None
-
-    def pick(self) -> int | None:
-        everything = range(1, NUMBERS + 1)
-        free = [n for n in everything if n not in self.live and n not in self.resting] or \
-            [n for n in everything if n not in self.live]
-        self.last = secrets.choice(free) if free else None
-        return self.last
-
-    def taken(self) -> None:
-        """Another panic took the last number picked meanwhile."""
-        if self.last is not None:
-            self.live.add(self.last)
+def free_number(dialect: str, resting_since):
+    """A short number staff can say and a monitoring station sees as the zone, chosen by the
+    database inside the alert's INSERT: one that no live alert holds, and among those, while
+    there are such, one that no alert ended in the last NUMBER_REST either; at random (so that
+    panics at the same moment rarely want the same one; when they do, the unique index
+    decides and the loser's INSERT picks again). With all 999 held by live alerts, NULL: a
+    panic never fails for want of a number. (It was a read of every number held, up to 999
+    rows, and a choice in Python: now no row leaves the database.)"""
+    if dialect == "postgresql":
+        numbers = select(func.generate_series(1, NUMBERS).column_valued("n")).subquery()
+    else:
+        seed = select(literal(1).label("n")).cte("numbers", recursive=True)
+        numbers = seed.union_all(select(seed.c.n + 1).where(seed.c.n < NUMBERS))
+    n = numbers.c.n
+    live = select(Alert.number).where(Alert.number.is_not(None), Alert.status.in_(LIVE))
+    resting = select(Alert.number).where(
+        Alert.number.is_not(None), Alert.status.in_(("canceled", "resolved")),
+        Alert.ended_at > resting_since)
+    return (select(n).where(n.not_in(live)).order_by(n.in_(resting), func.random())
+            .limit(1).scalar_subquery())
 
 
 def _repeat(alert: Alert, loc: dict | None, client_id: uuid.UUID) -> None:

@@ -76,13 +76,13 @@ def next_round(dispatch: Dispatch, alert: Alert) -> None:
     now = utcnow()
     expires = now + timedelta(seconds=cfg["OFFER_TIMEOUT_S"])
     member_org = _member_org(org_ids, [s.user_id for s, _ in found])
-    pushes = []
+    pushes, offers = [], []
     for state, distance in found:
         org_id = member_org[state.user_id]
-        db.session.add(DispatchOffer(
-            dispatch_id=dispatch.id, responder_id=state.user_id, org_id=org_id,
-            round=dispatch.round, distance_m=distance, created_at=now, expires_at=expires,
-        ))
+        offers.append({"id": new_id(), "dispatch_id": dispatch.id,
+                       "responder_id": state.user_id, "org_id": org_id,
+                       "round": dispatch.round, "distance_m": distance, "status": "open",
+                       "created_at": now, "expires_at": expires})
         pushes.append((
             state.user_id, _l("Alarm: a woman needs help nearby"),
             _l("%(distance)s away. Open to accept.", distance=Distance(distance)),
@@ -95,7 +95,9 @@ def next_round(dispatch: Dispatch, alert: Alert) -> None:
     outbox.enqueue("dispatch_offer_timeout", "timer", {"round": dispatch.round},
                    alert_id=alert.id, due_at=expires,
                    dedupe_key=f"offer-timeout:{dispatch.id}:{dispatch.round}")
-    db.session.flush()
+    db.session.flush()  # the dispatch first: the offers name it
+    # as rows, one INSERT for them all (no ORM object per offer: nothing here reads them back)
+    db.session.execute(DispatchOffer.__table__.insert(), offers)
 
 
 def _member_org(org_ids: list[uuid.UUID], user_ids: list[uuid.UUID]) -> dict:

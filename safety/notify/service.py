@@ -7,6 +7,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import Select, func, select
@@ -58,6 +59,15 @@ DISCREET_TITLE = _l("Reminder")
 DISCREET_BODY = _l("Open the app")
 
 
+class Target(NamedTuple):
+    """An active device as a push job needs it (read as columns: no ORM object per device on
+    the panic's path)."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    platform: str
+
+
 @dataclass
 class Reader:
     """One user's active devices and how texts to them are written."""
@@ -65,7 +75,7 @@ class Reader:
     locale: str
     time_zone: str
     discreet: bool
-    devices: list[Device] = field(default_factory=list)
+    devices: list[Target] = field(default_factory=list)
 
 
 def _readers(user_ids: list[uuid.UUID] | Select) -> dict[uuid.UUID, Reader]:
@@ -74,12 +84,14 @@ def _readers(user_ids: list[uuid.UUID] | Select) -> dict[uuid.UUID, Reader]:
         return {}
     users = db.metadata.tables["users"]  # by table, as Device's foreign key names it
     rows = db.session.execute(
-        select(Device, users.c.locale, users.c.time_zone, users.c.discreet_notifications)
+        select(Device.id, Device.user_id, Device.platform, users.c.locale, users.c.time_zone,
+               users.c.discreet_notifications)
         .join(users, users.c.id == Device.user_id)
         .where(Device.user_id.in_(user_ids), Device.retired_at.is_(None)))
     out: dict[uuid.UUID, Reader] = {}
-    for device, locale, tz, discreet in rows:
-        out.setdefault(device.user_id, Reader(locale, tz, bool(discreet))).devices.append(device)
+    for device_id, user_id, platform, locale, tz, discreet in rows:
+        out.setdefault(user_id, Reader(locale, tz, bool(discreet))).devices.append(
+            Target(device_id, user_id, platform))
     return out
 
 
