@@ -741,3 +741,38 @@ def test_a_number_rests_after_its_alert_ends_while_others_are_free(app, make_per
     clock.advance(commands.NUMBER_REST.total_seconds() + 1)  # the rest is over
     third = number_of(make_person(name="Sixth"))[1]
     assert third in resting - {second}  # never a live alert's
+
+
+def test_women_panicking_at_the_same_moment_get_different_numbers(app, make_person, admin,
+                                                                  monkeypatch):
+    """Each INSERT picks a free number in the database; two that pick the same one at once are
+    told apart by the unique index, and the loser's INSERT picks again: every panic is raised,
+    no two live alerts share a number (with few numbers left, a woman who loses three races
+    has none rather than a failed panic)."""
+    import threading
+
+    from safety.alerts import commands
+
+    monkeypatch.setattr(commands, "NUMBERS", 6)
+    women = [make_person(name=f"W{i}") for i in range(4)]
+    results = []
+    barrier = threading.Barrier(len(women))
+
+    def press(woman):
+        client = app.test_client()
+        barrier.wait()
+        r = client.post("/api/v1/alerts", headers=woman.headers, json={
+            "client_id": str(uuid.uuid4()), "trigger": "button",
+            "location": {"lat": 43.25, "lon": 76.92}})
+        results.append((r.status_code, r.get_json().get("id")))
+
+    threads = [threading.Thread(target=press, args=(w,)) for w in women]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(status for status, _ in results) == [201] * 4
+    numbers = [admin.get(f"/api/v1/alerts/{i}").get_json()["number"] for _, i in results]
+    given = [n for n in numbers if n is not None]
+    assert len(set(given)) == len(given) and all(1 <= n <= 6 for n in given)
+

@@ -13,6 +13,10 @@ from safety.extensions import db
 def _what(sql: str) -> str:
     words = sql.split()
     verb = words[0].upper()
+    if verb == "WITH":  # SQLite's alert INSERT opens with its numbers' recursive CTE
+        found = re.search(r"\bINSERT INTO (\w+)", sql)
+        if found:
+            return f"INSERT {found.group(1)}"
     if verb == "INSERT":
         return f"INSERT {words[2]}"
     if verb == "UPDATE":
