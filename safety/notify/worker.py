@@ -27,7 +27,7 @@ from safety.util import utcnow
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY_S = 5.0
-COALESCE_S = 0.05
+COALESCE_S = 0.01
 
 
 class Worker:
