@@ -53,27 +53,25 @@ def _existing(user_id: uuid.UUID, client_id: uuid.UUID) -> Alert | None:
     return next((a for a in rows if a.client_id == client_id), rows[0] if rows else None)
 
 
+_INSERTS: dict = {}  # the alert's INSERT, built once per database kind (and NUMBERS, for tests)
+
+
 def _insert(values: dict, number: bool = True) -> Alert | None:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING the alert: None when a unique constraint
     said no (a retry of this client_id, another live alert of hers, or its short number taken
     meanwhile by another panic), the same one round trip either way. Its short number is
-    chosen inside the statement (`free_number`); `number=False`: none. The statement is
-    built once per database kind, the values are its parameters."""
+    chosen inside the statement (`free_number`); `number=False`: none."""
     dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     if not number:
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         return db.session.scalar(insert(Alert).values(**values, number=None)
                                  .on_conflict_do_nothing().returning(Alert))
     stmt = _INSERTS.get((dialect, NUMBERS))
     if stmt is None:
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = _INSERTS[dialect, NUMBERS] = (
             insert(Alert).values(number=free_number(dialect, bindparam("resting_since")))
             .on_conflict_do_nothing().returning(Alert))
     return db.session.scalar(stmt, {**values, "resting_since": utcnow() - NUMBER_REST})
-
-
-_INSERTS: dict = {}
 
 
 @dataclass
