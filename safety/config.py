@@ -243,6 +243,7 @@ def load_config(env: dict[str, str] | None = None, instance_path: str | None = N
         "SMS_CHECKIN_WORDS": _sms_words(env, "SMS_CHECKIN_WORDS", "OK,ОК"),
         "SMS_CANCEL_WORDS": _sms_words(env, "SMS_CANCEL_WORDS", "CANCEL,ОТМЕНА,БОЛДЫРМАУ"),
         "WORKER_BATCH": _int(env, "WORKER_BATCH", 500),
+        "WORKER_TIMER_BATCH": _int(env, "WORKER_TIMER_BATCH", 10),
         "WORKER_POLL_S": float(env.get("WORKER_POLL_S", "0.5")),
         "WORKER_LEASE_S": _int(env, "WORKER_LEASE_S", 60),
         "WORKER_MAX_ATTEMPTS": _int(env, "WORKER_MAX_ATTEMPTS", 12),

@@ -188,6 +188,38 @@ def test_a_killed_workers_claims_are_picked_up_after_its_lease(app, clock, make_
     assert {(j.claimed_by, j.status) for j in jobs(app, kind="test")} == {("survivor", "sent")}
 
 
+def test_a_burst_of_due_timer_jobs_does_not_hold_up_a_new_alarms_push(
+        app, user, guarded, register_device, panic, fcm, jobs):
+    """Two queues, deliveries first: with many timer jobs due before it (a flood of panics
+    makes as many escalations two minutes later), her guardian's push goes out in the
+    worker's next pass, beside only WORKER_TIMER_BATCH of them; the rest follow."""
+    from datetime import timedelta
+
+    from safety.notify import outbox
+    from safety.notify.channels.timer import register_job
+    from safety.notify.worker import Worker
+    from safety.util import utcnow
+
+    ran = []
+    register_job(app, "test_burst", lambda job: ran.append(job.id) or {})
+    app.config["WORKER_TIMER_BATCH"] = 3
+    app.config["WORKER_BATCH"] = 10  # fewer than the timers due before her push
+    with app.app_context():
+        for _ in range(20):
+            outbox.enqueue("test_burst", "timer", {}, due_at=utcnow() - timedelta(minutes=2))
+        db.session.commit()
+    register_device(guarded, "mom-token")
+    assert panic(user).status_code == 201
+    worker = Worker(app, worker_id="w-burst")
+    assert worker.run_once() >= 4
+    assert len(fcm.sent_to("mom-token")) == 1  # in the first pass, not after twenty timers
+    assert len(ran) == 3
+    while worker.run_once():
+        pass
+    assert len(ran) == 20 and len(fcm.sent_to("mom-token")) == 1
+    assert {j.status for j in jobs(app, kind="test_burst")} == {"sent"}
+
+
 def test_rolled_back_panic_enqueues_nothing(app, user, guarded, monkeypatch, register_device, panic,
                                             jobs):
     """The outbox is transactional: if the alert is not committed, no job exists."""

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,6 +42,10 @@ class Device(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "installation_id", name="uq_devices_user_installation"),
     )
+
+
+PENDING_SEND = "status = 'pending' AND channel <> 'timer'"
+PENDING_TIMER = "status = 'pending' AND channel = 'timer'"
 
 
 class OutboxJob(db.Model):
@@ -78,6 +83,11 @@ class OutboxJob(db.Model):
 
     __table_args__ = (
         Index("ix_outbox_jobs_status_due", "status", "due_at"),
+        # the worker's two queues (worker.run_once: deliveries first, then timer jobs)
+        Index("ix_outbox_jobs_pending_send", "due_at",
+              postgresql_where=text(PENDING_SEND), sqlite_where=text(PENDING_SEND)),
+        Index("ix_outbox_jobs_pending_timer", "due_at",
+              postgresql_where=text(PENDING_TIMER), sqlite_where=text(PENDING_TIMER)),
         Index("ix_outbox_jobs_alert_id", "alert_id"),
         # an organisation's monitoring-station events, newest first (GET .../station-events)
         Index("ix_outbox_jobs_channel_recipient", "channel", "recipient", "created_at"),

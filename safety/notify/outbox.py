@@ -17,7 +17,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, bindparam, delete, event, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    delete,
+    event,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from safety.extensions import db
@@ -221,13 +232,22 @@ def due(now: datetime):
     )
 
 
-def claim(worker_id: str, limit: int,
-          where: ColumnElement[bool] | None = None) -> list[OutboxJob]:
-    """Take up to `limit` due jobs (and jobs whose lease ran out) for this worker, only those
-    matching `where` when given (the channels and kinds its app registered). Commits."""
+# The worker's two queues, as SQL literals (not parameters) so that both databases see that
+# a claim's condition implies a partial index's (ix_outbox_jobs_pending_send / _timer).
+PENDING = OutboxJob.status == literal_column("'pending'")
+DELIVERY = OutboxJob.channel != literal_column("'timer'")
+TIMER = OutboxJob.channel == literal_column("'timer'")
+
+
+def claim(worker_id: str, limit: int, where: ColumnElement[bool] | None = None, *,
+          pending_only: bool = False) -> list[OutboxJob]:
+    """Take up to `limit` due jobs (and jobs whose lease ran out, unless `pending_only`) for
+    this worker, only those matching `where` when given (the channels and kinds its app
+    registered). Commits."""
     now = utcnow()
     lease = now + timedelta(seconds=current_app.config["WORKER_LEASE_S"])
-    inner = select(OutboxJob.id).where(due(now))
+    inner = select(OutboxJob.id).where(
+        PENDING & (OutboxJob.due_at <= now) if pending_only else due(now))
     if where is not None:
         inner = inner.where(where)
     inner = inner.order_by(OutboxJob.due_at).limit(limit).with_for_update(skip_locked=True)

@@ -51,13 +51,25 @@ class Worker:
     # -- one pass ------------------------------------------------------------------------------
 
     def run_once(self) -> int:
-        """Claim one batch of due jobs and work it off. Returns how many jobs were handled."""
+        """Claim one batch of due jobs and work it off. Returns how many jobs were handled.
+
+        Two queues, deliveries first: every due push, SMS, webhook and station event (up to
+        WORKER_BATCH), then at most WORKER_TIMER_BATCH timer jobs (escalations, offer
+        timeouts, purges: each a computation with its own commit). A burst of timers (a flood
+        of panics makes as many escalations two minutes later) then delays a new alarm's push
+        by one short pass, not by the whole burst. Jobs whose lease ran out (a worker died
+        mid-send) are looked for with the beat, every few seconds; the passes in between claim
+        through each queue's own index."""
         with self.app.app_context():
-            self.beat()
+            pending_only = not self.beat()
             where = self.registry.claimable()
             if where is None:
                 return 0
-            jobs = outbox.claim(self.worker_id, self.app.config["WORKER_BATCH"], where)
+            cfg = self.app.config
+            jobs = outbox.claim(self.worker_id, cfg["WORKER_BATCH"], where & outbox.DELIVERY,
+                                pending_only=pending_only)
+            jobs += outbox.claim(self.worker_id, cfg["WORKER_TIMER_BATCH"],
+                                 where & outbox.TIMER, pending_only=pending_only)
             if not jobs:
                 return 0
             for channel in self.registry.channels.values():  # in registration order: push first
@@ -68,9 +80,9 @@ class Worker:
             db.session.remove()
             return len(jobs)
 
-    def beat(self, force: bool = False) -> None:
+    def beat(self, force: bool = False) -> bool:
         """Every few seconds: the heartbeat, the periodic jobs now due, and a word in the log
-        about jobs this worker leaves to others."""
+        about jobs this worker leaves to others. True when it beat."""
         now = time.monotonic()
         if force or now - self._last_beat >= HEARTBEAT_EVERY_S:
             outbox.heartbeat(self.worker_id, socket.gethostname(), self.jobs_done)
@@ -78,6 +90,8 @@ class Worker:
                 db.session.commit()
             self._tell_unclaimed()
             self._last_beat = now
+            return True
+        return False
 
     def _schedule_periodic(self) -> bool:
         """One job per periodic job's window, whichever worker asks first."""
