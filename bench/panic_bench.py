@@ -114,8 +114,8 @@ def wait_for_heartbeat(app, limit_s: float = 120) -> None:
 
 
 def wait_for_worker(app, since: float, limit_s: float = 120) -> float | None:
-    """Seconds after the load ended until no job then due (her guardians' pushes, the
-    dispatch rounds, the offers' pushes) waited for a first attempt."""
+    """Seconds after the load ended until no job then due (her guardians' pushes, the offers'
+    pushes, anything else due by then) waited for a first attempt."""
     from safety.extensions import db
     from safety.notify.models import OutboxJob
 
@@ -141,9 +141,6 @@ def main() -> None:
                         help="panics sent afterwards at a steady rate below saturation")
     parser.add_argument("--paced-share", type=float, default=0.5,
                         help="that steady rate, as a share of the measured panic rate")
-    parser.add_argument("--worker-nice", type=int, default=0,
-                        help="the outbox worker's niceness relative to the bench (negative: "
-                        "before the web workers, as docs/operations.md's unit sets it; root)")
     parser.add_argument("--cpu-only", action="store_true",
                         help="only the in-process CPU figure, no gunicorn run")
     args = parser.parse_args()
@@ -168,8 +165,7 @@ def main() -> None:
         venv_bin = os.path.dirname(sys.executable)
         worker = subprocess.Popen(
             [os.path.join(venv_bin, "flask"), "--app", "wsgi", "safety", "worker"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=(lambda: os.nice(args.worker_nice)) if args.worker_nice else None)
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             # its first pass before any load (it takes a second or two to start)
             wait_for_heartbeat(app)
@@ -229,20 +225,16 @@ def main() -> None:
           f"  (non-201: {panics.bad((201,))})")
     print(f"  ratio panic/bare {panics.rate / floor.rate:.1%}   "
           f"p99 panic {panics.p99_ms:.1f} ms, bare {floor.p99_ms:.1f} ms")
-    wms = [w * 1000 for w in waits] or [0.0]
-    print(f"  commit -> first push attempt (one worker, woken by NOTIFY): "
-          f"p50={pct(wms, .5):.0f} ms  p99={pct(wms, .99):.0f} ms  max={max(wms):.0f} ms")
+    print(_waits_line("commit -> first push attempt (one worker, woken by NOTIFY)", waits))
     print(_waits_line("commit -> first offer's push attempt", offer_waits))
     drained = "not within 120 s" if drained_after is None else f"{drained_after:.1f} s"
     print(f"  the worker's backlog (every job due) was gone {drained} after the load ended "
           f"(jobs never attempted: {unsent})")
-    pms = [w * 1000 for w in paced_waits] or [0.0]
     print(f"steady load below saturation: {args.paced_alerts} panics at {paced_rate:.0f}/s "
           f"({args.paced_share:.0%} of the rate above)")
     print(paced.line("panic POST /api/v1/alerts", "alerts/s") +
           f"  (non-201: {paced.bad((201,))})")
-    print(f"  commit -> first push attempt: p50={pct(pms, .5):.0f} ms  "
-          f"p99={pct(pms, .99):.0f} ms  max={max(pms):.0f} ms")
+    print(_waits_line("commit -> first push attempt", paced_waits))
     print(_waits_line("commit -> first offer's push attempt", paced_offer_waits))
     print_cpu(*cpu)
 
