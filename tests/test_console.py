@@ -452,6 +452,18 @@ def test_assign_makes_an_offer_the_responder_accepts_through_the_api(
         assert event.actor_id == world.org_admin.id and event.object_id == alert
 
 
+def test_a_responder_of_two_partners_is_listed_once(world, console, panic, create_org,
+                                                   add_member):
+    """The platform desk offers from every active partner: a responder of two is one choice
+    (SQLite yielded him once per partner when membership was an EXISTS)."""
+    second = create_org(world.admin, name="Second Shield")
+    r9000 = world.responders["r9000"]
+    add_member(world.admin, second["id"], r9000, "responder")
+    alert = _alert_id(panic(world.user))
+    page = console(world.admin).get(f"/console/alerts/{alert}").get_data(as_text=True)
+    assert page.count(f'value="{r9000.id}"') == 1
+
+
 def test_assign_refuses_another_orgs_responder_and_a_busy_one(
         app, world, console, panic, other_org, jobs):
     alert = _alert_id(panic(world.user))

@@ -356,3 +356,43 @@ def test_receivers_hear_only_their_own_app(app, world, panic, jobs):
         events.raised.disconnect(record, sender=other)
     assert heard == []
     assert len(jobs(app, kind="dispatch_offer")) == 3  # this app's dispatch heard it
+
+
+def test_a_responder_of_two_partners_answers_for_the_first_that_covers_her(
+        world, create_org, add_member, make_person, on_duty, panic, offers_of):
+    """Two partners cover her; a responder of both gets one offer (on SQLite an EXISTS for
+    the membership yielded him twice: two offers, a unique constraint, a failed panic), for
+    the older partner (the one the round lists first) unless that one is suspended; a
+    responder of the newer one only, for that one."""
+    newer = create_org(world.admin, name="Second Shield")
+    r500 = world.responders["r500"]
+    add_member(world.admin, newer["id"], r500, "responder")
+    only_newer = make_person(name="Nurlan")
+    add_member(world.admin, newer["id"], only_newer, "responder")
+    on_duty(only_newer, 200)
+
+    def org_of_accepted(person):
+        offers = offers_of(person)
+        assert len(offers) == 1
+        r = person.post(f"/api/v1/dispatches/{offers[0]['dispatch_id']}/accept")
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()["org_id"]
+
+    def panic_and_cancel_after(person, org_id):
+        r = panic(world.user)
+        assert r.status_code == 201, r.get_json()
+        assert [len(offers_of(p)) for p in (only_newer, r500, world.responders["r1500"])] \
+            == [1, 1, 1]
+        assert org_of_accepted(person) == org_id
+        assert world.user.post(f"/api/v1/alerts/{r.get_json()['id']}/cancel",
+                               json={"pin": "1234"}).status_code == 200
+
+    panic_and_cancel_after(r500, world.org["id"])
+    panic_and_cancel_after(only_newer, newer["id"])
+    assert world.admin.patch(f"/api/v1/orgs/{world.org['id']}",
+                             json={"status": "suspended"}).status_code == 200
+    r = panic(world.user)
+    assert r.status_code == 201
+    assert [len(offers_of(p)) for p in (only_newer, r500, world.responders["r1500"])] \
+        == [1, 1, 0]  # r1500 is a responder of the suspended partner only
+    assert org_of_accepted(r500) == newer["id"]

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ScalarSelect, Select, exists, select
 
 from safety import geo
 from safety.accounts.models import User
@@ -14,7 +14,7 @@ from safety.dispatch.models import HELD, Dispatch, DispatchOffer, ResponderState
 from safety.errors import Invalid
 from safety.extensions import db
 from safety.i18n import _l
-from safety.orgs.models import OrgMember
+from safety.orgs.models import Organization, OrgMember
 from safety.util import phone_time, utcnow
 
 
@@ -52,19 +52,32 @@ def _set_location(state: ResponderState, location: dict) -> None:
     state.updated_at = now
 
 
+def member_org(org_ids: list[uuid.UUID]) -> ScalarSelect:
+    """SQL, for a row of responder_states: the partner among `org_ids` its user is a
+    responder of, the oldest if several (NULL: none)."""
+    return (select(OrgMember.org_id).join(Organization, Organization.id == OrgMember.org_id)
+            .where(OrgMember.user_id == ResponderState.user_id, OrgMember.org_id.in_(org_ids),
+                   OrgMember.role == "responder")
+            .order_by(Organization.created_at, Organization.id).limit(1)
+            .correlate(ResponderState).scalar_subquery())
+
+
 def available_responders(org_ids: list[uuid.UUID], *, dispatch_id: uuid.UUID | None = None,
                          exclude_user_id: uuid.UUID | None = None) -> Select:
     """On duty, located recently, a responder of one of `org_ids`, not holding a dispatch,
-    not already offered this one. Correlated EXISTS, so each candidate the spatial index
-    yields is checked by index, and nothing is computed for the 100k that are far away."""
+    not already offered this one. Correlated subqueries, so each candidate the spatial index
+    yields is checked by index, and nothing is computed for the 100k that are far away.
+
+    Membership is `member_org(...) IS NOT NULL`, not an EXISTS: SQLite (3.40) runs such an
+    EXISTS as a join through the index on (org_id, user_id, role) and yields a responder of
+    two of `org_ids` twice — two offers to one responder, refused by the unique constraint,
+    and the panic with them."""
     fresh_after = utcnow() - timedelta(seconds=current_app.config["RESPONDER_STALE_S"])
     who = ResponderState.user_id
-    member = exists().where(OrgMember.user_id == who, OrgMember.org_id.in_(org_ids),
-                            OrgMember.role == "responder")
     busy = exists().where(Dispatch.responder_id == who, Dispatch.status.in_(HELD))
     stmt = select(ResponderState).where(
         ResponderState.on_duty.is_(True), ResponderState.location_at >= fresh_after,
-        member, ~busy,
+        member_org(org_ids).is_not(None), ~busy,
     )
     if dispatch_id is not None:
         stmt = stmt.where(~exists().where(DispatchOffer.dispatch_id == dispatch_id,
