@@ -21,7 +21,7 @@ from geoalchemy2 import Geometry
 from geoalchemy2.elements import WKBElement, WKTElement
 from geoalchemy2.shape import to_shape
 from shapely.geometry import MultiPolygon, mapping, shape
-from sqlalchemy import Select, func, literal_column, text
+from sqlalchemy import Select, and_, func, literal_column, text
 from sqlalchemy.orm import Session
 
 SRID = 4326
@@ -111,13 +111,20 @@ def near(
     radius_m: float,
     limit: int | None = None,
 ) -> list[tuple[Any, float]]:
-    """Rows of `stmt` (a select of one entity) with `column` within radius_m of P, nearest first.
+    """Rows of `stmt` with `column` within radius_m of P, nearest first.
 
-    Returns [(row, distance_m), ...].
+    Returns [(row, distance_m), ...]: `row` is the entity (or value) for a select of one, the
+    tuple of the columns selected otherwise.
     """
     p = func.ST_GeomFromText(_wkt_point(lat, lon), SRID)
     dist = distance_expr(session, column, lat, lon).label("distance_m")
     tie_break = list(column.table.primary_key.columns)
+    one = len(stmt.column_descriptions) == 1
+
+    def rows(query) -> list[tuple[Any, float]]:
+        return [(row[0] if one else tuple(row[:-1]), float(row[-1]))
+                for row in session.execute(query)]
+
     if _dialect(session) == "postgresql":
         knn = func.geography(column).op("<->")(func.geography(p))
         if limit is not None:
@@ -125,13 +132,12 @@ def near(
             # `limit` rows that pass the other filters; rows beyond the radius are cut after.
             # (With ST_DWithin as well, the planner prefers a bitmap scan that rechecks every
             # row in the circle: 13 ms instead of 1 ms among 100k responders.)
-            query = stmt.add_columns(dist).order_by(knn).limit(limit)
-            rows = [(row[0], float(row[1])) for row in session.execute(query)]
-            return [(obj, d) for obj, d in rows if d <= radius_m]
+            found = rows(stmt.add_columns(dist).order_by(knn).limit(limit))
+            return [(obj, d) for obj, d in found if d <= radius_m]
         query = stmt.add_columns(dist).where(
             func.ST_DWithin(func.geography(column), func.geography(p), radius_m, False)
         ).order_by(knn, *tie_break)
-        return [(row[0], float(row[1])) for row in session.execute(query)]
+        return rows(query)
 
     def within(r: float):
         minx, miny, maxx, maxy = _bbox(lat, lon, r)
@@ -143,7 +149,7 @@ def near(
         )
         if limit is not None:
             query = query.limit(limit)
-        return [(row[0], float(row[1])) for row in session.execute(query)]
+        return rows(query)
 
     # SpatiaLite has no KNN index scan: search a small circle first and widen it. The nearest
     # `limit` rows within r are the nearest overall as soon as r holds `limit` of them.
@@ -157,16 +163,18 @@ def near(
     return within(radius_m)
 
 
-def containing(session: Session, stmt: Select, column, lat: float, lon: float) -> list[Any]:
-    """Rows of `stmt` whose area `column` contains P (its boundary included)."""
+def contains_point(session: Session, column, lat: float, lon: float):
+    """SQL: area `column` contains P (its boundary included), through its spatial index."""
     p = func.ST_GeomFromText(_wkt_point(lat, lon), SRID)
     if _dialect(session) == "postgresql":
-        stmt = stmt.where(func.ST_Intersects(column, p))
-    else:
-        stmt = stmt.where(
-            _rtree_filter(column.table.name, column.key, lon, lat, lon, lat)
-        ).where(func.ST_Intersects(column, p) == 1)
-    return list(session.scalars(stmt))
+        return func.ST_Intersects(column, p)
+    return and_(_rtree_filter(column.table.name, column.key, lon, lat, lon, lat),
+                func.ST_Intersects(column, p) == 1)
+
+
+def containing(session: Session, stmt: Select, column, lat: float, lon: float) -> list[Any]:
+    """Rows of `stmt` whose area `column` contains P (its boundary included)."""
+    return list(session.scalars(stmt.where(contains_point(session, column, lat, lon))))
 
 
 def covers_lat_lon(session: Session, area, lat, lon):

@@ -22,9 +22,22 @@ def _what(sql: str) -> str:
     if verb == "UPDATE":
         return f"UPDATE {words[1]}"
     if verb == "SELECT":
-        found = re.search(r"\bFROM (\w+)", sql)
-        return f"SELECT {found.group(1) if found else words[1].split('(')[0]}"
+        found = _outer_from(sql)
+        return f"SELECT {found or words[1].split('(')[0]}"
     return verb
+
+
+def _outer_from(sql: str) -> str | None:
+    """The first table of the statement's own FROM (not of a subquery in its columns)."""
+    depth = 0
+    for m in re.finditer(r"[()]|\bFROM (\w+)", sql):
+        if m.group(0) == "(":
+            depth += 1
+        elif m.group(0) == ")":
+            depth -= 1
+        elif depth == 0:
+            return m.group(1)
+    return None
 
 
 @pytest.fixture
@@ -63,11 +76,12 @@ def test_a_panic_sends_these_statements(app, world, make_person, make_guardian,
         "INSERT alert_locations",  # her first trail point
         "SELECT devices",  # her guardians with their devices and languages, one query
         "SELECT contacts",  # her contacts without the app (SMS): none here, so no counting
-        "SELECT organizations",  # dispatch: the partners whose coverage contains her
-        # the nearest available responders: a KNN scan on PostGIS; SpatiaLite has none, and
-        # geo.near widens a circle (500 m, 2 km, then the radius) until three are found
+        # dispatch: the partners whose coverage contains her (ids and webhooks, not polygons)
+        "SELECT organizations",
+        # the nearest available responders, each with the partner they answer for: a KNN
+        # scan on PostGIS; SpatiaLite has none, and geo.near widens a circle (500 m, 2 km,
+        # then the radius) until three are found
         *["SELECT responder_states"] * (1 if postgres else 3),
-        "SELECT org_members",  # which of the partners each of them answers for
         "SELECT devices",  # their devices and languages
         "INSERT dispatches",  # the dispatch with its first round,
         "INSERT outbox_jobs",  # every job so far in one executemany: her guardian's

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -19,28 +20,44 @@ from safety.alerts.models import Alert, without_owner
 from safety.contacts import service as contacts
 from safety.dispatch import coming
 from safety.dispatch.models import HELD, OPEN, Dispatch, DispatchOffer, ResponderState
-from safety.dispatch.responders import available_responders
+from safety.dispatch.responders import available_responders, member_org
 from safety.errors import Conflict, NotFound
 from safety.extensions import db
 from safety.i18n import Distance, Minutes, Text, _l
 from safety.notify import outbox
 from safety.notify import service as notify
 from safety.orgs import service as orgs
-from safety.orgs.models import Organization, OrgMember
+from safety.orgs.models import Organization
 from safety.util import new_id, utcnow
 
 
-def _covering_orgs(alert: Alert) -> list[Organization]:
+class _Partner(NamedTuple):
+    """A partner whose coverage contains her, as a round needs it (columns, not the
+    organisation: its coverage polygon stays in the database)."""
+
+    id: uuid.UUID
+    webhook_url: str | None
+    webhook_secret: str | None
+
+
+def _covering_orgs(alert: Alert) -> list[_Partner]:
     if alert.lat is None:
         return []  # raised without any known location (an SOS by SMS): nowhere to send anyone
-    stmt = select(Organization).where(Organization.status == "active").order_by(
-        Organization.created_at)
-    return geo.containing(db.session, stmt, Organization.coverage, alert.lat, alert.lon)
+    stmt = select(Organization.id, Organization.webhook_url, Organization.webhook_secret).where(
+        Organization.status == "active",
+        geo.contains_point(db.session, Organization.coverage, alert.lat, alert.lon),
+    ).order_by(Organization.created_at, Organization.id)
+    return [_Partner(*row) for row in db.session.execute(stmt)]
 
 
 def _available_near(dispatch: Dispatch, alert: Alert, org_ids: list[uuid.UUID], radius: float,
-                    limit: int) -> list[tuple[ResponderState, float]]:
-    stmt = available_responders(org_ids, dispatch_id=dispatch.id, exclude_user_id=alert.user_id)
+                    limit: int) -> list[tuple[tuple[uuid.UUID, uuid.UUID], float]]:
+    """((responder's user id, the partner they answer for), distance), nearest first. The
+    partner is the first of `org_ids` (in their order) they are a responder of, looked up in
+    the same query for just the rows it returns."""
+    stmt = available_responders(org_ids, dispatch_id=dispatch.id,
+                                exclude_user_id=alert.user_id)
+    stmt = stmt.with_only_columns(ResponderState.user_id, member_org(org_ids).label("org_id"))
     return geo.near(db.session, stmt, ResponderState.location, alert.lat, alert.lon, radius,
                     limit=limit)
 
@@ -62,6 +79,7 @@ def next_round(dispatch: Dispatch, alert: Alert) -> None:
         _unassigned(dispatch, alert, _l("no partner organisation covers this place"))
         return
     org_ids = [o.id for o in covering]
+    webhooks = {o.id: o for o in covering}
     radius = dispatch.radius_m
     found = _available_near(dispatch, alert, org_ids, radius, cfg["OFFER_BATCH"])
     while not found and radius < cfg["OFFER_MAX_RADIUS_M"]:
@@ -75,22 +93,20 @@ def next_round(dispatch: Dispatch, alert: Alert) -> None:
     dispatch.status = "offering"
     now = utcnow()
     expires = now + timedelta(seconds=cfg["OFFER_TIMEOUT_S"])
-    member_org = _member_org(org_ids, [s.user_id for s, _ in found])
     pushes, offers = [], []
-    for state, distance in found:
-        org_id = member_org[state.user_id]
+    for (user_id, org_id), distance in found:
         offers.append({"id": new_id(), "dispatch_id": dispatch.id,
-                       "responder_id": state.user_id, "org_id": org_id,
+                       "responder_id": user_id, "org_id": org_id,
                        "round": dispatch.round, "distance_m": distance, "status": "open",
                        "created_at": now, "expires_at": expires})
         pushes.append((
-            state.user_id, _l("Alarm: a woman needs help nearby"),
+            user_id, _l("Alarm: a woman needs help nearby"),
             _l("%(distance)s away. Open to accept.", distance=Distance(distance)),
             {"dispatch_id": dispatch.id, "alert_id": alert.id, "lat": alert.lat,
              "lon": alert.lon, "distance_m": round(distance),
              "duress": "1" if alert.duress else "0"},
         ))
-        org_webhook(org_id, "dispatch.offered", dispatch, alert)
+        _webhook(webhooks[org_id], "dispatch.offered", dispatch, alert)
     notify.push_each(pushes, "dispatch_offer", alert_id=alert.id)
     outbox.enqueue("dispatch_offer_timeout", "timer", {"round": dispatch.round},
                    alert_id=alert.id, due_at=expires,
@@ -98,18 +114,6 @@ def next_round(dispatch: Dispatch, alert: Alert) -> None:
     db.session.flush()  # the dispatch first: the offers name it
     # as rows, one INSERT for them all (no ORM object per offer: nothing here reads them back)
     db.session.execute(DispatchOffer.__table__.insert(), offers)
-
-
-def _member_org(org_ids: list[uuid.UUID], user_ids: list[uuid.UUID]) -> dict:
-    rows = db.session.execute(select(OrgMember.user_id, OrgMember.org_id).where(
-        OrgMember.user_id.in_(user_ids), OrgMember.org_id.in_(org_ids),
-        OrgMember.role == "responder"))
-    out: dict = {}
-    order = {oid: i for i, oid in enumerate(org_ids)}
-    for user_id, org_id in rows:
-        if user_id not in out or order[org_id] < order[out[user_id]]:
-            out[user_id] = org_id
-    return out
 
 
 def _unassigned(dispatch: Dispatch, alert: Alert, why: Text,
@@ -355,7 +359,11 @@ def _tell_people(alert: Alert, dispatch: Dispatch, kind: str, hers: tuple[Text, 
 
 
 def org_webhook(org_id: uuid.UUID, event: str, dispatch: Dispatch, alert: Alert) -> None:
-    org = db.session.get(Organization, org_id)
+    _webhook(db.session.get(Organization, org_id), event, dispatch, alert)
+
+
+def _webhook(org: Organization | _Partner | None, event: str, dispatch: Dispatch,
+             alert: Alert) -> None:
     if org is None or not org.webhook_url or not org.webhook_secret:
         return
     notify.send_webhook(org.webhook_url, org.webhook_secret, event, {
