@@ -8,15 +8,26 @@ them, and they need no model, so `safety.auth` imports no feature (accounts incl
 from __future__ import annotations
 
 import uuid
+from functools import cache
 
 from flask import Flask, g
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from safety.accounts.models import AuthSession, User
 from safety.errors import problem
 from safety.extensions import db, jwt
 from safety.i18n import _l
+
+
+@cache
+def _session_and_user():
+    """The token's login session (`sid`) with its user (`sub`) and their roles: built once, run
+    by every authenticated request."""
+    return (select(AuthSession.revoked_at, User)
+            .outerjoin(User, User.id == bindparam("sub"))
+            .where(AuthSession.id == bindparam("sid"))
+            .options(joinedload(User.role_rows)))
 
 
 def register_jwt(app: Flask) -> None:
@@ -49,12 +60,8 @@ def register_jwt(app: Flask) -> None:
             sub_id = uuid.UUID(str(payload.get("sub")))
         except ValueError:
             sub_id = None  # no such user: `_lookup` answers for it
-        row = db.session.execute(
-            select(AuthSession.revoked_at, User)
-            .outerjoin(User, User.id == sub_id)
-            .where(AuthSession.id == sid_id)
-            .options(joinedload(User.role_rows))
-        ).unique().first()
+        row = db.session.execute(_session_and_user(), {"sid": sid_id, "sub": sub_id}
+                                 ).unique().first()
         if row is None or row.revoked_at is not None:
             return True
         g._token_user = (payload.get("sub"), row.User)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from functools import cache
 
-from sqlalchemy import Select, exists, false, func, select, true
+from sqlalchemy import Select, bindparam, exists, false, func, select, true
 
 from safety.accounts.models import User
 from safety.contacts import events
@@ -155,13 +156,16 @@ def sms_contacts(owner_id: uuid.UUID) -> list[Contact]:
     """Contacts who are not (yet) guardians in the app and have not declined: they get SMS.
     So does a contact whose acceptance does not count (the account that accepted has not
     proven the number): the number itself is still reached."""
-    return list(db.session.scalars(
-        select(Contact).where(
-            Contact.owner_id == owner_id,
-            (Contact.status == "pending")
-            | ((Contact.status == "accepted") & ~_verified_holder()),
-        )
-    ))
+    return list(db.session.scalars(_sms_contacts(), {"owner_id": owner_id}))
+
+
+@cache
+def _sms_contacts() -> Select:
+    """Built once: every panic runs it."""
+    return select(Contact).where(
+        Contact.owner_id == bindparam("owner_id"),
+        (Contact.status == "pending") | ((Contact.status == "accepted") & ~_verified_holder()),
+    )
 
 
 def readers(contacts: list[Contact]) -> dict[uuid.UUID, tuple[str, str]]:

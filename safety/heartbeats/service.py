@@ -28,9 +28,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from safety.accounts.models import User
 from safety.alerts import commands as alerts
@@ -188,15 +189,23 @@ def silence_check(job: OutboxJob) -> dict:
 # -- from a timer to the alert it raised -------------------------------------------------------
 
 
+@cache
+def _timers_of_a_new_alert():
+    """Her timer that raised the alert (its id is the alert's client_id) and those still
+    running: built once (every panic runs it)."""
+    return select(SafetyTimer).where(
+        SafetyTimer.user_id == bindparam("user_id"),
+        (SafetyTimer.id == bindparam("client_id")) | (SafetyTimer.status == "running"))
+
+
 def on_alert_raised(_app, *, alert: Alert) -> None:
     """Receives `alerts.events.raised`: her phone was reporting to a timer (the one that raised
     this alert, or one still running): the alert takes its phone state over, warnings already
     out included (the episode goes on, no second warning), and watches for silence."""
     # Hers, in one query: the timer that raised it (its id is the alert's client_id), else
     # one still running.
-    timers = list(db.session.scalars(select(SafetyTimer).where(
-        SafetyTimer.user_id == alert.user_id,
-        (SafetyTimer.id == alert.client_id) | (SafetyTimer.status == "running"))))
+    timers = list(db.session.scalars(_timers_of_a_new_alert(),
+                                     {"user_id": alert.user_id, "client_id": alert.client_id}))
     timer = next((t for t in timers if t.id == alert.client_id),
                  next((t for t in timers if t.status == "running"), None))
     if timer is None or timer.phone_seen_at is None:

@@ -81,8 +81,13 @@ def _with_receivers():
     return select(MonitoringReceiver.org_id).where(MonitoringReceiver.enabled.is_(True))
 
 
+@functools.cache
+def _a_station():
+    return _with_receivers().limit(1)  # built once: every panic asks
+
+
 def _any_station() -> bool:
-    return db.session.scalar(_with_receivers().limit(1)) is not None
+    return db.session.scalar(_a_station()) is not None
 
 
 def _receiving_orgs(alert: Alert) -> list[Organization]:

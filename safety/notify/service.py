@@ -7,10 +7,11 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from safety.extensions import db
@@ -80,19 +81,31 @@ class Reader:
 
 def _readers(user_ids: list[uuid.UUID] | Select) -> dict[uuid.UUID, Reader]:
     """Each user's active devices, locale, time zone and discretion, in one query."""
-    if not isinstance(user_ids, Select) and not user_ids:
+    if isinstance(user_ids, Select):
+        rows = db.session.execute(_readers_of(user_ids))
+    elif not user_ids:
         return {}
-    users = db.metadata.tables["users"]  # by table, as Device's foreign key names it
-    rows = db.session.execute(
-        select(Device.id, Device.user_id, Device.platform, users.c.locale, users.c.time_zone,
-               users.c.discreet_notifications)
-        .join(users, users.c.id == Device.user_id)
-        .where(Device.user_id.in_(user_ids), Device.retired_at.is_(None)))
+    else:
+        rows = db.session.execute(_readers_of_ids(), {"ids": list(user_ids)})
     out: dict[uuid.UUID, Reader] = {}
     for device_id, user_id, platform, locale, tz, discreet in rows:
         out.setdefault(user_id, Reader(locale, tz, bool(discreet))).devices.append(
             Target(device_id, user_id, platform))
     return out
+
+
+def _readers_of(user_ids: list[uuid.UUID] | Select) -> Select:
+    users = db.metadata.tables["users"]  # by table, as Device's foreign key names it
+    return (select(Device.id, Device.user_id, Device.platform, users.c.locale, users.c.time_zone,
+                   users.c.discreet_notifications)
+            .join(users, users.c.id == Device.user_id)
+            .where(Device.user_id.in_(user_ids), Device.retired_at.is_(None)))
+
+
+@cache
+def _readers_of_ids() -> Select:
+    """`_readers_of` a list of ids, built once (every push to a list of users runs it)."""
+    return _readers_of(bindparam("ids", expanding=True))
 
 
 def push_each(messages: list[tuple[uuid.UUID, Text, Text, dict]], kind: str, *,
