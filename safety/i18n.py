@@ -148,6 +148,12 @@ def render(text: object, locale: str | None, tz: str | None = None) -> str:
         return str(text)
 
 
+def render_all(texts: tuple, locale: str | None, tz: str | None = None) -> list[str]:
+    """`render` of each of `texts`, for the same reader (one switch of locale for them all)."""
+    with recipient(locale, tz):
+        return [str(text) for text in texts]
+
+
 def current_locale() -> str:
     loc = get_locale()
     return loc.language if loc else DEFAULT_LOCALE

@@ -15,7 +15,7 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from safety.extensions import db
-from safety.i18n import Text, _l, render
+from safety.i18n import Text, _l, render, render_all
 from safety.notify import outbox
 from safety.notify.channels import channel
 from safety.notify.channels.sms import SmsChannel
@@ -124,12 +124,13 @@ def push_each(messages: list[tuple[uuid.UUID, Text, Text, dict]], kind: str, *,
             continue
         payload_data = {k: "" if v is None else str(v) for k, v in data.items()}
         payload_data.setdefault("type", kind)
-        title_text = render(title, reader.locale, reader.time_zone)
-        body_text = render(body, reader.locale, reader.time_zone)
         if reader.discreet:
+            title_text, body_text, shown_title, shown_body = render_all(
+                (title, body, DISCREET_TITLE, DISCREET_BODY), reader.locale, reader.time_zone)
             payload_data.update(title=title_text, body=body_text, discreet="1")
-            title_text = render(DISCREET_TITLE, reader.locale, reader.time_zone)
-            body_text = render(DISCREET_BODY, reader.locale, reader.time_zone)
+            title_text, body_text = shown_title, shown_body
+        else:
+            title_text, body_text = render_all((title, body), reader.locale, reader.time_zone)
         for device in reader.devices:
             outbox.enqueue(
                 kind, "push",
