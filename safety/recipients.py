@@ -9,6 +9,7 @@ send: only the log provider asks.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Collection
 
 from sqlalchemy import select
@@ -29,18 +30,30 @@ def _names(names: list[str]) -> str:
 def describe(user_ids: Collection[uuid.UUID], *, redact: bool = False) -> dict[uuid.UUID, str]:
     """`user <first 8 hex digits>… (<name>, <what they are>)` per user id. `redact` (production)
     leaves names out: `user 1a2b3c4d… (guardian, responder)`."""
+    ids = list(user_ids)
     out: dict[uuid.UUID, str] = {}
-    for user in db.session.scalars(select(User).where(User.id.in_(list(user_ids)))):
+    if not ids:
+        return out
+    # four queries for them all (users, their roles, guardianships, memberships), not three
+    # per user: a worker's batch of pushes asks for many at once
+    users = list(db.session.scalars(select(User).where(User.id.in_(ids))))
+    ties = contacts.guardianships(ids).subquery()
+    guarded: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for guardian_id, name in db.session.execute(
+            select(ties.c.guardian_id, User.full_name).join(User, User.id == ties.c.owner_id)
+            .order_by(User.full_name)):
+        guarded[guardian_id].append(name)
+    memberships: dict[uuid.UUID, list[tuple[str, str]]] = defaultdict(list)
+    for user_id, role, org in db.session.execute(
+            select(OrgMember.user_id, OrgMember.role, Organization.name)
+            .join(Organization, Organization.id == OrgMember.org_id)
+            .where(OrgMember.user_id.in_(ids)).order_by(OrgMember.role)):
+        memberships[user_id].append((role, org))
+    for user in users:
         parts: list[str] = []
-        guarded = list(db.session.scalars(
-            select(User.full_name).where(User.id.in_(contacts.guarded_owners(user)))
-            .order_by(User.full_name)))
-        if guarded:
-            parts.append("guardian" if redact else f"guardian of {_names(guarded)}")
-        for role, org in db.session.execute(
-                select(OrgMember.role, Organization.name)
-                .join(Organization, Organization.id == OrgMember.org_id)
-                .where(OrgMember.user_id == user.id).order_by(OrgMember.role)):
+        if guarded[user.id]:
+            parts.append("guardian" if redact else f"guardian of {_names(guarded[user.id])}")
+        for role, org in memberships[user.id]:
             what = role.replace("_", " ")
             parts.append(what if redact else f"{what} at {org}")
         if user.has_role("admin"):

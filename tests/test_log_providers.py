@@ -6,7 +6,7 @@ import logging
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from safety import create_app
 from safety.extensions import db
@@ -80,6 +80,31 @@ def test_in_production_no_names_texts_or_coordinates(app, story, caplog):
                    "'lat'", "'lon'"):
         assert secret not in text, secret
     assert "alert_id" in text
+
+
+def test_many_recipients_are_described_in_four_queries(app, story, admin, user):
+    """A worker's batch names all its recipients at once: users, their roles, guardianships,
+    memberships — four queries however many (it was three per user), each said as when
+    described alone."""
+    mom, rider = story
+    ids = [mom.id, rider.id, admin.id, user.id]
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_):
+        seen.append(statement)
+
+    with app.app_context():
+        alone = {k: v for i in ids for k, v in describe([i]).items()}
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            together = describe(ids)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        db.session.rollback()
+    assert together == alone
+    assert "platform admin" in together[admin.id]
+    assert together[user.id].endswith("(Aigerim, user)")
+    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 4
 
 
 def test_sms_log_lines_in_production_keep_no_code_or_number(caplog):

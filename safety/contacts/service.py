@@ -6,6 +6,7 @@ import uuid
 from functools import cache
 
 from sqlalchemy import Select, bindparam, exists, false, func, select, true
+from sqlalchemy.orm import aliased
 
 from safety.accounts.models import User
 from safety.contacts import events
@@ -142,6 +143,16 @@ def guarded_owners(guardian: User) -> Select:
         Contact.phone == guardian.phone,
         true() if guardian.phone_verified_at is not None else false(),
     )
+
+
+def guardianships(guardian_ids: list[uuid.UUID]) -> Select:
+    """(guardian id, owner id) of each counting guardianship of `guardian_ids` (the rule of
+    `guarded_owners`, for many guardians in one query)."""
+    guardian = aliased(User)
+    return select(Contact.guardian_id, Contact.owner_id).join(
+        guardian, guardian.id == Contact.guardian_id).where(
+        Contact.guardian_id.in_(guardian_ids), Contact.status == "accepted",
+        Contact.phone == guardian.phone, guardian.phone_verified_at.is_not(None))
 
 
 def is_guardian(guardian: User, owner_id: uuid.UUID) -> bool:
