@@ -88,7 +88,9 @@ def _access_cutoff() -> datetime:
 
 def _in_area(desk: Desk):
     """SQL: the alert (its current position) lies in the coverage of one of the desk's active
-    organisations."""
+    organisations. An EXISTS only under an OR (as in live_alerts): as a top-level AND term
+    SQLite 3.51.1 would join it through the organisations' key and the IN list and yield the
+    alert once per covering organisation (see responders.available_responders)."""
     return exists(select(Organization.id).where(
         Organization.id.in_(desk.active_org_ids),
         geo.covers_lat_lon(db.session, Organization.coverage, Alert.lat, Alert.lon)))

@@ -68,10 +68,13 @@ def available_responders(org_ids: list[uuid.UUID], *, dispatch_id: uuid.UUID | N
     not already offered this one. Correlated subqueries, so each candidate the spatial index
     yields is checked by index, and nothing is computed for the 100k that are far away.
 
-    Membership is `member_org(...) IS NOT NULL`, not an EXISTS: SQLite (3.40) runs such an
-    EXISTS as a join through the index on (org_id, user_id, role) and yields a responder of
-    two of `org_ids` twice — two offers to one responder, refused by the unique constraint,
-    and the panic with them."""
+    Membership is `member_org(...) IS NOT NULL`, not an EXISTS: the SQLite the app runs
+    (3.51.1, pysqlite3-binary's; the stdlib's 3.40 never does this) turns an EXISTS that is a
+    top-level AND term into a join ("SEARCH org_members EXISTS USING INDEX" in EXPLAIN QUERY
+    PLAN), and where that join reaches a unique index (the key (org_id, user_id, role))
+    through an IN list it yields the row once per matching list value: a responder of two of
+    `org_ids` twice — two offers to one responder, refused by the unique constraint, and the
+    panic with them. (3.51.2's notes fix "multiple problems" in that optimization.)"""
     fresh_after = utcnow() - timedelta(seconds=current_app.config["RESPONDER_STALE_S"])
     who = ResponderState.user_id
     busy = exists().where(Dispatch.responder_id == who, Dispatch.status.in_(HELD))
