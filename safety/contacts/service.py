@@ -6,7 +6,6 @@ import uuid
 from functools import cache
 
 from sqlalchemy import Select, bindparam, exists, false, func, select, true
-from sqlalchemy.orm import aliased
 
 from safety.accounts.models import User
 from safety.contacts import events
@@ -147,12 +146,9 @@ def guarded_owners(guardian: User) -> Select:
 
 def guardianships(guardian_ids: list[uuid.UUID]) -> Select:
     """(guardian id, owner id) of each counting guardianship of `guardian_ids` (the rule of
-    `guarded_owners`, for many guardians in one query)."""
-    guardian = aliased(User)
-    return select(Contact.guardian_id, Contact.owner_id).join(
-        guardian, guardian.id == Contact.guardian_id).where(
-        Contact.guardian_id.in_(guardian_ids), Contact.status == "accepted",
-        Contact.phone == guardian.phone, guardian.phone_verified_at.is_not(None))
+    `guardians`, from the guardians' side, for many of them in one query)."""
+    return select(Contact.guardian_id, Contact.owner_id).where(
+        Contact.guardian_id.in_(guardian_ids), Contact.status == "accepted", _verified_holder())
 
 
 def is_guardian(guardian: User, owner_id: uuid.UUID) -> bool:
