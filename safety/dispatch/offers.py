@@ -79,7 +79,7 @@ def next_round(dispatch: Dispatch, alert: Alert) -> None:
         _unassigned(dispatch, alert, _l("no partner organisation covers this place"))
         return
     org_ids = [o.id for o in covering]
-    webhooks = {o.id: o for o in covering}
+    partners = {o.id: o for o in covering}
     radius = dispatch.radius_m
     found = _available_near(dispatch, alert, org_ids, radius, cfg["OFFER_BATCH"])
     while not found and radius < cfg["OFFER_MAX_RADIUS_M"]:
@@ -106,7 +106,7 @@ def next_round(dispatch: Dispatch, alert: Alert) -> None:
              "lon": alert.lon, "distance_m": round(distance),
              "duress": "1" if alert.duress else "0"},
         ))
-        _webhook(webhooks[org_id], "dispatch.offered", dispatch, alert)
+        _webhook(partners[org_id], "dispatch.offered", dispatch, alert)
     notify.push_each(pushes, "dispatch_offer", alert_id=alert.id)
     outbox.enqueue("dispatch_offer_timeout", "timer", {"round": dispatch.round},
                    alert_id=alert.id, due_at=expires,
