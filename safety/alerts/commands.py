@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import bindparam, func, literal, or_, select
@@ -53,7 +54,14 @@ def _existing(user_id: uuid.UUID, client_id: uuid.UUID) -> Alert | None:
     return next((a for a in rows if a.client_id == client_id), rows[0] if rows else None)
 
 
-_INSERTS: dict = {}  # the alert's INSERT, built once per database kind (and NUMBERS, for tests)
+@cache
+def _numbered_insert(dialect: str, numbers: int):
+    """The alert's INSERT with its number chosen inside it, built once per database kind (and
+    count of numbers: tests change NUMBERS)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (insert(Alert).values(number=free_number(dialect, numbers,
+                                                    bindparam("resting_since")))
+            .on_conflict_do_nothing().returning(Alert))
 
 
 def _insert(values: dict, number: bool = True) -> Alert | None:
@@ -62,16 +70,12 @@ def _insert(values: dict, number: bool = True) -> Alert | None:
     meanwhile by another panic), the same one round trip either way. Its short number is
     chosen inside the statement (`free_number`); `number=False`: none."""
     dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     if not number:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         return db.session.scalar(insert(Alert).values(**values, number=None)
                                  .on_conflict_do_nothing().returning(Alert))
-    stmt = _INSERTS.get((dialect, NUMBERS))
-    if stmt is None:
-        stmt = _INSERTS[dialect, NUMBERS] = (
-            insert(Alert).values(number=free_number(dialect, bindparam("resting_since")))
-            .on_conflict_do_nothing().returning(Alert))
-    return db.session.scalar(stmt, {**values, "resting_since": utcnow() - NUMBER_REST})
+    return db.session.scalar(_numbered_insert(dialect, NUMBERS),
+                             {**values, "resting_since": utcnow() - NUMBER_REST})
 
 
 @dataclass
@@ -153,20 +157,20 @@ NUMBERS = 999  # an alert's short number, 1 to 999 (the Contact ID zone a statio
 NUMBER_REST = timedelta(hours=6)  # a number is not given again this soon after its alert ended
 
 
-def free_number(dialect: str, resting_since):
-    """A short number staff can say and a monitoring station sees as the zone, chosen by the
-    database inside the alert's INSERT: one that no live alert holds, and among those, while
-    there are such, one that no alert ended in the last NUMBER_REST either; at random (so that
-    panics at the same moment rarely want the same one; when they do, the unique index
-    decides and the loser's INSERT picks again). With all 999 held by live alerts, NULL: a
-    panic never fails for want of a number. (It was a read of every number held, up to 999
-    rows, and a choice in Python: now no row leaves the database.)"""
+def free_number(dialect: str, numbers: int, resting_since):
+    """A short number (1 to `numbers`) staff can say and a monitoring station sees as the
+    zone, chosen by the database inside the alert's INSERT: one that no live alert holds, and
+    among those, while there are such, one that no alert ended in the last NUMBER_REST either;
+    at random (so that panics at the same moment rarely want the same one; when they do, the
+    unique index decides and the loser's INSERT picks again). With all of them held by live
+    alerts, NULL: a panic never fails for want of a number. (It was a read of every number
+    held, up to 999 rows, and a choice in Python: now no row leaves the database.)"""
     if dialect == "postgresql":
-        numbers = select(func.generate_series(1, NUMBERS).column_valued("n")).subquery()
+        candidates = select(func.generate_series(1, numbers).column_valued("n")).subquery()
     else:
         seed = select(literal(1).label("n")).cte("numbers", recursive=True)
-        numbers = seed.union_all(select(seed.c.n + 1).where(seed.c.n < NUMBERS))
-    n = numbers.c.n
+        candidates = seed.union_all(select(seed.c.n + 1).where(seed.c.n < numbers))
+    n = candidates.c.n
     live = select(Alert.number).where(Alert.number.is_not(None), Alert.status.in_(LIVE))
     resting = select(Alert.number).where(
         Alert.number.is_not(None), Alert.status.in_(("canceled", "resolved")),
