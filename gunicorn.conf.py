@@ -7,6 +7,11 @@ answers it, sums the counters of all this gunicorn's workers (and of those that 
 a counter never goes back between two scrapes). The folder is PROMETHEUS_MULTIPROC_DIR if set
 (emptied of metric files when gunicorn starts: give each gunicorn its own, e.g. systemd's
 RuntimeDirectory), else a new temporary one removed when gunicorn stops.
+
+And it freezes each process's start-up objects out of the garbage collector's full passes
+(safety/heap.py): in the master before it forks (with --preload the app is loaded there, and the
+workers then share its pages without the collector writing to them), and in each worker once
+it has loaded the app (without --preload, its own copy).
 """
 
 import glob
@@ -15,6 +20,7 @@ import shutil
 import tempfile
 
 from safety.config import load_config, or_exit
+from safety.heap import freeze_start_up
 
 or_exit(load_config)
 
@@ -37,6 +43,14 @@ def _metrics_dir() -> None:
 
 
 _metrics_dir()
+
+
+def pre_fork(server, worker):
+    freeze_start_up()
+
+
+def post_worker_init(worker):
+    freeze_start_up()
 
 
 def child_exit(server, worker):

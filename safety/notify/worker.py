@@ -16,6 +16,7 @@ import uuid
 from flask import Flask
 from sqlalchemy import not_, select
 
+from safety import heap
 from safety.db import end_read_transaction
 from safety.events import send
 from safety.extensions import db
@@ -165,11 +166,16 @@ class Worker:
     # -- the loop ------------------------------------------------------------------------------
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
+        """Pass after pass until `stop` is set. Before the first, the process's start-up objects
+        are frozen out of the garbage collector's full passes (safety/heap.py): a full pass
+        over them took 110-190 ms about every 0.7 s under load, and an alarm's push waited."""
         stop = stop or threading.Event()
         poll = self.app.config["WORKER_POLL_S"]
         with self.app.app_context():
             waiter = outbox.Waiter(db.engine.url)
-        log.info("worker %s started", self.worker_id)
+        frozen = heap.freeze_start_up()
+        log.info("worker %s started (%d start-up objects frozen out of the garbage "
+                 "collector's passes)", self.worker_id, frozen)
         try:
             self._loop(stop, poll, waiter)
         finally:
