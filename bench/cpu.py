@@ -79,3 +79,69 @@ def calls_per_request(client, calls: list) -> float:
         if r.status_code != 201:
             raise RuntimeError(f"{path} answered {r.status_code}")
     return pstats.Stats(profile).total_calls / len(calls)
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid` and its living children, read
+    from /proc (Linux; 0.0 elsewhere or once it is gone). A child that exited is not counted:
+    gunicorn's workers, the outbox worker and PostgreSQL's pooled backends live through a run."""
+    import os
+
+    def own(p: int) -> float:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def parent(p: str) -> int | None:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                return int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    children = [int(p) for p in os.listdir("/proc") if p.isdigit() and parent(p) == pid]
+    return own(pid) + sum(own(c) for c in children)
+
+
+def postmaster_pid(port: int) -> int | None:
+    """The PostgreSQL server listening on `port` (scripts/pgcluster.sh starts it with
+    `-p <port>`), found by its command line; None when not found (another machine)."""
+    import os
+
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if args and args[0].endswith(b"postgres") and b"-p" in args:
+            i = args.index(b"-p")
+            if i + 1 < len(args) and args[i + 1] == str(port).encode():
+                return int(p)
+    return None
+
+
+class MachineCpu:
+    """CPU used by each process of a run between two `take()`s: the web server's tree, the
+    outbox worker, PostgreSQL (its server and backends)."""
+
+    def __init__(self, **pids: int | None) -> None:
+        self.pids = {name: pid for name, pid in pids.items() if pid}
+        self.start: dict[str, float] = {}
+
+    def take(self) -> None:
+        self.start = {name: tree_cpu_s(pid) for name, pid in self.pids.items()}
+
+    def used(self) -> dict[str, float]:
+        return {name: tree_cpu_s(pid) - self.start[name] for name, pid in self.pids.items()}
+
+
+def machine_line(used: dict[str, float], n: int, what: str) -> str:
+    """'CPU per panic by process: web 14.1 ms, worker 6.2 ms, PostgreSQL 7.0 ms; 27.3 ms in all'"""
+    parts = ", ".join(f"{name} {1000 * s / n:.1f} ms" for name, s in used.items())
+    return f"  CPU per {what} by process: {parts}; {1000 * sum(used.values()) / n:.1f} ms in all"

@@ -32,7 +32,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, make_url, select, text
 
 from bench.bare_app import create_bare_app, create_table
 from bench.common import (
@@ -47,7 +47,14 @@ from bench.common import (
     stop,
     with_a_guardian,
 )
-from bench.cpu import Cpu, calls_per_request, cpu_per_request
+from bench.cpu import (
+    Cpu,
+    MachineCpu,
+    calls_per_request,
+    cpu_per_request,
+    machine_line,
+    postmaster_pid,
+)
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 
@@ -170,22 +177,32 @@ def main() -> None:
             # its first pass before any load (it takes a second or two to start)
             wait_for_heartbeat(app)
             # The floor first, on an idle worker; then the panics, the same client and count.
+            # what each process spends (web server, outbox worker, PostgreSQL), per request
+            postgres = postmaster_pid(make_url(url).port or 5432)
             server, base = serve("bench.bare_app:create_bare_app()", env, args.gunicorn_workers)
             try:
+                machine = MachineCpu(web=server.pid, worker=worker.pid, PostgreSQL=postgres)
+                machine.take()
                 floor = drive(base, bare_calls(args.alerts), args.concurrency)
+                floor_machine = machine.used()
             finally:
                 stop(server)
             server, base = serve("wsgi:app", env, args.gunicorn_workers)
             saturated_from = datetime.now(UTC)
             try:
+                machine = MachineCpu(web=server.pid, worker=worker.pid, PostgreSQL=postgres)
+                machine.take()
                 panics = drive(base, panic_calls(tokens[:args.alerts]), args.concurrency)
                 drained_after = wait_for_worker(app, time.perf_counter())
+                panic_machine = machine.used()
                 # then a steady night: the same panics at a share of that rate
                 paced_rate = max(1.0, panics.rate * args.paced_share)
                 paced_from = datetime.now(UTC)
+                machine.take()
                 paced = drive(base, panic_calls(tokens[args.alerts:]), args.concurrency,
                               rate=paced_rate)
                 wait_for_worker(app, time.perf_counter())
+                paced_machine = machine.used()
             finally:
                 stop(server)
         finally:
@@ -223,6 +240,8 @@ def main() -> None:
           f"  (non-201: {floor.bad((201,))})")
     print(panics.line("panic POST /api/v1/alerts", "alerts/s", floor) +
           f"  (non-201: {panics.bad((201,))})")
+    print(machine_line(floor_machine, args.alerts, "bare insert"))
+    print(machine_line(panic_machine, args.alerts, "panic") + " (the worker's sends included)")
     print(f"  ratio panic/bare {panics.rate / floor.rate:.1%}   "
           f"p99 panic {panics.p99_ms:.1f} ms, bare {floor.p99_ms:.1f} ms")
     print(_waits_line("commit -> first push attempt (one worker, woken by NOTIFY)", waits))
@@ -234,6 +253,7 @@ def main() -> None:
           f"({args.paced_share:.0%} of the rate above)")
     print(paced.line("panic POST /api/v1/alerts", "alerts/s") +
           f"  (non-201: {paced.bad((201,))})")
+    print(machine_line(paced_machine, args.paced_alerts, "panic"))
     print(_waits_line("commit -> first push attempt", paced_waits))
     print(_waits_line("commit -> first offer's push attempt", paced_offer_waits))
     print_cpu(*cpu)

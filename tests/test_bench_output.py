@@ -41,3 +41,16 @@ def test_the_cpu_figure_prints_the_panics_cpu_as_a_multiple_of_the_bare_inserts(
     out = capsys.readouterr().out
     assert "mean  31.00 ms" in out and "15.5x the bare insert" in out
     assert "(non-201: 1)" in out and "bare 1,000, panic 15,000 (15.0x)" in out
+
+
+def test_the_machine_figure_splits_a_panics_cpu_by_process():
+    import os
+
+    from bench.cpu import machine_line, tree_cpu_s
+
+    line = machine_line({"web": 1.41, "worker": 0.62, "PostgreSQL": 0.70}, 100, "panic")
+    assert line == ("  CPU per panic by process: web 14.1 ms, worker 6.2 ms, PostgreSQL 7.0 ms; "
+                    "27.3 ms in all")
+    before = tree_cpu_s(os.getpid())
+    sum(i * i for i in range(200_000))  # some CPU of this process
+    assert tree_cpu_s(os.getpid()) > before > 0
