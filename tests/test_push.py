@@ -397,7 +397,10 @@ def test_a_commit_with_due_jobs_wakes_an_idle_worker(app):
         waiter = outbox.Waiter(db.engine.url)
         outbox.WAKE.clear()
         try:
-            assert waiter.wait(0.05) is False  # nothing committed (and now listening)
+            # the first wait starts the LISTEN (PostgreSQL) and answers "woken" at once: a
+            # pass must look for what was committed while nobody listened
+            assert waiter.wait(0.05) is (db.engine.dialect.name == "postgresql")
+            assert waiter.wait(0.05) is False  # nothing committed since (and now listening)
             outbox.enqueue("test", "timer", {}, due_at=utcnow() + timedelta(hours=1))
             db.session.commit()
             assert waiter.wait(0.05) is False
@@ -409,3 +412,88 @@ def test_a_commit_with_due_jobs_wakes_an_idle_worker(app):
             assert waiter.wait(10) is True
         finally:
             waiter.close()
+
+
+def test_the_running_worker_sends_at_once_what_was_committed_while_it_sent(
+        app, user, guarded, make_person, make_guardian, register_device, panic, fcm):
+    """The worker's loop (`run_forever`): after a pass that left nothing due it waits to be
+    woken instead of claiming again at once. A panic committed while it was sending has woken
+    it already, so her guardian's push goes out at once, not at the next poll (a minute
+    here)."""
+    import time
+
+    from safety.notify.worker import Worker
+
+    other = make_person(name="Dana")
+    dad = make_person(name="Dad")
+    make_guardian(other, dad)
+    register_device(guarded, "mom-token")
+    register_device(dad, "dad-token")
+    fcm.delay_s = 0.5  # each send takes a while: the second panic lands during it
+    poll = app.config["WORKER_POLL_S"]
+    app.config["WORKER_POLL_S"] = 60.0
+
+    def arrived(token: str, within_s: float = 10.0) -> bool:
+        deadline = time.monotonic() + within_s
+        while time.monotonic() < deadline:
+            if fcm.sent_to(token):
+                return True
+            time.sleep(0.01)
+        return False
+
+    stop = threading.Event()
+    worker = Worker(app, worker_id="looping")
+    thread = threading.Thread(target=worker.run_forever, args=(stop,))
+    thread.start()
+    try:
+        _until_waiting(app)
+        assert panic(user).status_code == 201
+        assert arrived("mom-token"), "woken by her panic's commit"
+        assert panic(other).status_code == 201  # while that send waits for FCM
+        assert arrived("dad-token"), "not left for the next poll"
+    finally:
+        stop.set()
+        app.config["WORKER_POLL_S"] = poll
+        _wake_workers(app)  # its wait would last the minute
+        thread.join(70)
+    assert not thread.is_alive()
+
+
+def _until_waiting(app, within_s: float = 10.0) -> None:
+    """Until a worker started in this process has made its first passes and waits to be woken:
+    on PostgreSQL, until its LISTEN is in place (the first wait starts it, then one more pass
+    looks for what was committed before)."""
+    import time
+
+    from sqlalchemy import func, select, text
+
+    from safety.notify.models import WorkerHeartbeat
+
+    deadline = time.monotonic() + within_s
+    with app.app_context():
+        postgres = db.engine.dialect.name == "postgresql"
+        while time.monotonic() < deadline:
+            if postgres:
+                ready = db.session.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND query LIKE 'LISTEN %'"))
+            else:
+                ready = db.session.scalar(select(func.count()).select_from(WorkerHeartbeat))
+            db.session.rollback()
+            if ready:
+                time.sleep(0.2)  # its catch-up pass
+                return
+            time.sleep(0.01)
+    raise AssertionError("the worker did not start waiting")
+
+
+def _wake_workers(app) -> None:
+    from sqlalchemy import text
+
+    from safety.notify import outbox
+
+    outbox.WAKE.set()
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text(f"SELECT pg_notify('{outbox.CHANNEL}', '')"))
+            db.session.commit()

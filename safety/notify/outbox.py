@@ -116,11 +116,17 @@ class Waiter:
         import psycopg  # only on PostgreSQL
 
         dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.conn = psycopg.connect(dsn, autocommit=True)
-        self.conn.execute(f"LISTEN {CHANNEL}")
+        conn = psycopg.connect(dsn, autocommit=True)
+        try:
+            conn.execute(f"LISTEN {CHANNEL}")
+        except Exception:
+            conn.close()
+            raise
+        self.conn = conn
 
     def wait(self, timeout: float) -> bool:
-        """True when woken by a commit, False when the time ran out."""
+        """True when woken by a commit, False when the time ran out. True at once after
+        (re)connecting the LISTEN: what was committed unheard must be looked for."""
         if self.url.get_backend_name() != "postgresql":
             woke = WAKE.wait(timeout)
             WAKE.clear()
@@ -128,9 +134,13 @@ class Waiter:
         try:
             if self.conn is None or self.conn.closed:
                 self._listen()
+                return True
             woke = False
             for _ in self.conn.notifies(timeout=timeout, stop_after=1):
                 woke = True
+            if woke:  # the others already here: one pass will see all their jobs
+                for _ in self.conn.notifies(timeout=0):
+                    pass
             return woke
         except Exception:  # a lost LISTEN connection: poll, reconnect later
             self.close()
@@ -244,38 +254,45 @@ def claim(worker_id: str, limit: int, where: ColumnElement[bool] | None = None, 
     """Take up to `limit` due jobs (and jobs whose lease ran out, unless `pending_only`) for
     this worker, only those matching `where` when given (the channels and kinds its app
     registered). Commits."""
-    now = utcnow()
-    lease = now + timedelta(seconds=current_app.config["WORKER_LEASE_S"])
+    return claim_with(claim_statement(limit, where, pending_only=pending_only), worker_id)
+
+
+def claim_statement(limit: int, where: ColumnElement[bool] | None = None, *,
+                    pending_only: bool = False):
+    """The claim as one statement, its moment, lease and worker bound parameters: the worker
+    builds its claims once and runs them pass after pass (`claim_with`); building one cost
+    about as much Python as running it. It answers the claimed jobs themselves (RETURNING),
+    so they are not read again."""
+    when = OutboxJob.__table__.c.due_at.type
+    now = bindparam("now", type_=when)
     inner = select(OutboxJob.id).where(
         PENDING & (OutboxJob.due_at <= now) if pending_only else due(now))
     if where is not None:
         inner = inner.where(where)
     inner = inner.order_by(OutboxJob.due_at).limit(limit).with_for_update(skip_locked=True)
-    stmt = (
+    return (
         update(OutboxJob)
         .where(OutboxJob.id.in_(inner.scalar_subquery()))
         .values(
             status="sending",
-            claimed_by=worker_id,
-            lease_until=lease,
+            claimed_by=bindparam("worker"),
+            lease_until=bindparam("lease", type_=when),
             attempts=OutboxJob.attempts + 1,
             first_attempt_at=func.coalesce(OutboxJob.first_attempt_at, now),
         )
-        .returning(OutboxJob.id)
-        .execution_options(synchronize_session=False)
+        .returning(OutboxJob)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    ids = list(db.session.scalars(stmt))
+
+
+def claim_with(stmt, worker_id: str) -> list[OutboxJob]:
+    """Run a claim made by `claim_statement` for this worker, now. Commits; the jobs in the
+    order they fell due."""
+    now = utcnow()
+    lease = now + timedelta(seconds=current_app.config["WORKER_LEASE_S"])
+    jobs = list(db.session.scalars(stmt, {"now": now, "lease": lease, "worker": worker_id}))
     db.session.commit()
-    if not ids:
-        return []
-    jobs = list(
-        db.session.scalars(
-            select(OutboxJob)
-            .where(OutboxJob.id.in_(ids))
-            .order_by(OutboxJob.due_at)
-            .execution_options(populate_existing=True)
-        )
-    )
+    jobs.sort(key=lambda job: job.due_at)
     return jobs
 
 

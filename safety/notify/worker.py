@@ -42,6 +42,8 @@ class Worker:
         self.jobs_done = 0
         self._last_beat = 0.0
         self._told: set[tuple[str, str]] = set()  # (channel, kind) left pending, logged once
+        self._claims: dict[tuple, tuple | None] = {}  # see _claim_statements
+        self.drained = True  # the last pass left nothing due behind it (see _loop)
         registry = channels.registry(app)
         if registry is None:
             log.warning("worker %s: its app registered no notification channels (not made by "
@@ -63,14 +65,17 @@ class Worker:
         through each queue's own index."""
         with self.app.app_context():
             pending_only = not self.beat()
-            where = self.registry.claimable()
-            if where is None:
-                return 0
             cfg = self.app.config
-            jobs = outbox.claim(self.worker_id, cfg["WORKER_BATCH"], where & outbox.DELIVERY,
-                                pending_only=pending_only)
-            jobs += outbox.claim(self.worker_id, cfg["WORKER_TIMER_BATCH"],
-                                 where & outbox.TIMER, pending_only=pending_only)
+            claims = self._claim_statements(pending_only)
+            if claims is None:
+                return 0
+            deliveries, timers = claims
+            jobs = outbox.claim_with(deliveries, self.worker_id)
+            timer_jobs = outbox.claim_with(timers, self.worker_id)
+            # both queues gave less than they could: nothing was left due at the claim
+            self.drained = (len(jobs) < cfg["WORKER_BATCH"]
+                            and len(timer_jobs) < cfg["WORKER_TIMER_BATCH"])
+            jobs += timer_jobs
             if not jobs:
                 return 0
             for channel in self.registry.channels.values():  # in registration order: push first
@@ -80,6 +85,21 @@ class Worker:
             self.jobs_done += len(jobs)
             db.session.remove()
             return len(jobs)
+
+    def _claim_statements(self, pending_only: bool) -> tuple | None:
+        """The two queues' claims (outbox.claim_statement), built once per set of registered
+        channels and batch sizes, not on every pass. None when no channel is registered."""
+        cfg = self.app.config
+        key = (self.registry.signature(), pending_only, cfg["WORKER_BATCH"],
+               cfg["WORKER_TIMER_BATCH"])
+        if key not in self._claims:
+            where = self.registry.claimable()
+            self._claims[key] = None if where is None else (
+                outbox.claim_statement(cfg["WORKER_BATCH"], where & outbox.DELIVERY,
+                                       pending_only=pending_only),
+                outbox.claim_statement(cfg["WORKER_TIMER_BATCH"], where & outbox.TIMER,
+                                       pending_only=pending_only))
+        return self._claims[key]
 
     def beat(self, force: bool = False) -> bool:
         """Every few seconds: the heartbeat, the periodic jobs now due, and a word in the log
@@ -193,9 +213,14 @@ class Worker:
                     db.session.remove()
                 handled = 0
                 stop.wait(min(5.0, poll * 4))
-            if not handled and waiter.wait(poll):  # a commit with due jobs wakes it at once
-                # ...then gathers what other requests commit meanwhile, so that under load it
-                # sends batches rather than racing the web workers for the CPU job by job
+            if handled and not self.drained:
+                continue  # a full batch: more is due now
+            # Wait for a commit with due jobs (or the poll, for timers falling due). One made
+            # while this pass was sending has already woken it: go at once. Asking again
+            # after every pass that left nothing behind cost two empty claims a panic.
+            if waiter.wait(poll) and not handled:
+                # an idle worker woken: gather what other requests commit meanwhile, so that
+                # under load it sends batches rather than racing the web workers for the CPU
                 stop.wait(COALESCE_S)
 
 

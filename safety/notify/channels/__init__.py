@@ -103,6 +103,12 @@ class Registry:
     channels: dict[str, Channel] = field(default_factory=dict)
     periodic: list[Periodic] = field(default_factory=list)
 
+    def signature(self) -> tuple:
+        """What `claimable()` is made of: each channel's name and kinds, in order (a worker
+        builds its claims once per signature)."""
+        return tuple((c.name, None if c.kinds is None else tuple(sorted(c.kinds)))
+                     for c in self.channels.values())
+
     def claimable(self) -> ColumnElement[bool] | None:
         """The jobs this app can send: on a registered channel, and of a kind it takes. None
         when nothing is registered (such a worker claims nothing)."""
