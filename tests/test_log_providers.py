@@ -136,3 +136,30 @@ def test_with_credentials_nothing_is_said(tmp_path, caplog, fcm_credentials):
     with caplog.at_level(logging.INFO):
         create_app(env=env, config={"FCM_CREDENTIALS": fcm_credentials})
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_a_guardian_of_many_is_named_with_two_of_them_and_how_many_more(app, make_person):
+    """At most MAX_NAMES names are read a guardian (alphabetical), with how many more there
+    are; the redacted line (production) reads no name at all."""
+    mom = make_person(name="Gulnara")
+    women = [make_person(name=name) for name in ("Dana", "Aliya", "Bota", "Saule")]
+    for woman in women:
+        r = woman.post("/api/v1/me/contacts", json={"name": "Mother", "phone": mom.phone})
+        assert mom.post(f"/api/v1/me/guardian-invitations/{r.get_json()['id']}/accept"
+                        ).status_code == 200
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_):
+        seen.append(statement)
+
+    with app.app_context():
+        assert describe([mom.id])[mom.id].endswith(
+            "(Gulnara, guardian of Aliya, Bota and 2 more)")
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert describe([mom.id], redact=True)[mom.id].endswith("(guardian)")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        db.session.rollback()
+    (ties,) = [s for s in seen if "FROM contacts" in s]
+    assert "full_name" not in ties, "the redacted line reads no names"
