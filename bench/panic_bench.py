@@ -12,6 +12,9 @@ The bare endpoint gets the same number of requests with the same body, from the 
 client, gunicorn and one `flask safety worker` share this machine's cores: absolute figures
 move with whatever else runs; the ratio panic/bare is the figure to compare.
 
+Beside each run, the CPU per request of each process (web server, outbox worker,
+PostgreSQL; bench/cpu.py `MachineCpu`, from /proc): what a panic costs the whole machine.
+
 Then the same panics at a steady rate below saturation (`--paced-share` of the rate just
 measured): commit -> first push at saturation says how far the one worker falls behind a
 flood, at a steady rate what a woman waits on a real night.
