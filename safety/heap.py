@@ -4,10 +4,11 @@ After start-up a process holds some 200,000 objects that live as long as it does
 functions, classes, the app, SQLAlchemy's mappers and compiled statements. CPython's collector
 walks all of them on every full (generation 2) pass. A process that keeps many objects alive
 for a few milliseconds at a time, such as the outbox worker during a batch, starts such a pass
-whenever enough of them have reached the oldest generation. bench/panic_bench.py measured the
-worker running one about every 0.7 s, each taking 110-190 ms of CPU. The push of an alarm
-committed during one waited for it; that was most of the worker's "commit → first push" p99
-(docs/scaling.md, "Fourth pass").
+whenever enough of them have reached the oldest generation. Timed during a bench run (an
+instrumented worker, `gc.callbacks`), the worker ran one about every 0.7 s, each taking
+110-260 ms of wall time on the loaded bench box. The push of an alarm committed during one
+waited for it; that was most of the worker's "commit → first push" p99 (docs/scaling.md,
+"Fourth pass").
 
 `freeze_start_up()` collects what is already garbage, then moves every object still alive into
 the collector's permanent generation (`gc.freeze()`, the standard library's answer to exactly

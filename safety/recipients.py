@@ -29,9 +29,10 @@ def _names(names: list[str], count: int) -> str:
 
 def _guarded(ids: list[uuid.UUID], *, names: bool) -> dict[uuid.UUID, tuple[list[str], int]]:
     """Guardian id -> (the first MAX_NAMES names of those they guard, by name; how many they
-    guard). One query, which reads at most MAX_NAMES names a guardian: a guardian of many
-    (the bench's shared guardian guards thousands) costs no more than one of two. Without
-    `names` (production's redacted lines) only who is a guardian is read, no name at all."""
+    guard). One query, which answers at most MAX_NAMES names a guardian: for a guardian of
+    many (the bench's shared guardian guards thousands) the database still ranks them all,
+    but only two rows leave it. Without `names` (production's redacted lines) only who is a
+    guardian is read, no name at all."""
     ties = contacts.guardianships(ids).subquery()
     if not names:
         return {guardian_id: ([], 0) for guardian_id in db.session.scalars(

@@ -490,3 +490,14 @@ def console(app):
         return helpers.ConsoleSession(app, person.phone, person.password)
 
     return make
+
+
+@pytest.fixture
+def unfrozen():
+    """For a test that freezes the process's heap (safety/heap.py: a worker's `run_forever`):
+    it starts with nothing frozen and leaves nothing frozen in this test process."""
+    import gc
+
+    gc.unfreeze()
+    yield
+    gc.unfreeze()

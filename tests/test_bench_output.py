@@ -51,6 +51,10 @@ def test_the_machine_figure_splits_a_panics_cpu_by_process():
     line = machine_line({"web": 1.41, "worker": 0.62, "PostgreSQL": 0.70}, 100, "panic")
     assert line == ("  CPU per panic by process: web 14.1 ms, worker 6.2 ms, PostgreSQL 7.0 ms; "
                     "27.3 ms in all")
+    import time
+
     before = tree_cpu_s(os.getpid())
-    sum(i * i for i in range(200_000))  # some CPU of this process
+    spent = time.process_time()
+    while time.process_time() - spent < 0.05:  # 50 ms of this process's CPU: 5 clock ticks
+        sum(i * i for i in range(10_000))
     assert tree_cpu_s(os.getpid()) > before > 0

@@ -3,6 +3,7 @@
 import logging
 import threading
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -409,51 +410,101 @@ def test_a_commit_with_due_jobs_wakes_an_idle_worker(app):
             assert waiter.wait(0.05) is False
             outbox.enqueue("test", "timer", {})
             db.session.commit()
-            assert waiter.wait(10) is True
+            outbox.enqueue("test", "timer", {})
+            db.session.commit()
+            assert waiter.wait(10) is True  # two commits: one wake-up, both taken
+            assert waiter.wait(0.05) is False
+        finally:
+            waiter.close()
+
+
+def test_a_lost_listen_connection_is_reopened_and_answers_woken(app):
+    """PostgreSQL: the LISTEN connection killed (a database restart, a proxy's idle cut):
+    the wait that finds it gone says "not woken" after its timeout, the next one listens again
+    and says "woken" at once, so that the worker looks for what was committed meanwhile."""
+    from sqlalchemy import text
+
+    from safety.notify import outbox
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's workers are woken by an event in the process")
+        waiter = outbox.Waiter(db.engine.url)
+        try:
+            assert waiter.wait(0.05) is True  # listening now
+            assert waiter.wait(0.05) is False
+            pid = waiter.conn.info.backend_pid
+            db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            db.session.commit()
+            outbox.enqueue("test", "timer", {})  # committed while nobody listens
+            db.session.commit()
+            assert waiter.wait(0.05) is False  # the wait that finds the connection gone
+            assert waiter.wait(0.05) is True  # listening again: look for what was missed
+            assert waiter.conn.info.backend_pid != pid
         finally:
             waiter.close()
 
 
 def test_the_running_worker_sends_at_once_what_was_committed_while_it_sent(
-        app, user, guarded, make_person, make_guardian, register_device, panic, fcm):
+        app, user, guarded, make_person, make_guardian, register_device, panic, fcm,
+        unfrozen):
     """The worker's loop (`run_forever`): after a pass that left nothing due it waits to be
     woken instead of claiming again at once. A panic committed while it was sending has woken
     it already, so her guardian's push goes out at once, not at the next poll (a minute
     here)."""
-    import time
-
-    from safety.notify.worker import Worker
-
     other = make_person(name="Dana")
     dad = make_person(name="Dad")
     make_guardian(other, dad)
     register_device(guarded, "mom-token")
     register_device(dad, "dad-token")
     fcm.delay_s = 0.5  # each send takes a while: the second panic lands during it
-    poll = app.config["WORKER_POLL_S"]
-    app.config["WORKER_POLL_S"] = 60.0
+    with _running_worker(app):
+        assert panic(user).status_code == 201
+        assert _arrived(fcm, ["mom-token"]), "woken by her panic's commit"
+        assert panic(other).status_code == 201  # while that send waits for FCM
+        assert _arrived(fcm, ["dad-token"]), "not left for the next poll"
 
-    def arrived(token: str, within_s: float = 10.0) -> bool:
-        deadline = time.monotonic() + within_s
-        while time.monotonic() < deadline:
-            if fcm.sent_to(token):
-                return True
-            time.sleep(0.01)
-        return False
 
+def test_the_running_worker_goes_on_at_once_after_a_full_batch(app, make_person, fcm,
+                                                                many_push_jobs, unfrozen):
+    """A pass that claimed a whole WORKER_BATCH may have left more due: the loop claims again
+    at once, without waiting to be woken (one commit, one wake-up, five pushes in batches of
+    two) — not at the next poll (a minute here)."""
+    with _running_worker(app, WORKER_BATCH=2):
+        tokens = many_push_jobs(app, make_person, n_people=1, devices_each=5)
+        assert _arrived(fcm, tokens), sorted(m["token"] for m in fcm.sent)
+
+
+def _arrived(fcm, tokens: list[str], within_s: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if all(fcm.sent_to(token) for token in tokens):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@contextmanager
+def _running_worker(app, **config):
+    """A worker's `run_forever` on a thread of this process, with a poll of a minute (so what
+    it sends sooner, it sent because it was woken or went on by itself), waiting to be woken
+    when the block starts; stopped after it."""
+    from safety.notify.worker import Worker
+
+    saved = {key: app.config[key] for key in ("WORKER_POLL_S", *config)}
+    app.config.update(WORKER_POLL_S=60.0, **config)
     stop = threading.Event()
-    worker = Worker(app, worker_id="looping")
-    thread = threading.Thread(target=worker.run_forever, args=(stop,))
+    thread = threading.Thread(target=Worker(app, worker_id="looping").run_forever,
+                              args=(stop,))
     thread.start()
     try:
         _until_waiting(app)
-        assert panic(user).status_code == 201
-        assert arrived("mom-token"), "woken by her panic's commit"
-        assert panic(other).status_code == 201  # while that send waits for FCM
-        assert arrived("dad-token"), "not left for the next poll"
+        yield
     finally:
         stop.set()
-        app.config["WORKER_POLL_S"] = poll
+        app.config.update(saved)
         _wake_workers(app)  # its wait would last the minute
         thread.join(70)
     assert not thread.is_alive()

@@ -116,7 +116,11 @@ class Waiter:
         import psycopg  # only on PostgreSQL
 
         dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        conn = psycopg.connect(dsn, autocommit=True)
+        # TCP keepalives: a connection cut without a word (a NAT or proxy dropping it) is
+        # found dead within about a minute instead of never, when every wake-up would be lost
+        # and alarms would wait for the poll
+        conn = psycopg.connect(dsn, autocommit=True, keepalives=1, keepalives_idle=30,
+                               keepalives_interval=10, keepalives_count=3)
         try:
             conn.execute(f"LISTEN {CHANNEL}")
         except Exception:

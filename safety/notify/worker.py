@@ -188,7 +188,7 @@ class Worker:
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """Pass after pass until `stop` is set. Before the first, the process's start-up objects
         are frozen out of the garbage collector's full passes (safety/heap.py): a full pass
-        over them took 110-190 ms about every 0.7 s under load, and an alarm's push waited."""
+        over them took 110-260 ms about every 0.7 s under load, and an alarm's push waited."""
         stop = stop or threading.Event()
         poll = self.app.config["WORKER_POLL_S"]
         with self.app.app_context():
